@@ -1,0 +1,120 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError, formatDiagnostic } from '../config/diagnostics.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+import { UsageError } from './errors.js';
+import { processIo, write, type Io } from './io.js';
+import { addProjectOptions, addRunOptions, InvalidOptionError, type ProjectOptions, type RunCliOptions } from './options.js';
+
+const EXAMPLES = `
+Examples:
+  kanka-infra validate prod                 check inventory/prod.yml, the playbook and roles (offline)
+  kanka-infra plan prod                     what would change, with diffs (exit 2 if anything would)
+  kanka-infra plan prod --limit backend1    only one host
+  kanka-infra apply prod                    show the plan, ask, apply
+  kanka-infra apply prod --yes --tags nginx  no question; only tasks tagged nginx
+  kanka-infra inventory prod                hosts, addresses and groups
+  kanka-infra plan ./.fleet/kanka/inventory.yml --json   any inventory file; a JSON report
+
+Exit codes:
+  0  success / no changes       2  changes pending (plan)
+  1  invalid input or usage     3  a host failed or was unreachable
+  4  internal error (a bug in kanka-infra: please report it)
+
+<env> is a name (inventory/<env>.yml in the project) or a path to an inventory file.`;
+
+/** Builds the CLI. Each action stores its exit code; only the entry point exits the process. */
+export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command {
+  const program = new Command('kanka-infra')
+    .description("Typed, honest infrastructure as code for Kanka's servers: plan and apply roles over SSH, with diffs.")
+    .version('0.1.0', '-V, --version')
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .addHelpText('after', EXAMPLES)
+    .exitOverride();
+
+  addProjectOptions(program.command('validate').argument('<env>', 'environment name or inventory file'))
+    .description('check the inventory, playbook, roles and every task argument, without contacting any host')
+    .action(async (env: string, opts: ProjectOptions) => {
+      const { validateCommand } = await import('./commands/validate.js');
+      setExit(validateCommand(env, opts, io));
+    });
+
+  addRunOptions(program.command('plan').argument('<env>', 'environment name or inventory file'))
+    .description('dry run: connect, read the state, show every change with a diff; change nothing')
+    .addHelpText('after', '\nExit: 0 no changes, 2 changes pending, 1 invalid input, 3 a host failed or was unreachable.')
+    .action(async (env: string, opts: RunCliOptions) => {
+      const { planCommand } = await import('./commands/plan.js');
+      setExit(await planCommand(env, opts, io));
+    });
+
+  addRunOptions(program.command('apply').argument('<env>', 'environment name or inventory file'))
+    .description('show the plan, ask for confirmation, then make the changes')
+    .option('-y, --yes', 'apply without asking (required when not on a terminal)')
+    .addHelpText('after', '\nExit: 0 applied (or nothing to do), 1 invalid input or cancelled, 3 a host failed or was unreachable.')
+    .action(async (env: string, opts: RunCliOptions & { yes?: boolean }) => {
+      const { applyCommand } = await import('./commands/apply.js');
+      setExit(await applyCommand(env, opts, io));
+    });
+
+  program
+    .command('inventory')
+    .argument('<env>', 'environment name or inventory file')
+    .description('list the hosts, their addresses and groups')
+    .option('-p, --project <dir>', 'project directory')
+    .option('--json', 'JSON output')
+    .action(async (env: string, opts: { json?: boolean; project?: string }) => {
+      const { inventoryCommand } = await import('./commands/inventory.js');
+      setExit(inventoryCommand(env, opts, io));
+    });
+
+  program
+    .command('schema')
+    .argument('[kind]', 'inventory, playbook, tasks or defaults', 'inventory')
+    .description('print the JSON Schema of a file format, for editor completion and checks')
+    .option('-o, --out <dir>', 'write every schema to this directory instead')
+    .addHelpText('after', '\nIn VS Code (YAML extension), first line of a file:\n  # yaml-language-server: $schema=../schemas/inventory.schema.json')
+    .action(async (kind: string | undefined, opts: { out?: string }) => {
+      const { schemaCommand } = await import('./commands/schema.js');
+      setExit(schemaCommand(kind, opts, io));
+    });
+
+  return program;
+}
+
+/** Runs the CLI with these arguments; returns the exit code. Never exits the process itself. */
+export async function runCli(argv: string[], io: Io = processIo()): Promise<ExitCode> {
+  let code: ExitCode = EXIT.OK;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    return reportError(err, io);
+  }
+}
+
+function reportError(err: unknown, io: Io): ExitCode {
+  if (err instanceof CommanderError) {
+    // Help and version end in a "error" internally; they are successes.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.OK;
+    if (err.code === 'commander.executeSubCommandAsync') return EXIT.INTERNAL;
+    return EXIT.INVALID; // commander already printed its message
+  }
+  if (err instanceof ConfigError) {
+    const n = err.diagnostics.length;
+    write(io.stderr, `${err.diagnostics.map(formatDiagnostic).join('\n')}\n\n${n} problem${n > 1 ? 's' : ''} found; nothing was changed and no host was contacted.`);
+    return EXIT.INVALID;
+  }
+  if (err instanceof UsageError || err instanceof InvalidOptionError) {
+    write(io.stderr, `error: ${err.message}`);
+    return EXIT.INVALID;
+  }
+  const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  write(io.stderr, `internal error (a bug in kanka-infra, please report it with this output):\n${detail}`);
+  return EXIT.INTERNAL;
+}

@@ -1,0 +1,45 @@
+import { Option, type Command } from 'commander';
+
+/** Options shared by the commands that read a project. */
+export interface ProjectOptions {
+  project?: string;
+  playbook?: string;
+  limit?: string;
+  tags?: string[];
+  json?: boolean;
+  verbose?: boolean;
+  color?: boolean;
+}
+
+export interface RunCliOptions extends ProjectOptions {
+  forks: number;
+}
+
+export function parsePositiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidOptionError(`${name} must be a whole number of at least 1, got "${value}"`);
+    return n;
+  };
+}
+
+export class InvalidOptionError extends Error {
+  override name = 'InvalidOptionError';
+}
+
+export function addProjectOptions(cmd: Command): Command {
+  return cmd
+    .option('-p, --project <dir>', 'project directory holding inventory/, playbooks/ and roles/', undefined)
+    .option('--playbook <file>', 'playbook to run (default: the inventory\'s playbook:, else playbooks/site.yml)')
+    .option('-l, --limit <pattern>', 'only these hosts: a host, a group, "a:b", "!x" to exclude')
+    .option('-t, --tags <tags>', 'only tasks with one of these tags (comma-separated)', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .option('--json', 'print a JSON document on stdout instead of text')
+    .option('-v, --verbose', 'also show tasks with nothing to do, and timings')
+    .option('--no-color', 'no colours (also when NO_COLOR is set or output is not a terminal)');
+}
+
+export function addRunOptions(cmd: Command): Command {
+  return addProjectOptions(cmd).addOption(
+    new Option('-f, --forks <n>', 'hosts handled in parallel').default(10).argParser(parsePositiveInt('--forks')),
+  );
+}

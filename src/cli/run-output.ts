@@ -1,0 +1,44 @@
+import type { EngineEvent } from '../engine/events.js';
+import type { RunReport } from '../engine/report.js';
+import { renderReport } from '../output/human.js';
+import { renderJson } from '../output/json.js';
+import { Progress } from '../output/progress.js';
+import { makeStyle } from '../output/style.js';
+import { connectSsh } from '../transport/ssh.js';
+import type { Connector } from '../transport/transport.js';
+import { write, type Io } from './io.js';
+import type { ProjectOptions } from './options.js';
+
+/** The pieces plan, apply and drift share: progress while running, the report at the end. */
+export class RunOutput {
+  readonly style;
+  readonly progress: Progress | undefined;
+  readonly connect: Connector;
+
+  constructor(
+    private readonly io: Io,
+    private readonly opts: ProjectOptions,
+    hostCount: number,
+  ) {
+    this.style = makeStyle({ color: opts.color, isTTY: io.stdoutIsTTY });
+    const progressStyle = makeStyle({ color: opts.color, isTTY: io.stderrIsTTY });
+    // JSON consumers get only the document; people get progress on stderr.
+    this.progress = opts.json ? undefined : new Progress(io.stderr, io.stderrIsTTY, hostCount, progressStyle);
+    this.connect = io.connect ?? connectSsh;
+  }
+
+  emit = (e: EngineEvent): void => {
+    this.progress?.handle(e);
+  };
+
+  print(report: RunReport, exitCode: number, extra: Record<string, unknown> = {}): void {
+    this.progress?.finish();
+    if (this.opts.json) write(this.io.stdout, renderJson(report, exitCode, extra));
+    else write(this.io.stdout, renderReport(report, { style: this.style, verbose: this.opts.verbose === true }));
+  }
+
+  note(text: string): void {
+    this.progress?.finish();
+    write(this.opts.json ? this.io.stderr : this.io.stdout, text);
+  }
+}

@@ -1,0 +1,98 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { ConfigError, type Diagnostic } from './diagnostics.js';
+import { resolveHostPattern } from './host-pattern.js';
+import { inventoryLocation, loadInventory, resolveFrom } from './load-inventory.js';
+import { loadPlaybook } from './load-playbook.js';
+import { loadRole } from './load-role.js';
+import type { Project, Role } from './model.js';
+import { resolveInventoryFile } from './resolve-env.js';
+
+export interface LoadOptions {
+  /** The environment: a name (inventory/<env>.yml) or a path. */
+  env: string;
+  /** Directory holding inventory/, playbooks/ and roles/ (default: the current directory). */
+  projectDir?: string;
+  /** Playbook file; default: the inventory's `playbook:` key, else playbooks/site.yml. */
+  playbook?: string;
+}
+
+/** Loads and cross-checks inventory, playbook and roles; throws ConfigError with every problem found. */
+export function loadProject(opts: LoadOptions): Project {
+  const projectDir = resolve(opts.projectDir ?? process.cwd());
+  const inventoryFile = resolveInventoryFile(opts.env, projectDir);
+  const inventory = loadInventory(inventoryFile);
+  const playbookFile = opts.playbook
+    ? resolve(opts.playbook)
+    : inventory.playbook
+      ? resolveFrom(inventory.dir, inventory.playbook)
+      : join(projectDir, 'playbooks', 'site.yml');
+  const plays = loadPlaybook(playbookFile);
+  const diagnostics: Diagnostic[] = [];
+  const rolesDir = findRolesDir(playbookFile, projectDir);
+  const roles = new Map<string, Role>();
+  for (const play of plays) {
+    const { unknown } = resolveHostPattern(play.hosts, inventory);
+    for (const name of unknown) {
+      diagnostics.push({
+        file: playbookFile,
+        path: [...play.source.path, 'hosts'],
+        ...(play.source.line !== undefined ? { line: play.source.line } : {}),
+        message: `no group or host named "${name}" in ${inventory.file}`,
+        hint: `groups: ${[...new Set(inventory.hosts.flatMap((h) => h.groups))].join(', ') || '(none)'}`,
+      });
+    }
+    for (const roleName of play.roles) {
+      if (roles.has(roleName)) continue;
+      const role = loadRole(roleName, rolesDir, diagnostics);
+      if (role) roles.set(roleName, role);
+    }
+  }
+  checkHostGroups(inventory, plays, diagnostics);
+  checkNotify(roles, diagnostics);
+  if (diagnostics.length > 0) throw new ConfigError(diagnostics);
+  return { inventory, playbookFile, plays, roles };
+}
+
+/** Roles live in roles/ beside the playbook's folder (playbooks/../roles), or in the project. */
+function findRolesDir(playbookFile: string, projectDir: string): string {
+  const candidates = [join(dirname(playbookFile), 'roles'), join(dirname(playbookFile), '..', 'roles'), join(projectDir, 'roles')];
+  return resolve(candidates.find((c) => existsSync(c)) ?? join(projectDir, 'roles'));
+}
+
+/** A host in a group that is neither declared nor targeted by any play is almost always a typo. */
+function checkHostGroups(inventory: Project['inventory'], plays: Project['plays'], diagnostics: Diagnostic[]): void {
+  const targeted = new Set(plays.flatMap((p) => p.hosts.split(/[:,]/).map((t) => t.replace(/^[!&]/, '').trim())));
+  for (const host of inventory.hosts) {
+    host.groups.forEach((g, i) => {
+      if (inventory.groups.has(g) || targeted.has(g)) return;
+      diagnostics.push({
+        file: inventory.file,
+        path: ['hosts', host.name, 'groups', i],
+        ...inventoryLocation(inventory.file, ['hosts', host.name, 'groups', i]),
+        message: `host ${host.name} is in group "${g}", which no play targets and the inventory does not declare`,
+        hint: `check the spelling, or declare it under groups: (${g}: {})`,
+      });
+    });
+  }
+}
+
+function checkNotify(roles: Map<string, Role>, diagnostics: Diagnostic[]): void {
+  const handlerNames = new Set([...roles.values()].flatMap((r) => r.handlers.map((h) => h.name)));
+  for (const role of roles.values()) {
+    for (const task of role.tasks) {
+      for (const n of task.notify) {
+        if (handlerNames.has(n)) continue;
+        diagnostics.push({
+          file: task.source.file,
+          path: [task.source.path[0] ?? 0, 'notify'],
+          ...(task.source.line !== undefined ? { line: task.source.line } : {}),
+          message: `notifies "${n}", but no role in this playbook has a handler with that name`,
+          hint: `handlers of role ${role.name}: ${role.handlers.map((h) => h.name).join(', ') || '(none; add handlers.yml)'}`,
+        });
+      }
+    }
+  }
+}
+
+export { ConfigError };

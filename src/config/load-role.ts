@@ -1,0 +1,121 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { modules } from '../modules/registry.js';
+import type { Diagnostic } from './diagnostics.js';
+import type { Role, TaskDef, Vars } from './model.js';
+import { varsSchema } from './schema/common.js';
+import { taskCommonKeys, taskCommonShape } from './schema/role.js';
+import { loadYamlFile, type YamlFile } from './yaml-file.js';
+import { validateWith } from './zod-diagnostics.js';
+
+const taskCommonSchema = z.strictObject(taskCommonShape);
+
+/**
+ * Loads roles/<name>/: tasks.yml (required), handlers.yml and defaults.yml (optional).
+ * Problems are added to `diagnostics`; the role is returned only if it could be read.
+ */
+export function loadRole(name: string, rolesDir: string, diagnostics: Diagnostic[]): Role | undefined {
+  const dir = join(rolesDir, name);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    diagnostics.push({ file: dir, message: `role "${name}" not found`, hint: `create ${dir}/tasks.yml, or check the role name in the playbook` });
+    return undefined;
+  }
+  const tasksFile = join(dir, 'tasks.yml');
+  if (!existsSync(tasksFile)) {
+    diagnostics.push({ file: tasksFile, message: `role "${name}" has no tasks.yml` });
+    return undefined;
+  }
+  const tasks = loadTaskList(tasksFile, diagnostics);
+  const handlersFile = join(dir, 'handlers.yml');
+  const handlers = existsSync(handlersFile) ? loadTaskList(handlersFile, diagnostics) : [];
+  const defaultsFile = join(dir, 'defaults.yml');
+  let defaults: Vars = {};
+  if (existsSync(defaultsFile)) {
+    const yaml = collect(() => loadYamlFile(defaultsFile, 'role defaults'), diagnostics);
+    if (yaml) {
+      const checked = validateWith(varsSchema, yaml.data ?? {}, yaml);
+      if (checked.ok) defaults = checked.value;
+      else diagnostics.push(...checked.diagnostics);
+    }
+  }
+  const names = new Set<string>();
+  handlers.forEach((h) => {
+    if (names.has(h.name)) diagnostics.push({ file: h.source.file, path: [...h.source.path, 'name'], ...lineOf(h), message: `two handlers are named "${h.name}"` });
+    names.add(h.name);
+  });
+  return { name, dir, defaults, tasks, handlers };
+}
+
+function lineOf(t: TaskDef): { line?: number } {
+  return t.source.line !== undefined ? { line: t.source.line } : {};
+}
+
+function collect<T>(fn: () => T, diagnostics: Diagnostic[]): T | undefined {
+  try {
+    return fn();
+  } catch (err) {
+    const ds = (err as { diagnostics?: Diagnostic[] }).diagnostics;
+    if (!ds) throw err;
+    diagnostics.push(...ds);
+    return undefined;
+  }
+}
+
+function loadTaskList(file: string, diagnostics: Diagnostic[]): TaskDef[] {
+  const yaml = collect(() => loadYamlFile(file, 'task list'), diagnostics);
+  if (!yaml) return [];
+  const data = yaml.data ?? [];
+  if (!Array.isArray(data)) {
+    diagnostics.push({ file, line: 1, message: 'expected a list of tasks (each starting with "- name: ...")' });
+    return [];
+  }
+  const tasks: TaskDef[] = [];
+  data.forEach((item: unknown, index) => {
+    const task = parseTask(item, index, yaml, diagnostics);
+    if (task) tasks.push(task);
+  });
+  return tasks;
+}
+
+function parseTask(item: unknown, index: number, yaml: YamlFile, diagnostics: Diagnostic[]): TaskDef | undefined {
+  const at = (path: ReadonlyArray<string | number>) => ({ file: yaml.file, path, ...yaml.locate(path) });
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+    diagnostics.push({ ...at([index]), message: 'a task must be a mapping with a name and one module key' });
+    return undefined;
+  }
+  const record = item as Record<string, unknown>;
+  const moduleKeys = Object.keys(record).filter((k) => !taskCommonKeys.includes(k));
+  const known = [...modules.keys()];
+  const unknown = moduleKeys.filter((k) => !modules.has(k));
+  for (const k of unknown) {
+    diagnostics.push({ ...at([index, k]), message: `unknown module or task key "${k}"`, hint: `modules: ${known.join(', ')}; task keys: ${taskCommonKeys.join(', ')}` });
+  }
+  if (unknown.length > 0) return undefined;
+  if (moduleKeys.length !== 1) {
+    diagnostics.push({
+      ...at([index]),
+      message: moduleKeys.length === 0 ? 'task has no module key' : `task has ${moduleKeys.length} module keys (${moduleKeys.join(', ')}); a task does one thing`,
+      hint: `use exactly one of: ${known.join(', ')}`,
+    });
+    return undefined;
+  }
+  const moduleName = moduleKeys[0] ?? '';
+  const common: Record<string, unknown> = {};
+  for (const k of taskCommonKeys) if (k in record) common[k] = record[k];
+  const checked = validateWith(taskCommonSchema, common, yaml, [index]);
+  if (!checked.ok) {
+    diagnostics.push(...checked.diagnostics);
+    return undefined;
+  }
+  const notify = checked.value.notify === undefined ? [] : Array.isArray(checked.value.notify) ? checked.value.notify : [checked.value.notify];
+  const pos = yaml.locate([index]);
+  return {
+    name: checked.value.name,
+    module: moduleName,
+    args: record[moduleName] ?? {},
+    notify,
+    tags: checked.value.tags ?? [],
+    source: { file: yaml.file, path: [index, moduleName], ...(pos ? { line: pos.line } : {}) },
+  };
+}

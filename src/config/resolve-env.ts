@@ -1,0 +1,34 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { ConfigError } from './diagnostics.js';
+
+/**
+ * `<env>` is a name (inventory/<env>.yml under the project directory) or a path to an
+ * inventory file. Returns the absolute file path, or explains what exists instead.
+ */
+export function resolveInventoryFile(env: string, projectDir: string): string {
+  const looksLikePath = env.includes('/') || /\.ya?ml$/.test(env);
+  if (looksLikePath) {
+    const file = resolve(env);
+    if (!existsSync(file)) throw new ConfigError([{ file, message: 'inventory file not found', hint: 'give an environment name (inventory/<env>.yml) or an existing path' }]);
+    if (statSync(file).isDirectory()) throw new ConfigError([{ file, message: 'is a directory; give the inventory file inside it' }]);
+    return file;
+  }
+  const dir = join(projectDir, 'inventory');
+  for (const ext of ['.yml', '.yaml']) {
+    const file = join(dir, `${env}${ext}`);
+    if (existsSync(file)) return file;
+  }
+  const known = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .map((f) => basename(f).replace(/\.ya?ml$/, ''))
+    : [];
+  throw new ConfigError([
+    {
+      file: join(dir, `${env}.yml`),
+      message: `no environment named "${env}"`,
+      hint: known.length > 0 ? `known environments: ${known.join(', ')}` : `create ${join(dir, `${env}.yml`)} or pass a path to an inventory file`,
+    },
+  ]);
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { nameSchema, portSchema, varsSchema } from './common.js';
+
+export const jumpHostSchema = z
+  .strictObject({
+    address: z.string().min(1).describe('address of the jump (bastion) host'),
+    port: portSchema.default(22),
+    user: z.string().min(1).optional().describe('SSH user on the jump host (default: ssh.user)'),
+  })
+  .describe('connect through this host, like ssh -J');
+
+export const sshSettingsSchema = z
+  .strictObject({
+    user: z.string().min(1).default('root').describe('SSH user; when not root, set sudo: true'),
+    port: portSchema.default(22),
+    key_file: z.string().min(1).optional().describe('private key file (absolute, ~/..., or relative to the inventory file)'),
+    agent: z.boolean().default(false).describe('use ssh-agent ($SSH_AUTH_SOCK) for authentication'),
+    known_hosts: z.string().min(1).default('known_hosts').describe('pinned host keys, OpenSSH format, relative to the inventory file'),
+    sudo: z.boolean().default(false).describe('run everything through `sudo -n` (for a non-root user with passwordless sudo)'),
+    jump: jumpHostSchema.optional(),
+    connect_timeout: z.number().positive().default(10).describe('seconds to wait for a connection'),
+    keepalive: z.number().nonnegative().default(15).describe('seconds between keepalive packets; 0 disables'),
+  })
+  .describe('how to reach the hosts');
+
+export const hostSchema = z
+  .strictObject({
+    address: z.string().min(1).describe('IP address or DNS name the tool connects to'),
+    port: portSchema.optional(),
+    user: z.string().min(1).optional(),
+    groups: z.array(nameSchema).default([]).describe('groups this host belongs to'),
+    vars: varsSchema.default({}),
+  })
+  .describe('one managed host');
+
+export const groupSchema = z
+  .strictObject({
+    vars: varsSchema.default({}),
+  })
+  .describe('a group of hosts; membership is declared on the hosts');
+
+export const inventorySchema = z
+  .strictObject({
+    name: nameSchema.optional().describe('environment name (default: the file name without .yml)'),
+    playbook: z.string().min(1).optional().describe('playbook to run (relative to this file; default: playbooks/site.yml in the project)'),
+    secrets: z.string().min(1).optional().describe('encrypted secrets file (relative to this file)'),
+    ssh: sshSettingsSchema.prefault({}),
+    vars: varsSchema.default({}),
+    groups: z.record(nameSchema, groupSchema).default({}),
+    hosts: z.record(nameSchema, hostSchema).refine((h) => Object.keys(h).length > 0, 'an inventory needs at least one host'),
+  })
+  .describe('kanka-infra inventory: the hosts of one environment');
+
+export type InventoryFileData = z.infer<typeof inventorySchema>;
+export type SshSettings = z.infer<typeof sshSettingsSchema>;
+export type HostData = z.infer<typeof hostSchema>;

@@ -1,0 +1,149 @@
+import { readFileSync } from 'node:fs';
+import { join, normalize, relative } from 'node:path';
+import { ConfigError, type Diagnostic } from '../config/diagnostics.js';
+import { resolveHostPattern } from '../config/host-pattern.js';
+import type { Host, Project, Role, TaskDef } from '../config/model.js';
+import { validateWith } from '../config/zod-diagnostics.js';
+import { loadYamlFile } from '../config/yaml-file.js';
+import { modules } from '../modules/registry.js';
+import type { TaskContext } from '../modules/module.js';
+import { InterpolationError, interpolate } from './interpolate.js';
+import type { CompiledTask, HostProgram, PlayRun } from './program.js';
+import { hostVars, inventoryContext, RESERVED_VARS } from './vars.js';
+
+export interface CompileOptions {
+  /** Host pattern limiting the run (--limit). */
+  limit?: string;
+  /** Only tasks with one of these tags (task or play tags). */
+  tags?: string[];
+}
+
+/**
+ * Turns the loaded project into one program per host: hosts selected, variables merged,
+ * arguments rendered and validated against each module's schema. Offline: any problem
+ * here is reported before a single host is contacted.
+ */
+export function compile(project: Project, opts: CompileOptions = {}): HostProgram[] {
+  const { inventory } = project;
+  const diagnostics: Diagnostic[] = [];
+  let limited: Set<string> | undefined;
+  if (opts.limit) {
+    const { hosts, unknown } = resolveHostPattern(opts.limit, inventory);
+    if (unknown.length > 0) {
+      throw new ConfigError([{ file: inventory.file, message: `--limit names no group or host: ${unknown.join(', ')}`, hint: `hosts: ${inventory.hosts.map((h) => h.name).join(', ')}` }]);
+    }
+    limited = new Set(hosts);
+  }
+  checkReservedVars(project, diagnostics);
+  const programs = new Map<string, HostProgram>();
+  project.plays.forEach((play, playIndex) => {
+    const { hosts } = resolveHostPattern(play.hosts, inventory);
+    for (const hostName of hosts) {
+      if (limited && !limited.has(hostName)) continue;
+      const host = inventory.hosts.find((h) => h.name === hostName);
+      if (!host) continue;
+      const roles = play.roles.map((r) => project.roles.get(r)).filter((r): r is Role => r !== undefined);
+      const vars = hostVars(inventory, host, play, roles);
+      const context = { ...vars, ...inventoryContext(inventory, host) };
+      const playRun: PlayRun = { index: playIndex, play, roles: [] };
+      for (const role of roles) {
+        const select = (t: TaskDef) => !opts.tags?.length || [...t.tags, ...play.tags].some((tag) => opts.tags?.includes(tag));
+        const build = (t: TaskDef, i: number, kind: 'task' | 'handler') => compileTask(t, `${playIndex}/${role.name}/${kind === 'handler' ? 'handler/' : ''}${i}`, role, host, context, diagnostics);
+        const tasks = role.tasks.map((t, i) => (select(t) ? build(t, i, 'task') : undefined)).filter(isDefined);
+        const handlers = role.handlers.map((t, i) => build(t, i, 'handler')).filter(isDefined);
+        playRun.roles.push({ role: role.name, tasks, handlers });
+      }
+      const program = programs.get(hostName) ?? { host, plays: [] };
+      program.plays.push(playRun);
+      programs.set(hostName, program);
+    }
+  });
+  if (diagnostics.length > 0) throw new ConfigError(dedupe(diagnostics));
+  return inventory.hosts.map((h) => programs.get(h.name)).filter(isDefined);
+}
+
+function isDefined<T>(x: T | undefined): x is T {
+  return x !== undefined;
+}
+
+function compileTask(
+  task: TaskDef,
+  key: string,
+  role: Role,
+  host: Host,
+  context: Record<string, unknown>,
+  diagnostics: Diagnostic[],
+): CompiledTask | undefined {
+  const module = modules.get(task.module);
+  if (!module) return undefined;
+  const at = (path: ReadonlyArray<string | number>) => ({ file: task.source.file, path: [...task.source.path, ...path], ...(task.source.line !== undefined ? { line: task.source.line } : {}) });
+  let rendered: unknown;
+  try {
+    rendered = interpolate(task.args, context);
+  } catch (err) {
+    if (!(err instanceof InterpolationError)) throw err;
+    diagnostics.push({ ...at(err.path), message: `${err.message} (host ${host.name})`, hint: 'define it in the role defaults, the inventory vars, a group or the host' });
+    return undefined;
+  }
+  const parsed = module.args.safeParse(rendered);
+  if (!parsed.success) {
+    // Only now is the file read again, to point at the line of the offending key.
+    const checked = validateWith(module.args, rendered, loadYamlFile(task.source.file, 'task list'), task.source.path);
+    if (!checked.ok) diagnostics.push(...checked.diagnostics.map((d) => ({ ...d, message: `${task.module}: ${d.message}` })));
+    return undefined;
+  }
+  const ctx = taskContext(role, host);
+  let args = parsed.data;
+  try {
+    args = module.prepare ? module.prepare(args, ctx) : args;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    diagnostics.push(...err.diagnostics.map((d) => ({ ...d, ...at([]), message: d.message })));
+    return undefined;
+  }
+  return { key, role: role.name, name: task.name, module, args, notify: task.notify, tags: task.tags, source: task.source, context: ctx };
+}
+
+function taskContext(role: Role, host: Host): TaskContext {
+  const filesDir = join(role.dir, 'files');
+  return {
+    host: host.name,
+    roleDir: role.dir,
+    readRoleFile(rel: string): Buffer {
+      const file = normalize(join(filesDir, rel));
+      if (relative(filesDir, file).startsWith('..')) {
+        throw new ConfigError([{ file: filesDir, message: `src "${rel}" points outside the role's files/ folder` }]);
+      }
+      try {
+        return readFileSync(file);
+      } catch {
+        throw new ConfigError([{ file, message: `src "${rel}": no such file in role ${role.name}`, hint: `put it in ${filesDir}/` }]);
+      }
+    },
+  };
+}
+
+function checkReservedVars(project: Project, diagnostics: Diagnostic[]): void {
+  const inv = project.inventory;
+  const scopes: Array<[string, Record<string, unknown>, ReadonlyArray<string | number>]> = [
+    [inv.file, inv.vars, ['vars']],
+    ...[...inv.groups].map(([g, v]): [string, Record<string, unknown>, ReadonlyArray<string | number>] => [inv.file, v.vars, ['groups', g, 'vars']]),
+    ...inv.hosts.map((h): [string, Record<string, unknown>, ReadonlyArray<string | number>] => [inv.file, h.vars, ['hosts', h.name, 'vars']]),
+    ...[...project.roles.values()].map((r): [string, Record<string, unknown>, ReadonlyArray<string | number>] => [join(r.dir, 'defaults.yml'), r.defaults, []]),
+  ];
+  for (const [file, vars, path] of scopes) {
+    for (const name of RESERVED_VARS) {
+      if (name in vars) diagnostics.push({ file, path: [...path, name], message: `"${name}" is a reserved name (the engine provides it)`, hint: 'rename the variable' });
+    }
+  }
+}
+
+function dedupe(ds: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return ds.filter((d) => {
+    const k = `${d.file}|${(d.path ?? []).join('.')}|${d.message.replace(/ \(host [^)]+\)$/, '')}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import type { Op, Ownership } from '../modules/ops.js';
+import { shq } from '../shell/quote.js';
+
+/** Exit status a script uses when a `validate` command rejected a new file. */
+export const VALIDATION_FAILED_EXIT = 87;
+
+function chownArg(o: Ownership): string | undefined {
+  if (o.owner && o.group) return `${o.owner}:${o.group}`;
+  if (o.owner) return o.owner;
+  if (o.group) return `:${o.group}`;
+  return undefined;
+}
+
+function attributes(target: string, o: Ownership): string[] {
+  const lines: string[] = [];
+  const own = chownArg(o);
+  if (own) lines.push(`chown ${shq(own)} ${target}`);
+  if (o.mode) lines.push(`chmod ${shq(o.mode)} ${target}`);
+  return lines;
+}
+
+/** A heredoc delimiter that cannot occur in base64 text. */
+function delimiter(): string {
+  return `KANKA_EOF_${randomBytes(6).toString('hex')}`;
+}
+
+/** Compiles one op to a POSIX sh fragment. Fragments run under `set -e`. */
+export function opToShell(op: Op): string {
+  switch (op.op) {
+    case 'write': {
+      const dest = shq(op.path);
+      const eof = delimiter();
+      const b64 = op.content.toString('base64').replace(/.{1,76}/g, '$&\n');
+      const lines = [
+        // The temporary file lives beside the target so the final rename is atomic (same filesystem).
+        `tmp=$(mktemp ${shq(`${dirname(op.path)}/.kanka-tmp.XXXXXX`)})`,
+        `trap 'rm -f "$tmp"' EXIT`,
+        `base64 -d > "$tmp" <<'${eof}'`,
+        `${b64}${eof}`,
+        // Unset attributes keep those of the file being replaced, or get the usual 0644 root:root.
+        op.mode === undefined
+          ? `if [ -e ${dest} ]; then chmod --reference=${dest} "$tmp"; else chmod 0644 "$tmp"; fi`
+          : `chmod ${shq(op.mode)} "$tmp"`,
+        ...(op.owner === undefined && op.group === undefined
+          ? [`if [ -e ${dest} ]; then chown --reference=${dest} "$tmp"; fi`]
+          : [`chown ${shq(chownArg(op) ?? '')} "$tmp"`]),
+      ];
+      if (op.validate) {
+        const cmd = op.validate.split('{path}').join('"$tmp"');
+        lines.push(
+          `if ! out=$( { ${cmd} ; } 2>&1 </dev/null ); then printf '%s\\n' "$out" >&2; exit ${VALIDATION_FAILED_EXIT}; fi`,
+        );
+      }
+      lines.push(`mv -f "$tmp" ${dest}`, `trap - EXIT`);
+      return lines.join('\n');
+    }
+    case 'mkdir':
+      return [`mkdir -p ${shq(op.path)}`, ...attributes(shq(op.path), op)].join('\n');
+    case 'attributes':
+      return attributes(shq(op.path), op).join('\n') || ':';
+    case 'remove':
+      return `rm -rf -- ${shq(op.path)}`;
+    case 'symlink':
+      // ln -sfn replaces an existing file or link; -T keeps it from descending into a linked directory.
+      return `ln -sfnT ${shq(op.target)} ${shq(op.path)}`;
+    case 'exec':
+      // The script itself arrives on stdin (sh -s): a command must not read the rest of it.
+      return op.cwd ? `(cd ${shq(op.cwd)} && ${op.command}) </dev/null` : `(${op.command}) </dev/null`;
+  }
+}
+
+function dirname(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i <= 0 ? '/' : path.slice(0, i);
+}
+
+/** The script that applies a list of ops, stopping at the first failure. */
+export function opsToScript(ops: readonly Op[]): string {
+  return ['set -e', ...ops.map(opToShell)].join('\n');
+}

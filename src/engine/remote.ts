@@ -1,0 +1,33 @@
+import type { ExecResult, Transport } from '../transport/transport.js';
+
+/**
+ * Runs a POSIX sh script on the host. The script travels on stdin (`sh -s`), so it is not
+ * limited by argument length and never shows in `ps`. With sudo, the whole script runs as root.
+ */
+export function runScript(transport: Transport, script: string, sudo: boolean): Promise<ExecResult> {
+  const command = sudo ? 'sudo -n -- sh -s' : 'sh -s';
+  // C locale: stat, ls and friends must print the same words on every host.
+  return transport.exec(command, `export LC_ALL=C\n${script}\n`);
+}
+
+/** A failed remote step: what ran, its exit code and what it said. */
+export class RemoteError extends Error {
+  override name = 'RemoteError';
+  constructor(
+    message: string,
+    readonly code: number,
+    readonly output: string,
+  ) {
+    super(message);
+  }
+}
+
+export function sudoProblem(r: ExecResult): string | undefined {
+  if (/sudo: (a password is required|a terminal is required)/.test(r.stderr)) {
+    return 'sudo needs a password: give the SSH user passwordless sudo (NOPASSWD) or connect as root';
+  }
+  if (/sudo: (command not found|not found)/.test(r.stderr) || (r.code === 127 && /sudo/.test(r.stderr))) {
+    return 'sudo is not installed on the host but ssh.sudo is set';
+  }
+  return undefined;
+}

@@ -1,0 +1,62 @@
+import type { ChangeAction } from '../modules/change.js';
+
+/** A change as shown to people and scripts: no ops, no content bytes. */
+export interface ChangeView {
+  action: ChangeAction;
+  subject: string;
+  details: string[];
+  diff?: string;
+}
+
+export type TaskStatus =
+  /** Nothing to do. */
+  | 'ok'
+  /** plan: would change. */
+  | 'pending'
+  /** apply: changed. */
+  | 'changed'
+  /** plan: cannot be known until an earlier task has run. */
+  | 'deferred'
+  | 'failed';
+
+export interface TaskReport {
+  key: string;
+  role: string;
+  name: string;
+  module: string;
+  handler: boolean;
+  status: TaskStatus;
+  /** Why nothing needs doing, or what the task waits for. */
+  reason?: string;
+  changes: ChangeView[];
+  error?: string;
+  source: string;
+}
+
+export type HostStatus = 'ok' | 'changed' | 'pending' | 'failed' | 'unreachable' | 'skipped';
+
+export interface HostReport {
+  host: string;
+  address: string;
+  status: HostStatus;
+  error?: string;
+  tasks: TaskReport[];
+  /** SSH round trips (remote commands) made for this host in this run. */
+  roundTrips: number;
+  connectMs: number;
+  durationMs: number;
+}
+
+export interface RunReport {
+  command: 'plan' | 'apply' | 'drift';
+  env: string;
+  playbook: string;
+  hosts: HostReport[];
+  durationMs: number;
+}
+
+export function countTasks(h: HostReport): { ok: number; changed: number; pending: number; deferred: number; failed: number } {
+  const n = { ok: 0, changed: 0, pending: 0, deferred: 0, failed: 0 };
+  for (const t of h.tasks) n[t.status]++;
+  return n;
+}

@@ -1,0 +1,24 @@
+import type { Host, Inventory, Play, Role, Vars } from '../config/model.js';
+
+/** Names the engine puts in every context; variables may not shadow them. */
+export const RESERVED_VARS = ['host', 'hosts', 'groups', 'env', 'facts', 'secrets'] as const;
+
+/** Precedence, lowest first: role defaults < play vars < env vars < group vars < host vars. */
+export function hostVars(inventory: Inventory, host: Host, play: Play, roles: Role[]): Vars {
+  const groupVars = host.groups.map((g) => inventory.groups.get(g)?.vars ?? {});
+  return Object.assign({}, ...roles.map((r) => r.defaults), play.vars, inventory.vars, ...groupVars, host.vars) as Vars;
+}
+
+/** What every template and argument can see besides the variables: this host and the whole inventory. */
+export function inventoryContext(inventory: Inventory, host: Host): Vars {
+  const groups: Record<string, string[]> = {};
+  for (const h of inventory.hosts) for (const g of h.groups) (groups[g] ??= []).push(h.name);
+  const hosts: Record<string, Vars> = {};
+  for (const h of inventory.hosts) hosts[h.name] = { name: h.name, address: h.address, groups: h.groups, vars: h.vars };
+  return {
+    env: inventory.name,
+    host: { name: host.name, address: host.address, port: host.port, groups: host.groups },
+    hosts,
+    groups,
+  };
+}

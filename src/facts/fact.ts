@@ -1,0 +1,33 @@
+/**
+ * A fact is one piece of host state: the shell snippet that reads it and a pure parser of its
+ * output. The engine batches the snippets of every task of a host into one remote script.
+ * Facts with the same id are read once.
+ */
+export interface Fact<T> {
+  readonly id: string;
+  readonly kind: string;
+  /** POSIX sh snippet; its stdout is handed to parse(). Values in it are quoted with shq(). */
+  script(): string;
+  parse(output: string): T;
+}
+
+/** What a planner gets: the value of any fact it asked for. */
+export interface FactReader {
+  get<T>(fact: Fact<T>): T;
+}
+
+export class MissingFactError extends Error {
+  constructor(id: string) {
+    super(`internal error: fact ${id} was not probed (a module read a fact it did not declare)`);
+  }
+}
+
+/** Facts read from a map keyed by fact id (values already parsed). */
+export function factReader(values: ReadonlyMap<string, unknown>): FactReader {
+  return {
+    get<T>(fact: Fact<T>): T {
+      if (!values.has(fact.id)) throw new MissingFactError(fact.id);
+      return values.get(fact.id) as T;
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import type { Fact } from './fact.js';
+
+/** Facts about the machine itself, available to templates and variables as `facts`. */
+export interface HostFacts {
+  hostname: string;
+  cpus: number;
+  memory_mb: number;
+  os_id: string;
+  os_version: string;
+  os_codename: string;
+  kernel: string;
+  uid: number;
+}
+
+export const hostFactsFact: Fact<HostFacts> = {
+  id: 'host-facts',
+  kind: 'host-facts',
+  script: () =>
+    [
+      `printf 'hostname\\t%s\\n' "$(hostname 2>/dev/null || cat /etc/hostname)"`,
+      `printf 'cpus\\t%s\\n' "$(nproc 2>/dev/null || echo 1)"`,
+      `awk '/^MemTotal:/ { printf "memory_kb\\t%s\\n", $2 }' /proc/meminfo`,
+      `if [ -r /etc/os-release ]; then . /etc/os-release; printf 'os_id\\t%s\\nos_version\\t%s\\nos_codename\\t%s\\n' "$ID" "$VERSION_ID" "$VERSION_CODENAME"; fi`,
+      `printf 'kernel\\t%s\\n' "$(uname -r)"`,
+      `printf 'uid\\t%s\\n' "$(id -u)"`,
+    ].join('\n'),
+  parse: (output) => {
+    const map = new Map<string, string>();
+    for (const line of output.split('\n')) {
+      const tab = line.indexOf('\t');
+      if (tab > 0) map.set(line.slice(0, tab), line.slice(tab + 1).trim());
+    }
+    const num = (k: string, fallback: number) => {
+      const n = Number(map.get(k));
+      return Number.isFinite(n) && map.has(k) ? n : fallback;
+    };
+    return {
+      hostname: map.get('hostname') ?? '',
+      cpus: num('cpus', 1),
+      memory_mb: Math.floor(num('memory_kb', 0) / 1024),
+      os_id: map.get('os_id') ?? 'unknown',
+      os_version: map.get('os_version') ?? '',
+      os_codename: map.get('os_codename') ?? '',
+      kernel: map.get('kernel') ?? '',
+      uid: num('uid', -1),
+    };
+  },
+};

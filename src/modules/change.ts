@@ -1,0 +1,33 @@
+import type { Op } from './ops.js';
+
+export type ChangeAction = 'create' | 'update' | 'delete' | 'run';
+
+/** One thing a task will change on a host: plain data, shown by the renderers, executed by the engine. */
+export interface Change {
+  action: ChangeAction;
+  /** What is changed: a path, a package, a unit, a command. */
+  subject: string;
+  /** Readable lines for non-content changes: "mode 0644 -> 0600", "owner root -> www-data". */
+  details: string[];
+  /** Unified diff of file content, when there is one. */
+  diff?: string;
+  ops: Op[];
+}
+
+/** The result of planning one task against probed state. */
+export type PlanResult =
+  | { status: 'ok'; reason: string }
+  | { status: 'change'; changes: Change[] };
+
+export function noop(reason: string): PlanResult {
+  return { status: 'ok', reason };
+}
+
+export function changes(...list: Change[]): PlanResult {
+  return list.length === 0 ? { status: 'ok', reason: 'nothing to do' } : { status: 'change', changes: list };
+}
+
+/** A task cannot be planned because of the host's state; reported as a failed task, not a crash. */
+export class PlanError extends Error {
+  override name = 'PlanError';
+}

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { createTwoFilesPatch } from 'diff';
+import type { FileState } from '../facts/file.js';
+import type { Ownership } from './ops.js';
+
+export const absolutePath = z.string().regex(/^\//, 'must be an absolute path (start with /)');
+
+export const modeSchema = z
+  .union([z.string(), z.number()])
+  .transform((m) => (typeof m === 'number' ? m.toString(8) : m))
+  .pipe(z.string().regex(/^0?[0-7]{3,4}$/, 'must be an octal mode such as "0644" (quote it in YAML)'))
+  .transform((m) => m.replace(/^0?([0-7]{3,4})$/, '$1').padStart(4, '0'))
+  .describe('octal mode, e.g. "0644"');
+
+export const ownershipShape = {
+  mode: modeSchema.optional(),
+  owner: z.string().min(1).optional().describe('user name'),
+  group: z.string().min(1).optional().describe('group name'),
+};
+
+/** Lines describing which of mode/owner/group differ from what is wanted. */
+export function attributeDetails(
+  current: { mode: string; owner: string; group: string } | undefined,
+  want: Ownership,
+): string[] {
+  const details: string[] = [];
+  const cmp = (label: string, have: string | undefined, wanted: string | undefined) => {
+    if (wanted !== undefined && have !== wanted) details.push(have === undefined ? `${label} ${wanted}` : `${label} ${have} -> ${wanted}`);
+  };
+  cmp('mode', current?.mode, want.mode);
+  cmp('owner', current?.owner, want.owner);
+  cmp('group', current?.group, want.group);
+  return details;
+}
+
+export function describeType(state: FileState): string {
+  switch (state.type) {
+    case 'absent':
+      return 'absent';
+    case 'file':
+      return 'a file';
+    case 'directory':
+      return 'a directory';
+    case 'link':
+      return `a link to ${state.target}`;
+    case 'other':
+      return `a ${state.description}`;
+  }
+}
+
+/** Content above this size, or that is not text, is summarised by size and hash rather than diffed. */
+const MAX_TEXT_DIFF = 256 * 1024;
+
+function isText(b: Buffer): boolean {
+  return !b.subarray(0, 8000).includes(0);
+}
+
+/** A unified diff, or a one-line summary for binary or large content. */
+export function contentDiff(path: string, before: Buffer | undefined, after: Buffer, beforeSummary?: string): string {
+  const summary = (b: Buffer) => `${b.length} bytes, sha256 ${sha256Short(b)}`;
+  if (before === undefined && beforeSummary !== undefined) {
+    return `content differs (was ${beforeSummary}; now ${summary(after)})`;
+  }
+  const old = before ?? Buffer.alloc(0);
+  if (!isText(old) || !isText(after) || old.length > MAX_TEXT_DIFF || after.length > MAX_TEXT_DIFF) {
+    return `binary or large content (${before ? `was ${summary(old)}; ` : ''}now ${summary(after)})`;
+  }
+  return createTwoFilesPatch(before ? path : '/dev/null', path, old.toString('utf8'), after.toString('utf8'), '', '', {
+    context: 3,
+  })
+    .split('\n')
+    .filter((line) => !line.startsWith('====='))
+    .join('\n')
+    .trimEnd();
+}
+
+import { createHash } from 'node:crypto';
+function sha256Short(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex').slice(0, 12);
+}

@@ -1,0 +1,18 @@
+/**
+ * What a change does, as data. Modules return ops; the engine compiles them to shell
+ * (ops-to-shell.ts) and the fake host used by unit tests applies them to memory.
+ */
+export interface Ownership {
+  mode?: string;
+  owner?: string;
+  group?: string;
+}
+
+export type Op =
+  /** Atomic: written to a temporary file beside `path`, validated, then renamed over it. */
+  | ({ op: 'write'; path: string; content: Buffer; validate?: string } & Ownership)
+  | ({ op: 'mkdir'; path: string } & Ownership)
+  | ({ op: 'attributes'; path: string } & Ownership)
+  | { op: 'remove'; path: string }
+  | { op: 'symlink'; path: string; target: string }
+  | { op: 'exec'; command: string; cwd?: string };
