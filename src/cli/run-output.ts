@@ -4,7 +4,7 @@ import { renderReport } from '../output/human.js';
 import { renderJson } from '../output/json.js';
 import { Progress } from '../output/progress.js';
 import { makeStyle } from '../output/style.js';
-import { connectSsh } from '../transport/ssh.js';
+import { connectShellHost } from '../transport/ssh.js';
 import type { Connector } from '../transport/transport.js';
 import { write, type Io } from './io.js';
 import type { ProjectOptions } from './options.js';
@@ -24,7 +24,7 @@ export class RunOutput {
     const progressStyle = makeStyle({ color: opts.color, isTTY: io.stderrIsTTY });
     // JSON consumers get only the document; people get progress on stderr.
     this.progress = opts.json ? undefined : new Progress(io.stderr, io.stderrIsTTY, hostCount, progressStyle);
-    this.connect = io.connect ?? connectSsh;
+    this.connect = io.connect ?? connectShellHost;
   }
 
   emit = (e: EngineEvent): void => {

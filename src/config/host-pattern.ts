@@ -18,8 +18,10 @@ export function resolveHostPattern(pattern: string, inventory: Inventory): { hos
       if (matched.length === 0) unknown.push(term);
       return new Set(matched);
     }
-    if (groups.has(term)) return new Set(inventory.hosts.filter((h) => h.groups.includes(term)).map((h) => h.name));
-    if (all.includes(term)) return new Set([term]);
+    // A name may be both a group and a host (Kanka's thumbor host is in group thumbor): take both.
+    if (groups.has(term) || all.includes(term)) {
+      return new Set(inventory.hosts.filter((h) => h.name === term || h.groups.includes(term)).map((h) => h.name));
+    }
     unknown.push(term);
     return new Set();
   };

@@ -27,11 +27,18 @@ export function loadInventory(file: string): Inventory {
     groups: h.groups,
     vars: h.vars,
   }));
-  for (const group of Object.keys(data.groups)) {
-    if (data.hosts[group]) {
-      const pos = yaml.locate(['groups', group]);
-      diagnostics.push({ file, path: ['groups', group], ...pos, message: `"${group}" is both a group and a host name`, hint: 'rename one of them; patterns like --limit could not tell them apart' });
-    }
+  // Groups are declared, so a typo in a host's groups is caught instead of silently targeting nothing.
+  for (const [name, h] of Object.entries(data.hosts)) {
+    h.groups.forEach((g, i) => {
+      if (data.groups[g] || g === 'all') return;
+      diagnostics.push({
+        file,
+        path: ['hosts', name, 'groups', i],
+        ...yaml.locate(['hosts', name, 'groups', i]),
+        message: `group "${g}" is not declared`,
+        hint: `declare it under groups: (${g}: {}), or fix the spelling; declared: ${Object.keys(data.groups).join(', ') || '(none)'}`,
+      });
+    });
   }
   if (data.groups['all']) {
     diagnostics.push({ file, path: ['groups', 'all'], ...yaml.locate(['groups', 'all']), message: '"all" is the implicit group of every host', hint: 'put env-wide variables under the top-level vars: key' });
@@ -59,13 +66,4 @@ export function loadInventory(file: string): Inventory {
     ...(data.secrets ? { secretsFile: resolveFrom(dir, data.secrets) } : {}),
     ...(data.playbook ? { playbook: data.playbook } : {}),
   };
-}
-
-/** Locates a key path in the inventory file (for diagnostics raised after loading). */
-export function inventoryLocation(file: string, path: ReadonlyArray<string | number>): Pick<Diagnostic, 'line' | 'column'> {
-  try {
-    return loadYamlFile(file, 'inventory').locate(path) ?? {};
-  } catch {
-    return {};
-  }
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, type Diagnostic } from './diagnostics.js';
 import { resolveHostPattern } from './host-pattern.js';
-import { inventoryLocation, loadInventory, resolveFrom } from './load-inventory.js';
+import { loadInventory, resolveFrom } from './load-inventory.js';
 import { loadPlaybook } from './load-playbook.js';
 import { loadRole } from './load-role.js';
 import type { Project, Role } from './model.js';
@@ -48,7 +48,6 @@ export function loadProject(opts: LoadOptions): Project {
       if (role) roles.set(roleName, role);
     }
   }
-  checkHostGroups(inventory, plays, diagnostics);
   checkNotify(roles, diagnostics);
   if (diagnostics.length > 0) throw new ConfigError(diagnostics);
   return { inventory, playbookFile, plays, roles };
@@ -58,23 +57,6 @@ export function loadProject(opts: LoadOptions): Project {
 function findRolesDir(playbookFile: string, projectDir: string): string {
   const candidates = [join(dirname(playbookFile), 'roles'), join(dirname(playbookFile), '..', 'roles'), join(projectDir, 'roles')];
   return resolve(candidates.find((c) => existsSync(c)) ?? join(projectDir, 'roles'));
-}
-
-/** A host in a group that is neither declared nor targeted by any play is almost always a typo. */
-function checkHostGroups(inventory: Project['inventory'], plays: Project['plays'], diagnostics: Diagnostic[]): void {
-  const targeted = new Set(plays.flatMap((p) => p.hosts.split(/[:,]/).map((t) => t.replace(/^[!&]/, '').trim())));
-  for (const host of inventory.hosts) {
-    host.groups.forEach((g, i) => {
-      if (inventory.groups.has(g) || targeted.has(g)) return;
-      diagnostics.push({
-        file: inventory.file,
-        path: ['hosts', host.name, 'groups', i],
-        ...inventoryLocation(inventory.file, ['hosts', host.name, 'groups', i]),
-        message: `host ${host.name} is in group "${g}", which no play targets and the inventory does not declare`,
-        hint: `check the spelling, or declare it under groups: (${g}: {})`,
-      });
-    });
-  }
 }
 
 function checkNotify(roles: Map<string, Role>, diagnostics: Diagnostic[]): void {

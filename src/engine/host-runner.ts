@@ -1,14 +1,11 @@
 import { hostFactsFact, type HostFacts } from '../facts/host-facts.js';
 import type { Change } from '../modules/change.js';
 import type { TaskContext } from '../modules/module.js';
-import type { Transport } from '../transport/transport.js';
+import { RemoteError, type RemoteHost } from '../transport/host.js';
 import type { EventSink, Phase } from './events.js';
-import { opsToScript, VALIDATION_FAILED_EXIT } from './ops-to-shell.js';
 import { planTask, type TaskPlan } from './plan-task.js';
-import { probeFacts } from './probe.js';
 import type { CompiledTask, HostProgram, PlayRun } from './program.js';
 import { allTasks } from './program.js';
-import { RemoteError, runScript, sudoProblem } from './remote.js';
 import type { ChangeView, TaskReport } from './report.js';
 
 /** Drives one host: facts, one batched probe, pure planning, then applying only the changes. */
@@ -22,8 +19,7 @@ export class HostRunner {
 
   constructor(
     readonly program: HostProgram,
-    readonly transport: Transport,
-    private readonly sudo: boolean,
+    readonly remote: RemoteHost,
     private readonly emit: EventSink,
   ) {}
 
@@ -33,13 +29,13 @@ export class HostRunner {
 
   /** Plan phase: two round trips in all (host facts, then every task's facts at once). */
   async plan(): Promise<void> {
-    const facts = await probeFacts(this.transport, [hostFactsFact], this.sudo);
+    const facts = await this.remote.probe([hostFactsFact]);
     const hf = facts.get(hostFactsFact.id);
     if (!hf?.ok) throw new RemoteError(`could not read host facts: ${hf && !hf.ok ? hf.error : 'no output'}`, 1, '');
     this.hostFacts = hf.value as HostFacts;
     const tasks = allTasks(this.program);
     const wanted = tasks.flatMap((t) => t.module.facts(t.args, this.ctx(t)));
-    const probed = await probeFacts(this.transport, wanted, this.sudo);
+    const probed = await this.remote.probe(wanted);
     let firstChange: CompiledTask | undefined;
     for (const task of tasks) {
       const plan = planTask(task, probed, this.ctx(task));
@@ -78,7 +74,7 @@ export class HostRunner {
     let plan: TaskPlan | undefined;
     if (handler) {
       const ctx = this.ctx(task);
-      plan = planTask(task, await probeFacts(this.transport, task.module.facts(task.args, ctx), this.sudo), ctx);
+      plan = planTask(task, await this.remote.probe(task.module.facts(task.args, ctx)), ctx);
     } else {
       if (this.dirty) await this.replanFrom(task);
       plan = this.plans.get(task.key);
@@ -113,21 +109,14 @@ export class HostRunner {
   private async replanFrom(task: CompiledTask): Promise<void> {
     const tasks = allTasks(this.program);
     const rest = tasks.slice(Math.max(0, tasks.findIndex((t) => t.key === task.key)));
-    const probed = await probeFacts(this.transport, rest.flatMap((t) => t.module.facts(t.args, this.ctx(t))), this.sudo);
+    const probed = await this.remote.probe(rest.flatMap((t) => t.module.facts(t.args, this.ctx(t))));
     for (const t of rest) this.plans.set(t.key, planTask(t, probed, this.ctx(t)));
     this.dirty = false;
   }
 
-  /** All ops of a task's changes in one script: one round trip per changed task. */
-  private async execute(changes: Change[]): Promise<void> {
-    const script = opsToScript(changes.flatMap((c) => c.ops));
-    const r = await runScript(this.transport, script, this.sudo);
-    if (r.code === 0) return;
-    const problem = sudoProblem(r);
-    if (problem) throw new RemoteError(problem, r.code, r.stderr);
-    const output = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-20).join('\n');
-    if (r.code === VALIDATION_FAILED_EXIT) throw new RemoteError(`validation failed, the file was not installed:\n${output}`, r.code, output);
-    throw new RemoteError(`command failed with exit code ${r.code}${output ? `:\n${output}` : ''}`, r.code, output);
+  /** All ops of a task's changes at once: one round trip per changed task. */
+  private execute(changes: Change[]): Promise<void> {
+    return this.remote.apply(changes.flatMap((c) => c.ops));
   }
 
   private toReport(task: CompiledTask, plan: TaskPlan, phase: Phase, after?: CompiledTask): TaskReport {

@@ -1,7 +1,7 @@
 import { factReader } from '../facts/fact.js';
 import { PlanError, type PlanResult } from '../modules/change.js';
 import type { TaskContext } from '../modules/module.js';
-import type { FactOutcome } from './probe.js';
+import type { FactOutcome } from '../transport/host.js';
 import type { CompiledTask } from './program.js';
 
 export type TaskPlan = PlanResult | { status: 'failed'; error: string };

@@ -1,10 +1,10 @@
 import pLimit from 'p-limit';
 import type { Inventory, Project } from '../config/model.js';
-import { TransportError, type Connector, type ConnectionTarget, type Transport } from '../transport/transport.js';
+import { RemoteError, type RemoteHost } from '../transport/host.js';
+import { TransportError, type Connector, type ConnectionTarget } from '../transport/transport.js';
 import type { EventSink } from './events.js';
 import { HostRunner, TaskFailed } from './host-runner.js';
 import type { HostProgram } from './program.js';
-import { RemoteError } from './remote.js';
 import type { HostReport, HostStatus, RunReport } from './report.js';
 
 export interface RunOptions {
@@ -21,7 +21,7 @@ export interface ApplyOptions extends RunOptions {
 interface HostState {
   program: HostProgram;
   runner?: HostRunner;
-  transport?: Transport;
+  remote?: RemoteHost;
   status: HostStatus;
   error?: string;
   connectMs: number;
@@ -42,6 +42,7 @@ export function connectionTarget(inventory: Inventory, host: HostProgram['host']
     connectTimeoutMs: ssh.connect_timeout * 1000,
     keepaliveMs: ssh.keepalive * 1000,
     ...(ssh.jump ? { jump: { address: ssh.jump.address, port: ssh.jump.port, user: ssh.jump.user ?? ssh.user } } : {}),
+    sudo: ssh.sudo,
   };
 }
 
@@ -57,9 +58,9 @@ async function planAll(project: Project, programs: HostProgram[], opts: RunOptio
         opts.emit({ type: 'host-start', host, phase: 'plan' });
         try {
           const t0 = Date.now();
-          state.transport = await opts.connect(connectionTarget(project.inventory, state.program.host));
+          state.remote = await opts.connect(connectionTarget(project.inventory, state.program.host));
           state.connectMs = Date.now() - t0;
-          state.runner = new HostRunner(state.program, state.transport, project.inventory.ssh.sudo, opts.emit);
+          state.runner = new HostRunner(state.program, state.remote, opts.emit);
           await state.runner.plan();
           state.status = state.runner.hasFailures ? 'failed' : state.runner.hasChanges ? 'pending' : 'ok';
           if (state.status === 'failed') state.error = 'a task could not be planned';
@@ -93,7 +94,7 @@ function hostReport(state: HostState): HostReport {
     status: state.status,
     ...(state.error ? { error: state.error } : {}),
     tasks: state.runner ? [...state.runner.reports.values()] : [],
-    roundTrips: state.transport?.roundTrips ?? 0,
+    roundTrips: state.remote?.roundTrips ?? 0,
     connectMs: state.connectMs,
     durationMs: state.durationMs,
   };
@@ -104,7 +105,7 @@ function report(command: RunReport['command'], project: Project, states: HostSta
 }
 
 function closeAll(states: HostState[]): void {
-  for (const s of states) s.transport?.close();
+  for (const s of states) s.remote?.close();
 }
 
 /** Dry run: what would change, from the same code apply uses. Changes nothing. */

@@ -5,6 +5,7 @@ export function commandSucceedsFact(command: string): Fact<boolean> {
   return {
     id: `command-status:${command}`,
     kind: 'command-status',
+    params: { command },
     // The guard runs in a subshell so an `exit` in it cannot end the probe script.
     script: () => `if ( ${command} ) >/dev/null 2>&1 </dev/null; then echo yes; else echo no; fi`,
     parse: (output) => {

@@ -6,6 +6,8 @@
 export interface Fact<T> {
   readonly id: string;
   readonly kind: string;
+  /** The values the snippet was built from (path, command...): for logs and the in-memory fake host. */
+  readonly params: Readonly<Record<string, string>>;
   /** POSIX sh snippet; its stdout is handed to parse(). Values in it are quoted with shq(). */
   script(): string;
   parse(output: string): T;

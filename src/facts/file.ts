@@ -30,6 +30,7 @@ export function fileFact(path: string, wantSha256?: string): Fact<FileState> {
   return {
     id: `file:${path}:${wantSha256 ?? ''}`,
     kind: 'file',
+    params: wantSha256 === undefined ? { path } : { path, wantSha256 },
     script: () =>
       [
         `if [ -L ${p} ]; then printf 'link\\t%s\\t' "$(stat -c '%U\t%G' -- ${p})"; readlink -- ${p};`,

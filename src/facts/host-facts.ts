@@ -15,6 +15,7 @@ export interface HostFacts {
 export const hostFactsFact: Fact<HostFacts> = {
   id: 'host-facts',
   kind: 'host-facts',
+  params: {},
   script: () =>
     [
       `printf 'hostname\\t%s\\n' "$(hostname 2>/dev/null || cat /etc/hostname)"`,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { createTwoFilesPatch } from 'diff';
 import type { FileState } from '../facts/file.js';
@@ -7,7 +8,8 @@ export const absolutePath = z.string().regex(/^\//, 'must be an absolute path (s
 
 export const modeSchema = z
   .union([z.string(), z.number()])
-  .transform((m) => (typeof m === 'number' ? m.toString(8) : m))
+  // YAML reads an unquoted 0644 or 644 as the number 644: its digits are what the user meant.
+  .transform((m) => (typeof m === 'number' ? String(m) : m))
   .pipe(z.string().regex(/^0?[0-7]{3,4}$/, 'must be an octal mode such as "0644" (quote it in YAML)'))
   .transform((m) => m.replace(/^0?([0-7]{3,4})$/, '$1').padStart(4, '0'))
   .describe('octal mode, e.g. "0644"');
@@ -69,12 +71,12 @@ export function contentDiff(path: string, before: Buffer | undefined, after: Buf
     context: 3,
   })
     .split('\n')
-    .filter((line) => !line.startsWith('====='))
+    .filter((line) => !line.startsWith('=====') && !line.startsWith('Index: '))
+    .map((line) => (line.startsWith('--- ') || line.startsWith('+++ ') ? line.trimEnd() : line))
     .join('\n')
     .trimEnd();
 }
 
-import { createHash } from 'node:crypto';
 function sha256Short(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex').slice(0, 12);
 }

@@ -2,8 +2,15 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { Client, type ConnectConfig } from 'ssh2';
+import type { RemoteHost } from './host.js';
 import { verifyHostKey } from './known-hosts.js';
+import { ShellHost } from './shell-host.js';
 import { endpointOf, TransportError, type ConnectionTarget, type ExecResult, type Transport } from './transport.js';
+
+/** The engine's connector: one SSH connection per host, commands compiled to shell. */
+export async function connectShellHost(target: ConnectionTarget): Promise<RemoteHost> {
+  return new ShellHost(await connectSsh(target), target.sudo);
+}
 
 /** Opens one ssh2 connection per host (through a jump host if configured), reused for the whole run. */
 export async function connectSsh(target: ConnectionTarget): Promise<Transport> {

@@ -1,3 +1,5 @@
+import type { RemoteHost } from './host.js';
+
 /** The result of one remote command. */
 export interface ExecResult {
   stdout: string;
@@ -25,9 +27,12 @@ export interface ConnectionTarget {
   connectTimeoutMs: number;
   keepaliveMs: number;
   jump?: { address: string; port: number; user: string };
+  /** Run everything through `sudo -n` (non-root user). */
+  sudo: boolean;
 }
 
-export type Connector = (target: ConnectionTarget) => Promise<Transport>;
+/** Opens a host for the engine: the real one over SSH, or a fake in unit tests. */
+export type Connector = (target: ConnectionTarget) => Promise<RemoteHost>;
 
 export type TransportFailure = 'unreachable' | 'auth' | 'host-key' | 'lost';
 

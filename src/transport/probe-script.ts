@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Fact } from '../facts/fact.js';
-import type { Transport } from '../transport/transport.js';
-import { RemoteError, runScript, sudoProblem } from './remote.js';
+import { RemoteError, type FactOutcome } from './host.js';
+import type { Transport } from './transport.js';
+import { runScript, sudoProblem } from './run-script.js';
 
-/** A fact value, or why it could not be read. */
-export type FactOutcome = { ok: true; value: unknown } | { ok: false; error: string };
 
 /**
  * Reads many facts in ONE round trip: every snippet runs in its own subshell, its output

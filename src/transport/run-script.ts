@@ -1,4 +1,4 @@
-import type { ExecResult, Transport } from '../transport/transport.js';
+import type { ExecResult, Transport } from './transport.js';
 
 /**
  * Runs a POSIX sh script on the host. The script travels on stdin (`sh -s`), so it is not
@@ -8,18 +8,6 @@ export function runScript(transport: Transport, script: string, sudo: boolean): 
   const command = sudo ? 'sudo -n -- sh -s' : 'sh -s';
   // C locale: stat, ls and friends must print the same words on every host.
   return transport.exec(command, `export LC_ALL=C\n${script}\n`);
-}
-
-/** A failed remote step: what ran, its exit code and what it said. */
-export class RemoteError extends Error {
-  override name = 'RemoteError';
-  constructor(
-    message: string,
-    readonly code: number,
-    readonly output: string,
-  ) {
-    super(message);
-  }
 }
 
 export function sudoProblem(r: ExecResult): string | undefined {

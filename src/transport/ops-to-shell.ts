@@ -38,13 +38,9 @@ export function opToShell(op: Op): string {
         `trap 'rm -f "$tmp"' EXIT`,
         `base64 -d > "$tmp" <<'${eof}'`,
         `${b64}${eof}`,
-        // Unset attributes keep those of the file being replaced, or get the usual 0644 root:root.
-        op.mode === undefined
-          ? `if [ -e ${dest} ]; then chmod --reference=${dest} "$tmp"; else chmod 0644 "$tmp"; fi`
-          : `chmod ${shq(op.mode)} "$tmp"`,
-        ...(op.owner === undefined && op.group === undefined
-          ? [`if [ -e ${dest} ]; then chown --reference=${dest} "$tmp"; fi`]
-          : [`chown ${shq(chownArg(op) ?? '')} "$tmp"`]),
+        // Attributes not given keep those of the file being replaced; a new file gets 0644 root:root.
+        `if [ -e ${dest} ]; then chmod --reference=${dest} "$tmp"; chown --reference=${dest} "$tmp"; else chmod 0644 "$tmp"; fi`,
+        ...attributes('"$tmp"', op),
       ];
       if (op.validate) {
         const cmd = op.validate.split('{path}').join('"$tmp"');

@@ -1,0 +1,37 @@
+import type { Fact } from '../facts/fact.js';
+import type { Op } from '../modules/ops.js';
+import { RemoteError, type FactOutcome, type RemoteHost } from './host.js';
+import { opsToScript, VALIDATION_FAILED_EXIT } from './ops-to-shell.js';
+import { probeFacts } from './probe-script.js';
+import { runScript, sudoProblem } from './run-script.js';
+import type { Transport } from './transport.js';
+
+/** The real host: facts and ops compiled to POSIX sh, run over one SSH connection. */
+export class ShellHost implements RemoteHost {
+  constructor(
+    private readonly transport: Transport,
+    private readonly sudo: boolean,
+  ) {}
+
+  get roundTrips(): number {
+    return this.transport.roundTrips;
+  }
+
+  probe(facts: readonly Fact<unknown>[]): Promise<Map<string, FactOutcome>> {
+    return probeFacts(this.transport, facts, this.sudo);
+  }
+
+  async apply(ops: readonly Op[]): Promise<void> {
+    const r = await runScript(this.transport, opsToScript(ops), this.sudo);
+    if (r.code === 0) return;
+    const problem = sudoProblem(r);
+    if (problem) throw new RemoteError(problem, r.code, r.stderr);
+    const output = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-20).join('\n');
+    if (r.code === VALIDATION_FAILED_EXIT) throw new RemoteError(`validation failed, the file was not installed:\n${output}`, r.code, output);
+    throw new RemoteError(`command failed with exit code ${r.code}${output ? `:\n${output}` : ''}`, r.code, output);
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+}

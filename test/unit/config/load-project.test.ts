@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, type Diagnostic } from '../../../src/config/diagnostics.js';
+import { loadProject } from '../../../src/config/load-project.js';
+import { compile } from '../../../src/engine/compile.js';
+import { projectDir } from '../../support/project.js';
+
+function problems(overrides: Record<string, string | undefined>, opts: { limit?: string } = {}): Diagnostic[] {
+  const dir = projectDir(overrides);
+  try {
+    compile(loadProject({ env: 'test', projectDir: dir }), opts);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.diagnostics;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loading a project', () => {
+  it('loads a valid project and merges variables by precedence', () => {
+    const dir = projectDir();
+    const programs = compile(loadProject({ env: 'test', projectDir: dir }));
+    expect(programs.map((p) => p.host.name)).toEqual(['web1', 'db1']);
+    const motd = (name: string) => programs.find((p) => p.host.name === name)?.plays[0]?.roles[0]?.tasks[0]?.args as { content: string };
+    expect(motd('web1').content).toBe('hello web1\n');
+    expect(motd('db1').content).toBe('hi db1\n');
+  });
+
+  it('a YAML syntax error names file and line', () => {
+    const [d] = problems({ 'inventory/test.yml': 'hosts:\n  web1:\n    address: [unclosed\n' });
+    expect(d?.file).toMatch(/inventory\/test\.yml$/);
+    expect(d?.message).toMatch(/YAML syntax error/);
+    expect(d?.line).toBeGreaterThan(0);
+  });
+
+  it('a wrong type names the key path and line', () => {
+    const ds = problems({ 'inventory/test.yml': 'ssh: { key_file: /k }\ngroups: { web: {} }\nhosts:\n  web1:\n    address: 10.0.0.1\n    port: "twenty-two"\n    groups: [web]\n' });
+    expect(ds).toHaveLength(1);
+    expect(ds[0]).toMatchObject({ path: ['hosts', 'web1', 'port'], line: 6 });
+    expect(ds[0]?.message).toMatch(/expected number, got the string "twenty-two"/);
+  });
+
+  it('an unknown key is an error with a suggestion', () => {
+    const ds = problems({ 'inventory/test.yml': 'ssh: { key_file: /k }\ngroups: { web: {} }\nhosts:\n  web1:\n    adress: 10.0.0.1\n    groups: [web]\n' });
+    const unknown = ds.find((d) => d.message.includes('unknown key'));
+    expect(unknown).toMatchObject({ path: ['hosts', 'web1', 'adress'], line: 5 });
+    expect(unknown?.hint).toMatch(/did you mean "address"/);
+  });
+
+  it('a play naming a group that does not exist', () => {
+    const ds = problems({ 'playbooks/site.yml': '- hosts: webservers\n  roles: [base]\n' });
+    expect(ds[0]?.message).toMatch(/no group or host named "webservers"/);
+    expect(ds[0]?.file).toMatch(/playbooks\/site\.yml$/);
+    expect(ds[0]?.path).toEqual([0, 'hosts']);
+  });
+
+  it('a missing role, a missing playbook and a missing inventory', () => {
+    expect(problems({ 'playbooks/site.yml': '- hosts: all\n  roles: [nginx]\n' })[0]?.message).toMatch(/role "nginx" not found/);
+    expect(problems({ 'playbooks/site.yml': undefined })[0]?.message).toMatch(/cannot read playbook: file not found/);
+    const ds = problems({ 'inventory/test.yml': undefined, 'inventory/prod.yml': 'hosts: {}' });
+    expect(ds[0]?.message).toMatch(/no environment named "test"/);
+    expect(ds[0]?.hint).toMatch(/known environments: prod/);
+  });
+
+  it('a host in an undeclared group (a typo) is an error', () => {
+    const ds = problems({ 'inventory/test.yml': 'ssh: { key_file: /k }\ngroups: { web: {} }\nhosts:\n  web1:\n    address: 10.0.0.1\n    groups: [wbe]\n' });
+    expect(ds[0]).toMatchObject({ path: ['hosts', 'web1', 'groups', 0], line: 6 });
+    expect(ds[0]?.message).toMatch(/group "wbe" is not declared/);
+  });
+
+  it('an unknown module, two modules in one task, and bad module arguments', () => {
+    expect(problems({ 'roles/base/tasks.yml': '- name: x\n  cpoy: { dest: /a, content: b }\n' })[0]?.message).toMatch(/unknown module or task key "cpoy"/);
+    expect(problems({ 'roles/base/tasks.yml': '- name: x\n  copy: { dest: /a, content: b }\n  file: { path: /a }\n' })[0]?.message).toMatch(/2 module keys/);
+    const [d] = problems({ 'roles/base/tasks.yml': '- name: x\n  file:\n    path: relative/path\n' });
+    expect(d).toMatchObject({ path: [0, 'file', 'path'], line: 3 });
+    expect(d?.message).toMatch(/file: must be an absolute path/);
+  });
+
+  it('an unknown variable in a task names the task and variable', () => {
+    const [d] = problems({ 'roles/base/tasks.yml': '- name: x\n  file: { path: "/srv/{{ app_dir }}" }\n' });
+    expect(d?.message).toMatch(/unknown variable "app_dir"/);
+    expect(d?.file).toMatch(/roles\/base\/tasks\.yml$/);
+  });
+
+  it('notify naming a handler that does not exist', () => {
+    expect(problems({ 'roles/base/tasks.yml': '- name: x\n  file: { path: /a }\n  notify: restart nginx\n' })[0]?.message).toMatch(/no role in this playbook has a handler/);
+  });
+
+  it('--limit naming nothing is an error, not an empty run', () => {
+    expect(problems({}, { limit: 'web9' })[0]?.message).toMatch(/--limit names no group or host: web9/);
+  });
+});

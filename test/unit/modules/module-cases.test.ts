@@ -1,0 +1,120 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { factReader } from '../../../src/facts/fact.js';
+import { PlanError, type Change, type PlanResult } from '../../../src/modules/change.js';
+import type { AnyModule, TaskContext } from '../../../src/modules/module.js';
+import type { Op } from '../../../src/modules/ops.js';
+import { modules } from '../../../src/modules/registry.js';
+import { FakeHost } from '../../../src/transport/fake.js';
+
+/**
+ * pyinfra-style operation tests: each YAML case gives arguments and the host's state, and the
+ * changes and ops expected. Every case that changes something is then applied to the in-memory
+ * host and planned again: the second plan must be empty (idempotency, checked automatically).
+ */
+type EntrySpec = Record<string, unknown>;
+interface Case {
+  name: string;
+  args: unknown;
+  host: Record<string, EntrySpec>;
+  changes?: Array<{ action: string; subject: string; details: string[]; diff?: string; diffMatches?: string }>;
+  ops?: Array<Record<string, unknown>>;
+  ok?: string;
+  error?: string;
+  invalid?: string;
+  /** Guard commands that succeed on the host. */
+  succeeds?: string[];
+  /** Guard commands that succeed once the ops have run. */
+  succeedsAfter?: string[];
+  /** What each command run by an op creates on the fake host. */
+  effects?: Record<string, Record<string, EntrySpec>>;
+}
+
+const casesDir = join(import.meta.dirname, 'cases');
+const ctx: TaskContext = {
+  host: 'fake',
+  roleDir: '/roles/test',
+  readRoleFile: (rel) => Buffer.from(`role file ${rel}\n`),
+};
+
+async function plan(module: AnyModule, args: unknown, host: FakeHost): Promise<PlanResult> {
+  const facts = module.facts(args, ctx);
+  const probed = await host.probe(facts);
+  const values = new Map<string, unknown>();
+  for (const [id, outcome] of probed) {
+    if (!outcome.ok) throw new Error(`fact ${id}: ${outcome.error}`);
+    values.set(id, outcome.value);
+  }
+  return module.plan(args, factReader(values), ctx);
+}
+
+function opView(op: Op): Record<string, unknown> {
+  return op.op === 'write' ? { ...op, content: op.content.toString('utf8') } : { ...op };
+}
+
+function changeView(c: Change, expected: { diffMatches?: string } | undefined) {
+  const { ops: _ops, ...rest } = c;
+  if (expected?.diffMatches !== undefined) {
+    const { diff, ...noDiff } = rest;
+    expect(diff).toMatch(new RegExp(expected.diffMatches));
+    return { ...noDiff, diffMatches: expected.diffMatches };
+  }
+  return rest;
+}
+
+for (const file of readdirSync(casesDir).filter((f) => f.endsWith('.yml'))) {
+  const moduleName = file.replace(/\.yml$/, '');
+  const module = modules.get(moduleName);
+  const cases = parse(readFileSync(join(casesDir, file), 'utf8')) as Case[];
+
+  describe(`module ${moduleName}`, () => {
+    it('exists in the registry', () => {
+      expect(module).toBeDefined();
+    });
+    if (!module) return;
+
+    for (const c of cases) {
+      it(c.name, async () => {
+        const parsed = module.args.safeParse(c.args);
+        if (c.invalid !== undefined) {
+          expect(parsed.success).toBe(false);
+          if (!parsed.success && c.invalid !== '') expect(parsed.error.issues.map((i) => i.path.join('.'))).toContain(c.invalid);
+          return;
+        }
+        expect(parsed.success, parsed.success ? '' : JSON.stringify(parsed.error.issues)).toBe(true);
+        if (!parsed.success) return;
+        const args = module.prepare ? module.prepare(parsed.data, ctx) : parsed.data;
+        const host = new FakeHost();
+        for (const [path, entry] of Object.entries(c.host ?? {})) host.put(path, entry as never);
+        const succeeding = new Set(c.succeeds ?? []);
+        host.command = (cmd, h) => {
+          for (const [path, entry] of Object.entries(c.effects?.[cmd] ?? {})) h.put(path, entry as never);
+          if (c.effects && cmd in c.effects) for (const g of c.succeedsAfter ?? []) succeeding.add(g);
+          return succeeding.has(cmd) || (c.effects !== undefined && cmd in c.effects) ? 0 : 1;
+        };
+
+        if (c.error !== undefined) {
+          await expect(plan(module, args, host)).rejects.toThrow(PlanError);
+          await expect(plan(module, args, host)).rejects.toThrow(c.error);
+          return;
+        }
+        const first = await plan(module, args, host);
+        if (c.ok !== undefined) {
+          expect(first).toEqual({ status: 'ok', reason: c.ok });
+          return;
+        }
+        expect(first.status).toBe('change');
+        if (first.status !== 'change') return;
+        expect(first.changes.map((ch, i) => changeView(ch, c.changes?.[i]))).toEqual(c.changes);
+        expect(first.changes.flatMap((ch) => ch.ops).map(opView)).toEqual(c.ops);
+
+        // Idempotency: apply what was planned, plan again, expect nothing to do.
+        await host.apply(first.changes.flatMap((ch) => ch.ops));
+        const second = await plan(module, args, host);
+        expect(second.status, `second plan after apply: ${JSON.stringify(second)}`).toBe('ok');
+      });
+    }
+  });
+}
