@@ -15,8 +15,9 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
-          // One fleet, shared: e2e files run one after another.
-          fileParallelism: false,
+          // One fleet, shared: e2e files run one after another in a single process.
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
           globalSetup: ['test/e2e/global-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 900_000,
