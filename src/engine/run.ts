@@ -128,7 +128,7 @@ export async function applyRun(project: Project, programs: HostProgram[], opts: 
   const toApply = states.filter((s) => s.status === 'pending');
   if (toApply.length === 0) {
     closeAll(states);
-    return { plan };
+    return { plan, result: { ...plan, command: 'apply' } };
   }
   let stale = false;
   if (opts.confirm) {

@@ -21,7 +21,7 @@ export async function applyCommand(env: string, opts: ApplyCliOptions, io: Io): 
   }
   const { project, programs } = loadAndCompile(env, opts, io);
   const out = new RunOutput(io, opts, programs.length);
-  const { plan, result } = await applyRun(project, programs, {
+  const { result } = await applyRun(project, programs, {
     forks: opts.forks,
     connect: out.connect,
     emit: out.emit,
@@ -37,14 +37,8 @@ export async function applyCommand(env: string, opts: ApplyCliOptions, io: Io): 
           },
         }),
   });
-  if (!result) {
-    // Nothing to do, or the user said no.
-    const cancelled = plan.hosts.some((h) => h.status === 'pending');
-    if (cancelled) return EXIT.INVALID;
-    const code = troubledHosts(plan).length > 0 ? EXIT.HOST_FAILED : EXIT.OK;
-    out.print(plan, code);
-    return code;
-  }
+  // No result: the user said no (the plan was shown with the question).
+  if (!result) return EXIT.INVALID;
   const code = troubledHosts(result).length > 0 ? EXIT.HOST_FAILED : EXIT.OK;
   out.print(result, code);
   return code;
