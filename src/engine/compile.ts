@@ -6,6 +6,7 @@ import type { Host, Project, Role, TaskDef } from '../config/model.js';
 import { validateWith } from '../config/zod-diagnostics.js';
 import { loadYamlFile } from '../config/yaml-file.js';
 import { modules } from '../modules/registry.js';
+import { TemplateError } from '../template/render.js';
 import type { TaskContext } from '../modules/module.js';
 import { InterpolationError, interpolate } from './interpolate.js';
 import type { CompiledTask, HostProgram, PlayRun } from './program.js';
@@ -92,11 +93,15 @@ function compileTask(
     if (!checked.ok) diagnostics.push(...checked.diagnostics.map((d) => ({ ...d, message: `${task.module}: ${d.message}` })));
     return undefined;
   }
-  const ctx = taskContext(role, host);
+  const ctx = taskContext(role, host, context);
   let args = parsed.data;
   try {
     args = module.prepare ? module.prepare(args, ctx) : args;
   } catch (err) {
+    if (err instanceof TemplateError) {
+      diagnostics.push({ file: err.file, ...(err.line !== undefined ? { line: err.line } : {}), ...(err.column !== undefined ? { column: err.column } : {}), message: `${err.reason} (task "${task.name}", host ${host.name})` });
+      return undefined;
+    }
     if (!(err instanceof ConfigError)) throw err;
     diagnostics.push(...err.diagnostics.map((d) => ({ ...d, ...at([]), message: d.message })));
     return undefined;
@@ -104,11 +109,12 @@ function compileTask(
   return { key, role: role.name, name: task.name, module, args, notify: task.notify, tags: task.tags, source: task.source, context: ctx };
 }
 
-function taskContext(role: Role, host: Host): TaskContext {
+function taskContext(role: Role, host: Host, vars: Record<string, unknown>): TaskContext {
   const filesDir = join(role.dir, 'files');
   return {
     host: host.name,
     roleDir: role.dir,
+    vars,
     readRoleFile(rel: string): Buffer {
       const file = normalize(join(filesDir, rel));
       if (relative(filesDir, file).startsWith('..')) {

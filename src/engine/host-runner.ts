@@ -3,7 +3,8 @@ import type { Change } from '../modules/change.js';
 import type { TaskContext } from '../modules/module.js';
 import { RemoteError, type RemoteHost } from '../transport/host.js';
 import type { EventSink, Phase } from './events.js';
-import { planTask, type TaskPlan } from './plan-task.js';
+import { planTask, taskFacts, type TaskPlan } from './plan-task.js';
+import type { Fact } from '../facts/fact.js';
 import type { CompiledTask, HostProgram, PlayRun } from './program.js';
 import { allTasks } from './program.js';
 import type { ChangeView, TaskReport } from './report.js';
@@ -27,6 +28,12 @@ export class HostRunner {
     return this.hostFacts ? { ...task.context, hostFacts: this.hostFacts } : task.context;
   }
 
+  /** The task's facts, or none if they cannot be named (planTask then reports why). */
+  private factsOf(task: CompiledTask): Fact<unknown>[] {
+    const wanted = taskFacts(task, this.ctx(task));
+    return 'facts' in wanted ? wanted.facts : [];
+  }
+
   /** Plan phase: two round trips in all (host facts, then every task's facts at once). */
   async plan(): Promise<void> {
     const facts = await this.remote.probe([hostFactsFact]);
@@ -34,7 +41,7 @@ export class HostRunner {
     if (!hf?.ok) throw new RemoteError(`could not read host facts: ${hf && !hf.ok ? hf.error : 'no output'}`, 1, '');
     this.hostFacts = hf.value as HostFacts;
     const tasks = allTasks(this.program);
-    const wanted = tasks.flatMap((t) => t.module.facts(t.args, this.ctx(t)));
+    const wanted = tasks.flatMap((t) => this.factsOf(t));
     const probed = await this.remote.probe(wanted);
     let firstChange: CompiledTask | undefined;
     for (const task of tasks) {
@@ -74,7 +81,7 @@ export class HostRunner {
     let plan: TaskPlan | undefined;
     if (handler) {
       const ctx = this.ctx(task);
-      plan = planTask(task, await this.remote.probe(task.module.facts(task.args, ctx)), ctx);
+      plan = planTask(task, await this.remote.probe(this.factsOf(task)), ctx);
     } else {
       if (this.dirty) await this.replanFrom(task);
       plan = this.plans.get(task.key);
@@ -109,7 +116,7 @@ export class HostRunner {
   private async replanFrom(task: CompiledTask): Promise<void> {
     const tasks = allTasks(this.program);
     const rest = tasks.slice(Math.max(0, tasks.findIndex((t) => t.key === task.key)));
-    const probed = await this.remote.probe(rest.flatMap((t) => t.module.facts(t.args, this.ctx(t))));
+    const probed = await this.remote.probe(rest.flatMap((t) => this.factsOf(t)));
     for (const t of rest) this.plans.set(t.key, planTask(t, probed, this.ctx(t)));
     this.dirty = false;
   }

@@ -1,4 +1,6 @@
-import { factReader } from '../facts/fact.js';
+import { ConfigError } from '../config/diagnostics.js';
+import { factReader, type Fact } from '../facts/fact.js';
+import { TemplateError } from '../template/render.js';
 import { PlanError, type PlanResult } from '../modules/change.js';
 import type { TaskContext } from '../modules/module.js';
 import type { FactOutcome } from '../transport/host.js';
@@ -8,8 +10,10 @@ export type TaskPlan = PlanResult | { status: 'failed'; error: string };
 
 /** Pure: plans one task from probed facts. Problems of the host's state become a failed plan, not a crash. */
 export function planTask(task: CompiledTask, facts: ReadonlyMap<string, FactOutcome>, ctx: TaskContext): TaskPlan {
+  const wanted = taskFacts(task, ctx);
+  if ('error' in wanted) return { status: 'failed', error: wanted.error };
   const values = new Map<string, unknown>();
-  for (const fact of task.module.facts(task.args, ctx)) {
+  for (const fact of wanted.facts) {
     const outcome = facts.get(fact.id);
     if (!outcome) return { status: 'failed', error: `internal error: fact ${fact.id} was not probed` };
     if (!outcome.ok) return { status: 'failed', error: `could not read the host's state: ${outcome.error}` };
@@ -18,7 +22,26 @@ export function planTask(task: CompiledTask, facts: ReadonlyMap<string, FactOutc
   try {
     return task.module.plan(task.args, factReader(values), ctx);
   } catch (err) {
-    if (err instanceof PlanError) return { status: 'failed', error: err.message };
+    const problem = taskProblem(err);
+    if (problem !== undefined) return { status: 'failed', error: problem };
     throw err;
+  }
+}
+
+/** Errors that are the task's problem (bad template, host state) rather than a bug: their message. */
+export function taskProblem(err: unknown): string | undefined {
+  if (err instanceof PlanError || err instanceof TemplateError) return err.message;
+  if (err instanceof ConfigError) return err.message;
+  return undefined;
+}
+
+/** The facts a task needs; a task whose facts cannot even be named (a template error) fails alone. */
+export function taskFacts(task: CompiledTask, ctx: TaskContext): { facts: Fact<unknown>[] } | { error: string } {
+  try {
+    return { facts: task.module.facts(task.args, ctx) };
+  } catch (err) {
+    const problem = taskProblem(err);
+    if (problem === undefined) throw err;
+    return { error: problem };
   }
 }

@@ -12,6 +12,8 @@ export interface TaskContext {
   readRoleFile(relative: string): Buffer;
   /** Facts about the host (CPU, memory, release); present once the host has been contacted. */
   hostFacts?: HostFacts;
+  /** Variables and inventory data the task was rendered with (templates see the same, plus facts). */
+  vars: Record<string, unknown>;
 }
 
 /**

@@ -2,8 +2,9 @@ import { commandModule } from './command.js';
 import { copyModule } from './copy.js';
 import { fileModule } from './file.js';
 import type { AnyModule } from './module.js';
+import { templateModule } from './template.js';
 
 /** Every module, by the key a task uses for it. */
 export const modules: ReadonlyMap<string, AnyModule> = new Map(
-  [fileModule, copyModule, commandModule].map((m) => [m.name, m]),
+  [fileModule, copyModule, templateModule, commandModule].map((m) => [m.name, m]),
 );

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { modules } from '../../../src/modules/registry.js';
 import { cli } from '../../support/cli.js';
 import { projectDir } from '../../support/project.js';
 
@@ -15,6 +16,18 @@ describe('offline commands', () => {
     const r = await cli(['validate', 'test'], { cwd: projectDir({ 'roles/base/tasks.yml': '- name: x\n  file: { path: /a, mode: "rwx" }\n' }) });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/roles\/base\/tasks\.yml:2:21: \[0\]\.file\.mode: file: must be an octal mode/);
+  });
+
+  it('validate: an unknown variable in a template is named with the template file and line, offline', async () => {
+    const r = await cli(['validate', 'test'], {
+      cwd: projectDir({
+        'roles/base/tasks.yml': '- name: redis config\n  template: { src: redis.conf.hbs, dest: /etc/redis/redis.conf }\n',
+        'roles/base/templates/redis.conf.hbs': 'bind {{ host.address }}\nport {{ redis_port }}\n',
+      }),
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/roles\/base\/templates\/redis\.conf\.hbs:2:\d+: unknown variable "redis_port" \(task "redis config", host web1\)/);
+    expect(r.connected).toEqual([]);
   });
 
   it('inventory: hosts, addresses, groups; --json too', async () => {
@@ -35,7 +48,7 @@ describe('offline commands', () => {
     expect(Object.keys(s.properties)).toEqual(expect.arrayContaining(['ssh', 'hosts', 'groups', 'vars']));
     expect(s.additionalProperties).toBe(false);
     const tasks = JSON.parse((await cli(['schema', 'tasks'], { cwd: projectDir() })).stdout) as { items: { anyOf: Array<{ properties: Record<string, unknown> }> } };
-    expect(tasks.items.anyOf.map((f) => Object.keys(f.properties).find((k) => !['name', 'notify', 'tags'].includes(k)))).toEqual(['file', 'copy', 'command']);
+    expect(tasks.items.anyOf.map((f) => Object.keys(f.properties).find((k) => !['name', 'notify', 'tags'].includes(k)))).toEqual([...modules.keys()]);
     expect((await cli(['schema', 'nope'], { cwd: projectDir() })).code).toBe(1);
   });
 

@@ -30,16 +30,28 @@ interface Case {
   succeedsAfter?: string[];
   /** What each command run by an op creates on the fake host. */
   effects?: Record<string, Record<string, EntrySpec>>;
+  /** Variables the task sees. */
+  vars?: Record<string, unknown>;
+  /** Host facts (over the defaults of a 2-CPU, 2 GiB Debian 12 host). */
+  facts?: Record<string, unknown>;
+  /** The change repeats on every run by design (e.g. a service restart); no idempotency check. */
+  repeats?: boolean;
 }
 
 const casesDir = join(import.meta.dirname, 'cases');
-const ctx: TaskContext = {
-  host: 'fake',
-  roleDir: '/roles/test',
-  readRoleFile: (rel) => Buffer.from(`role file ${rel}\n`),
-};
+/** The role the cases run in: test/unit/modules/role (templates/ and files/). */
+const roleDir = join(import.meta.dirname, 'role');
+function contextFor(c: Case): TaskContext {
+  return {
+    host: 'fake',
+    roleDir,
+    vars: c.vars ?? {},
+    readRoleFile: (rel) => readFileSync(join(roleDir, 'files', rel)),
+    ...(c.facts ? { hostFacts: { hostname: 'fake', cpus: 2, memory_mb: 2048, os_id: 'debian', os_version: '12', os_codename: 'bookworm', kernel: '6.1.0', uid: 0, ...c.facts } } : {}),
+  };
+}
 
-async function plan(module: AnyModule, args: unknown, host: FakeHost): Promise<PlanResult> {
+async function plan(module: AnyModule, args: unknown, host: FakeHost, ctx: TaskContext): Promise<PlanResult> {
   const facts = module.facts(args, ctx);
   const probed = await host.probe(facts);
   const values = new Map<string, unknown>();
@@ -77,6 +89,7 @@ for (const file of readdirSync(casesDir).filter((f) => f.endsWith('.yml'))) {
 
     for (const c of cases) {
       it(c.name, async () => {
+        const ctx = contextFor(c);
         const parsed = module.args.safeParse(c.args);
         if (c.invalid !== undefined) {
           expect(parsed.success).toBe(false);
@@ -96,11 +109,11 @@ for (const file of readdirSync(casesDir).filter((f) => f.endsWith('.yml'))) {
         };
 
         if (c.error !== undefined) {
-          await expect(plan(module, args, host)).rejects.toThrow(PlanError);
-          await expect(plan(module, args, host)).rejects.toThrow(c.error);
+          await expect(plan(module, args, host, ctx)).rejects.toThrow(PlanError);
+          await expect(plan(module, args, host, ctx)).rejects.toThrow(c.error);
           return;
         }
-        const first = await plan(module, args, host);
+        const first = await plan(module, args, host, ctx);
         if (c.ok !== undefined) {
           expect(first).toEqual({ status: 'ok', reason: c.ok });
           return;
@@ -112,8 +125,8 @@ for (const file of readdirSync(casesDir).filter((f) => f.endsWith('.yml'))) {
 
         // Idempotency: apply what was planned, plan again, expect nothing to do.
         await host.apply(first.changes.flatMap((ch) => ch.ops));
-        const second = await plan(module, args, host);
-        expect(second.status, `second plan after apply: ${JSON.stringify(second)}`).toBe('ok');
+        const second = await plan(module, args, host, ctx);
+        expect(second.status, `second plan after apply: ${JSON.stringify(second)}`).toBe(c.repeats ? 'change' : 'ok');
       });
     }
   });

@@ -1,0 +1,66 @@
+import { join, normalize, relative } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../config/diagnostics.js';
+import { fileFact, sha256 } from '../facts/file.js';
+import type { HostFacts } from '../facts/host-facts.js';
+import { renderTemplate } from '../template/render.js';
+import { absolutePath, ownershipShape } from './common.js';
+import { validateArg } from './copy.js';
+import { planFileContent } from './file-content.js';
+import { defineModule, type TaskContext } from './module.js';
+
+const args = z
+  .strictObject({
+    src: z.string().min(1).describe("template in the role's templates/ folder (Handlebars, e.g. haproxy.cfg.hbs)"),
+    dest: absolutePath.describe('where the rendered file goes on the host'),
+    validate: validateArg,
+    ...ownershipShape,
+  })
+  .describe('a file rendered from a Handlebars template, written atomically');
+
+type TemplateArgs = z.infer<typeof args> & { file?: string };
+
+/**
+ * Before any host is contacted, templates are rendered once with stand-in facts, so an unknown
+ * variable is reported by `validate` and before a connection. The real render uses real facts.
+ */
+const STAND_IN_FACTS: HostFacts = { hostname: 'stand-in', cpus: 2, memory_mb: 2048, os_id: 'debian', os_version: '12', os_codename: 'bookworm', kernel: '6.1.0', uid: 0 };
+
+const rendered = new WeakMap<object, Map<HostFacts, Buffer>>();
+
+function templateFile(a: TemplateArgs, ctx: TaskContext): string {
+  if (a.file) return a.file;
+  const dir = join(ctx.roleDir, 'templates');
+  const file = normalize(join(dir, a.src));
+  if (relative(dir, file).startsWith('..')) throw new ConfigError([{ file: dir, message: `src "${a.src}" points outside the role's templates/ folder` }]);
+  return file;
+}
+
+/** Renders for this host's facts, once per task and host (facts() and plan() both need it). */
+export function render(a: TemplateArgs, ctx: TaskContext): Buffer {
+  const facts = ctx.hostFacts ?? STAND_IN_FACTS;
+  let byFacts = rendered.get(a);
+  if (!byFacts) rendered.set(a, (byFacts = new Map()));
+  let content = byFacts.get(facts);
+  if (!content) {
+    content = Buffer.from(renderTemplate(templateFile(a, ctx), { ...ctx.vars, facts }), 'utf8');
+    byFacts.set(facts, content);
+  }
+  return content;
+}
+
+export const templateModule = defineModule<TemplateArgs>({
+  name: 'template',
+  description: "Render a Handlebars template from the role's templates/ folder with this host's variables and facts; atomic write, optional validation.",
+  args,
+  prepare(a, ctx) {
+    const prepared = { ...a, file: templateFile(a, ctx) };
+    render(prepared, ctx);
+    return prepared;
+  },
+  facts: (a, ctx) => [fileFact(a.dest, sha256(render(a, ctx)))],
+  plan: (a, facts, ctx) => {
+    const content = render(a, ctx);
+    return planFileContent(a.dest, content, { mode: a.mode, owner: a.owner, group: a.group }, a.validate, facts.get(fileFact(a.dest, sha256(content))));
+  },
+});

@@ -1,0 +1,44 @@
+import type { HelperDelegate } from 'handlebars';
+
+/** Handlebars passes an options object as the last argument of every helper call. */
+function args(list: unknown[]): unknown[] {
+  return list.slice(0, -1);
+}
+
+const num = (v: unknown): number => {
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isFinite(n)) throw new Error(`expected a number, got ${JSON.stringify(v)}`);
+  return n;
+};
+
+/**
+ * Helpers a config writer needs. Arithmetic exists so sizes can be derived from facts
+ * ("{{ floor (mul facts.memory_mb 0.5) }}M").
+ */
+export const templateHelpers: Record<string, HelperDelegate> = {
+  eq: (...a: unknown[]) => { const [x, y] = args(a); return x === y; },
+  ne: (...a: unknown[]) => { const [x, y] = args(a); return x !== y; },
+  gt: (...a: unknown[]) => { const [x, y] = args(a); return num(x) > num(y); },
+  lt: (...a: unknown[]) => { const [x, y] = args(a); return num(x) < num(y); },
+  and: (...a: unknown[]) => args(a).every(Boolean),
+  or: (...a: unknown[]) => args(a).some(Boolean),
+  not: (...a: unknown[]) => !args(a)[0],
+  /** {{default value fallback}}: the fallback when value is undefined, null or "". */
+  default: (...a: unknown[]) => { const [v, d] = args(a); return v === undefined || v === null || v === '' ? d : v; },
+  /** {{join list ", "}} */
+  join: (...a: unknown[]) => { const [list, sep] = args(a); return Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ', ') : String(list ?? ''); },
+  /** {{indent text 4}}: indents every line but the first. */
+  indent: (...a: unknown[]) => { const [text, n] = args(a); const pad = ' '.repeat(num(n ?? 2)); return String(text ?? '').split('\n').join(`\n${pad}`); },
+  upper: (...a: unknown[]) => String(args(a)[0] ?? '').toUpperCase(),
+  lower: (...a: unknown[]) => String(args(a)[0] ?? '').toLowerCase(),
+  json: (...a: unknown[]) => JSON.stringify(args(a)[0]),
+  add: (...a: unknown[]) => args(a).reduce<number>((s, v) => s + num(v), 0),
+  sub: (...a: unknown[]) => { const [x, y] = args(a); return num(x) - num(y); },
+  mul: (...a: unknown[]) => args(a).reduce<number>((s, v) => s * num(v), 1),
+  div: (...a: unknown[]) => { const [x, y] = args(a); return num(x) / num(y); },
+  floor: (...a: unknown[]) => Math.floor(num(args(a)[0])),
+  max: (...a: unknown[]) => Math.max(...args(a).map(num)),
+  min: (...a: unknown[]) => Math.min(...args(a).map(num)),
+  concat: (...a: unknown[]) => args(a).map((v) => String(v ?? '')).join(''),
+  includes: (...a: unknown[]) => { const [list, v] = args(a); return Array.isArray(list) && list.includes(v); },
+};

@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import Handlebars from 'handlebars';
+import { templateHelpers } from './helpers.js';
+
+/**
+ * One Handlebars environment for every template: HTML escaping OFF (these are config files,
+ * not web pages) and strict mode ON (an unknown variable is an error, never an empty string).
+ */
+const hb = Handlebars.create();
+for (const [name, fn] of Object.entries(templateHelpers)) hb.registerHelper(name, fn);
+
+/** Compiled once per file per run, whatever the number of hosts. */
+const cache = new Map<string, Handlebars.TemplateDelegate>();
+
+/** A template problem, with the template file and the line. */
+export class TemplateError extends Error {
+  override name = 'TemplateError';
+  constructor(
+    readonly file: string,
+    readonly line: number | undefined,
+    readonly column: number | undefined,
+    readonly reason: string,
+  ) {
+    super(`${file}${line !== undefined ? `:${line}` : ''}${column !== undefined ? `:${column}` : ''}: ${reason}`);
+  }
+}
+
+function compiled(file: string, source?: string): Handlebars.TemplateDelegate {
+  let t = cache.get(file);
+  if (!t) {
+    let text = source;
+    if (text === undefined) {
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        throw new TemplateError(file, undefined, undefined, 'template file not found');
+      }
+    }
+    try {
+      // precompile now (not lazily at first render) so syntax errors surface with their line
+      hb.precompile(text, { strict: true });
+    } catch (err) {
+      const m = /Parse error on line (\d+)/.exec((err as Error).message);
+      const detail = (err as Error).message.split('\n').slice(-1)[0] ?? '';
+      throw new TemplateError(file, m ? Number(m[1]) : undefined, undefined, `syntax error: ${detail}`);
+    }
+    t = hb.compile(text, { strict: true, noEscape: true });
+    cache.set(file, t);
+  }
+  return t;
+}
+
+export function renderTemplate(file: string, context: Record<string, unknown>, source?: string): string {
+  const t = compiled(file, source);
+  try {
+    return t(context);
+  } catch (err) {
+    const message = (err as Error).message;
+    const missing = /"([^"]+)" not defined in .* - (\d+):(\d+)/.exec(message);
+    if (missing) {
+      throw new TemplateError(file, Number(missing[2]), Number(missing[3]) + 1, `unknown variable "${missing[1]}"`);
+    }
+    const at = / - (\d+):(\d+)$/.exec(message);
+    throw new TemplateError(file, at ? Number(at[1]) : undefined, at ? Number(at[2]) + 1 : undefined, message.replace(/ - \d+:\d+$/, ''));
+  }
+}
