@@ -10,6 +10,12 @@ export type FakeEntry =
   | { type: 'directory'; mode: string; owner: string; group: string }
   | { type: 'link'; target: string };
 
+export interface FakeUnit {
+  active: 'active' | 'inactive' | 'failed';
+  unitFile: string;
+  needDaemonReload?: boolean;
+}
+
 /** A command run on the fake host: returns its exit code. */
 export type FakeCommand = (command: string, host: FakeHost) => number;
 
@@ -40,6 +46,12 @@ export class FakeHost implements RemoteHost {
   /** Decides whether a `validate` command accepts new content; default: accept. */
   validator: (command: string, content: Buffer) => boolean = () => true;
   closed = false;
+  /** systemd units by full name (nginx.service). */
+  readonly units = new Map<string, FakeUnit>();
+  /** Debian packages: installed version and the version apt would install. */
+  readonly packages = new Map<string, { installed?: string; candidate?: string }>();
+  /** Seconds since `apt-get update`; Infinity: never. */
+  aptCacheAge = 0;
 
   static with(entries: Record<string, Partial<FakeEntry> & { content?: string | Buffer; type?: FakeEntry['type'] }>): FakeHost {
     const host = new FakeHost();
@@ -105,6 +117,29 @@ export class FakeHost implements RemoteHost {
         if (want !== undefined && want !== sha && e.content.length <= MAX_DIFF_BYTES) text += `content\t${e.content.toString('base64')}\n`;
         return text;
       }
+      case 'systemd-unit': {
+        const u = this.units.get(f.params['unit'] ?? '');
+        if (!u) return 'LoadState=not-found\nActiveState=inactive\nUnitFileState=\nNeedDaemonReload=no\n';
+        return `LoadState=loaded\nActiveState=${u.active}\nUnitFileState=${u.unitFile}\nNeedDaemonReload=${u.needDaemonReload ? 'yes' : 'no'}\n`;
+      }
+      case 'apt-packages': {
+        const names = (f.params['names'] ?? '').split(' ').filter(Boolean);
+        const all = f.params['candidates'] === 'all';
+        let text = '';
+        const need: string[] = [];
+        for (const n of names) {
+          const p = this.packages.get(n);
+          text += `pkg\t${n}\t${p?.installed ? `ii \t${p.installed}` : ''}\n`;
+          if (all || !p?.installed) need.push(n);
+        }
+        const now = 1_800_000_000;
+        text += `cache\t${Number.isFinite(this.aptCacheAge) ? now - this.aptCacheAge : 0}\t${now}\npolicy\n`;
+        for (const n of need) {
+          const p = this.packages.get(n);
+          if (p) text += `${n}:\n  Installed: ${p.installed ?? '(none)'}\n  Candidate: ${p.candidate ?? '(none)'}\n`;
+        }
+        return text;
+      }
       default:
         throw new Error(`the fake host cannot answer ${f.kind} facts yet`);
     }
@@ -112,7 +147,46 @@ export class FakeHost implements RemoteHost {
 
   private run(command: string): number {
     this.executed.push(command);
-    return this.command(command, this);
+    return this.builtin(command) ?? this.command(command, this);
+  }
+
+  /** systemctl and apt-get as the modules call them; undefined for any other command. */
+  private builtin(command: string): number | undefined {
+    const sc = /^systemctl (\S+)(?: (\S+))?$/.exec(command);
+    if (sc) {
+      const [, verb = '', unit = ''] = sc;
+      if (verb === 'daemon-reload') {
+        for (const u of this.units.values()) u.needDaemonReload = false;
+        return 0;
+      }
+      const u = this.units.get(unit);
+      if (!u) return 5;
+      if (verb === 'start' || verb === 'restart') u.active = 'active';
+      else if (verb === 'stop') u.active = 'inactive';
+      else if (verb === 'reload') return u.active === 'active' ? 0 : 1;
+      else if (verb === 'enable') u.unitFile = 'enabled';
+      else if (verb === 'disable') u.unitFile = 'disabled';
+      else return 1;
+      return 0;
+    }
+    // The verb is the last word before the package names (options come before it).
+    const apt = /apt-get .* (update|install|remove|purge)((?: [^\s-]\S*)*)$/.exec(command);
+    if (apt && command.includes('apt-get')) {
+      const [, verb = '', rest = ''] = apt;
+      if (verb === 'update') {
+        this.aptCacheAge = 0;
+        return 0;
+      }
+      for (const n of rest.split(' ').filter((w) => w && !w.startsWith('-'))) {
+        const p = this.packages.get(n);
+        if (verb === 'install') {
+          if (!p?.candidate) return 100;
+          this.packages.set(n, { ...p, installed: p.candidate });
+        } else if (p) this.packages.set(n, { ...(p.candidate ? { candidate: p.candidate } : {}) });
+      }
+      return 0;
+    }
+    return undefined;
   }
 
   async apply(ops: readonly Op[]): Promise<void> {

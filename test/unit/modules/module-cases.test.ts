@@ -34,6 +34,12 @@ interface Case {
   vars?: Record<string, unknown>;
   /** Host facts (over the defaults of a 2-CPU, 2 GiB Debian 12 host). */
   facts?: Record<string, unknown>;
+  /** systemd units on the host, by full name. */
+  units?: Record<string, { active: 'active' | 'inactive' | 'failed'; unitFile: string; needDaemonReload?: boolean }>;
+  /** Debian packages: installed version and apt's candidate. */
+  packages?: Record<string, { installed?: string; candidate?: string }>;
+  /** Seconds since the apt lists were refreshed (default 0; null: never). */
+  aptCacheAge?: number | null;
   /** The change repeats on every run by design (e.g. a service restart); no idempotency check. */
   repeats?: boolean;
 }
@@ -101,6 +107,9 @@ for (const file of readdirSync(casesDir).filter((f) => f.endsWith('.yml'))) {
         const args = module.prepare ? module.prepare(parsed.data, ctx) : parsed.data;
         const host = new FakeHost();
         for (const [path, entry] of Object.entries(c.host ?? {})) host.put(path, entry as never);
+        for (const [name, u] of Object.entries(c.units ?? {})) host.units.set(name, { ...u });
+        for (const [name, p] of Object.entries(c.packages ?? {})) host.packages.set(name, { ...p });
+        if (c.aptCacheAge !== undefined) host.aptCacheAge = c.aptCacheAge ?? Number.POSITIVE_INFINITY;
         const succeeding = new Set(c.succeeds ?? []);
         host.command = (cmd, h) => {
           for (const [path, entry] of Object.entries(c.effects?.[cmd] ?? {})) h.put(path, entry as never);

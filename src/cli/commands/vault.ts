@@ -1,0 +1,265 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { Argument, type Command } from 'commander';
+import { isMap, isScalar, parseDocument } from 'yaml';
+import { ConfigError } from '../../config/diagnostics.js';
+import { decryptOrThrow, describeFsError, PASSWORD_HINT, resolveVaultPassword } from '../../secrets/load-secrets.js';
+import { encryptVault, isVaultText, parseVaultEnvelope, VaultError } from '../../secrets/vault-format.js';
+import { UsageError } from '../errors.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { write, type Io } from '../io.js';
+
+export const VAULT_ACTIONS = ['encrypt', 'decrypt', 'view', 'edit', 'create'] as const;
+export type VaultAction = (typeof VAULT_ACTIONS)[number];
+
+export interface VaultOptions {
+  passwordFile?: string;
+  /** Environment for the password variables and the editor; process.env unless a test injects one. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * ansible-vault compatible file handling: the files it writes are read by ansible-vault and the other
+ * way round. Plaintext never goes to stderr or into an error message; `view` is the only action that
+ * prints it, and `edit`/`create` only put it in a private temporary file that is overwritten and
+ * removed afterwards, whatever happens.
+ */
+export async function vaultCommand(action: VaultAction, file: string, opts: VaultOptions, io: Io): Promise<ExitCode> {
+  const path = resolve(io.cwd, file);
+  const env = opts.env ?? process.env;
+  const password = (): string => {
+    const pw = resolveVaultPassword({ passwordFile: opts.passwordFile, env, cwd: io.cwd });
+    if (pw === undefined) throw new ConfigError([{ file, message: 'no vault password given', hint: PASSWORD_HINT }]);
+    return pw;
+  };
+  switch (action) {
+    case 'encrypt': {
+      const data = readInput(path, file);
+      if (isVaultText(data)) throw new UsageError(`${file} is already encrypted; nothing was changed (use \`vault edit\` to change it)`);
+      writeAtomic(path, encryptVault(data, password()));
+      write(io.stdout, `encrypted ${file}`);
+      return EXIT.OK;
+    }
+    case 'decrypt': {
+      const data = readInput(path, file);
+      if (!isVaultText(data)) throw new UsageError(`${file} is not encrypted (no $ANSIBLE_VAULT header); nothing was changed`);
+      writeAtomic(path, decryptOrThrow(data, password(), file));
+      write(io.stdout, `decrypted ${file}`);
+      write(io.stderr, `warning: ${file} is now PLAINTEXT: do not commit it; encrypt it again with \`kanka-infra vault encrypt ${file}\``);
+      return EXIT.OK;
+    }
+    case 'view': {
+      const data = readInput(path, file);
+      if (!isVaultText(data)) throw new UsageError(`${file} is not encrypted (no $ANSIBLE_VAULT header)`);
+      io.stdout.write(decryptOrThrow(data, password(), file));
+      return EXIT.OK;
+    }
+    case 'edit': {
+      const data = readInput(path, file);
+      if (!isVaultText(data)) throw new UsageError(`${file} is not encrypted (no $ANSIBLE_VAULT header); encrypt it first with \`kanka-infra vault encrypt ${file}\``);
+      const pw = password();
+      const original = decryptOrThrow(data, pw, file);
+      const vaultId = vaultIdOf(data, file);
+      return editInTempFile(original, path, file, env, io, (edited) => {
+        if (edited.equals(original)) {
+          write(io.stderr, `no changes; ${file} was left as it was`);
+          return EXIT.OK;
+        }
+        writeAtomic(path, encryptVault(edited, pw, vaultId === undefined ? {} : { vaultId }));
+        write(io.stdout, `saved ${file} (encrypted)`);
+        return EXIT.OK;
+      });
+    }
+    case 'create': {
+      if (existsSync(path)) throw new UsageError(`${file} already exists; use \`kanka-infra vault edit ${file}\` to change it`);
+      if (!existsSync(dirname(path))) throw new UsageError(`the directory of ${file} does not exist`);
+      const pw = password();
+      return editInTempFile(Buffer.alloc(0), path, file, env, io, (edited) => {
+        if (isBlank(edited)) {
+          write(io.stderr, `empty content; ${file} was not created`);
+          return EXIT.OK;
+        }
+        writeAtomic(path, encryptVault(edited, pw), true);
+        write(io.stdout, `created ${file} (encrypted)`);
+        return EXIT.OK;
+      });
+    }
+  }
+}
+
+/** Adds `vault <action> <file>` to the program. */
+export function registerVaultCommand(program: Command, io: Io, setExit: (c: ExitCode) => void): void {
+  program
+    .command('vault')
+    .addArgument(new Argument('<action>', 'what to do with the file').choices(VAULT_ACTIONS))
+    .argument('<file>', 'the vault file (ansible-vault format, e.g. inventory/prod.secrets.yml)')
+    .description('encrypt, decrypt, view, edit or create an encrypted secrets file (ansible-vault compatible)')
+    .option('--vault-password-file <file>', 'read the vault password from this file (never executed; surrounding whitespace stripped)')
+    .addHelpText('after', VAULT_HELP)
+    .action(async (action: VaultAction, file: string, opts: { vaultPasswordFile?: string }) => {
+      const options: VaultOptions = {};
+      if (opts.vaultPasswordFile !== undefined) options.passwordFile = opts.vaultPasswordFile;
+      setExit(await vaultCommand(action, file, options, io));
+    });
+}
+
+const VAULT_HELP = `
+Actions:
+  encrypt   encrypt a plaintext file in place (refused if it is already encrypted)
+  decrypt   decrypt in place: the file is then PLAINTEXT, do not commit it
+  view      print the decrypted content to stdout
+  edit      open the decrypted content in $VISUAL / $EDITOR (default vi), re-encrypt if changed
+  create    write a new encrypted file with $VISUAL / $EDITOR
+
+Password, first found: --vault-password-file <file>, $KANKA_VAULT_PASSWORD_FILE, $KANKA_VAULT_PASSWORD.
+A password file is read, never executed.
+
+Examples:
+  KANKA_VAULT_PASSWORD_FILE=~/.kanka-vault kanka-infra vault edit inventory/prod.secrets.yml
+  kanka-infra vault view inventory/prod.secrets.yml --vault-password-file ~/.kanka-vault
+  kanka-infra vault encrypt inventory/staging.secrets.yml
+
+Files are in the ansible-vault 1.1 AES256 format: ansible-vault reads what this writes and vice versa.`;
+
+function readInput(path: string, shown: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError([{ file: shown, message: `cannot read the file: ${describeFsError(err)}` }]);
+  }
+}
+
+function vaultIdOf(data: Buffer, file: string): string | undefined {
+  try {
+    return parseVaultEnvelope(data, file).vaultId;
+  } catch (err) {
+    if (err instanceof VaultError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Writes through a temporary file in the same directory, then renames it over the target, so the
+ * target is either the old or the new content, never half of it. Mode 0600.
+ */
+function writeAtomic(target: string, content: string | Uint8Array, exclusive = false): void {
+  // Through a symlink: replace the file it points to, not the link (as ansible-vault does).
+  const path = existsSync(target) ? realpathSync(target) : target;
+  const tmp = join(dirname(path), `.${basename(path)}.kanka-tmp-${randomBytes(6).toString('hex')}`);
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    writeSync(fd, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  closeSync(fd);
+  try {
+    if (exclusive && existsSync(path)) throw new UsageError(`${path} appeared while the editor was open; nothing was written`);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Puts `plaintext` in a 0600 file inside a fresh 0700 temporary directory, runs the editor on it,
+ * checks the result is a YAML mapping and hands it to `save`. The file (and anything the editor left
+ * beside it, such as swap files) is overwritten with zeros and removed in every case.
+ */
+function editInTempFile(plaintext: Buffer, path: string, shown: string, env: NodeJS.ProcessEnv, io: Io, save: (edited: Buffer) => ExitCode): ExitCode {
+  const dir = mkdtempSync(join(tmpdir(), 'kanka-vault-'));
+  const tmp = join(dir, basename(path).replace(/^\.+/, '') || 'secrets.yml');
+  try {
+    const fd = openSync(tmp, 'wx', 0o600);
+    try {
+      writeSync(fd, plaintext);
+    } finally {
+      closeSync(fd);
+    }
+    const editor = env['VISUAL'] || env['EDITOR'] || 'vi';
+    // Through the shell so that EDITOR="code --wait" works; the file name is passed as $1, never
+    // spliced into the command line.
+    const r = spawnSync('/bin/sh', ['-c', `${editor} "$1"`, 'kanka-vault-editor', tmp], { stdio: 'inherit', env });
+    if (r.error || r.status !== 0) {
+      const why = r.error ? r.error.message : r.signal ? `was killed by ${r.signal}` : `exited with status ${r.status ?? '?'}`;
+      write(io.stderr, `error: the editor (${editor}) ${why}; ${shown} was not changed`);
+      return EXIT.INVALID;
+    }
+    let edited: Buffer;
+    try {
+      edited = readFileSync(tmp);
+    } catch (err) {
+      write(io.stderr, `error: cannot read the edited file back (${describeFsError(err)}); ${shown} was not changed`);
+      return EXIT.INVALID;
+    }
+    // Blank before and after (create, then quit the editor): nothing to validate, `save` decides.
+    const problem = isBlank(edited) && isBlank(plaintext) ? undefined : yamlMappingProblem(edited);
+    if (problem !== undefined) {
+      write(io.stderr, `error: the edited content ${problem}; ${shown} was NOT changed and your edits were discarded`);
+      return EXIT.INVALID;
+    }
+    return save(edited);
+  } finally {
+    shredDir(dir);
+  }
+}
+
+function isBlank(b: Buffer): boolean {
+  return b.toString('utf8').trim() === '';
+}
+
+/** Why the content is not a YAML mapping, or undefined if it is. Never quotes the content. */
+function yamlMappingProblem(content: Buffer): string | undefined {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(content);
+  } catch {
+    return 'is not UTF-8 text';
+  }
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const first = doc.errors[0];
+  if (first) {
+    const line = text.slice(0, first.pos[0]).split('\n').length;
+    return `is not valid YAML (${first.code} at line ${line})`;
+  }
+  const root = doc.contents;
+  if (isMap(root)) return undefined;
+  if (root === null || (isScalar(root) && root.value === null)) return 'is empty, not a YAML mapping of names to values';
+  return 'is not a YAML mapping of names to values';
+}
+
+function shredDir(dir: string): void {
+  try {
+    for (const name of readdirSync(dir)) shredFile(join(dir, name));
+  } catch {
+    // the directory is removed below whatever happened
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Best effort: overwrite with zeros (and sync) before unlinking, so the plaintext is not left on disk. */
+function shredFile(file: string): void {
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) return;
+    const fd = openSync(file, 'r+');
+    try {
+      const zeros = Buffer.alloc(Math.min(st.size, 1 << 20));
+      for (let off = 0; off < st.size; off += zeros.length) writeSync(fd, zeros, 0, Math.min(zeros.length, st.size - off), off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    unlinkSync(file);
+  } catch {
+    // rmSync of the directory removes it anyway
+  }
+}

@@ -1,0 +1,153 @@
+import { Secret, SECRET_MASK } from './secret.js';
+
+/**
+ * Values shorter than this are never masked in free text: a secret such as "no", "1" or "on"
+ * would otherwise turn every diff and log into confetti while hiding nothing (a 3-character value
+ * is not a secret worth the name). Such values still print as "<secret>" wherever they are carried
+ * as a `Secret`; only the search-and-replace over arbitrary text skips them.
+ */
+export const MIN_REDACTED_LENGTH = 4;
+
+/**
+ * Masks every occurrence of known secret values in text (diffs, command output, error messages,
+ * JSON reports) before it is shown or written anywhere.
+ *
+ * How it stays fast with many secrets and long texts: all values are compiled into ONE regular
+ * expression shaped like a trie (shared prefixes are matched once, so the engine does not try every
+ * value at every position), wrapped in a lookahead so the native regex scan reports each position
+ * where any value starts, with the longest value starting there. The covered ranges are then merged
+ * and each merged range is replaced once. Merging also handles overlapping values correctly
+ * ("abcd" and "cdef" in "abcdef" mask all of it, no partial leak), which a plain
+ * `text.replace(/longest|shorter/g)` does not.
+ */
+export class Redactor {
+  readonly #pattern: RegExp | undefined;
+  readonly #count: number;
+
+  constructor(values: Iterable<string | Secret>) {
+    const unique = new Set<string>();
+    for (const v of values) {
+      const s = v instanceof Secret ? v.reveal() : v;
+      if (s.length >= MIN_REDACTED_LENGTH) unique.add(s);
+    }
+    this.#count = unique.size;
+    this.#pattern = unique.size === 0 ? undefined : new RegExp(`(?=(${trieSource([...unique])}))`, 'g');
+  }
+
+  /** A redactor that masks nothing (no secrets loaded). */
+  static none(): Redactor {
+    return new Redactor([]);
+  }
+
+  /** How many distinct values are masked (after dropping the too-short ones). */
+  get size(): number {
+    return this.#count;
+  }
+
+  /** The text with every occurrence of every secret value replaced by "<secret>". */
+  redact(text: string): string {
+    const pattern = this.#pattern;
+    if (pattern === undefined || text.length === 0) return text;
+    pattern.lastIndex = 0;
+    let out = '';
+    let copiedTo = 0; // text before this index is already in `out`
+    let maskStart = -1; // current merged covered range [maskStart, maskEnd)
+    let maskEnd = -1;
+    for (const m of text.matchAll(pattern)) {
+      const start = m.index;
+      const end = start + (m[1] ?? '').length;
+      if (start <= maskEnd) {
+        if (end > maskEnd) maskEnd = end;
+        continue;
+      }
+      if (maskStart >= 0) {
+        out += text.slice(copiedTo, maskStart) + SECRET_MASK;
+        copiedTo = maskEnd;
+      }
+      maskStart = start;
+      maskEnd = end;
+    }
+    if (maskStart < 0) return text;
+    out += text.slice(copiedTo, maskStart) + SECRET_MASK + text.slice(maskEnd);
+    return out;
+  }
+
+  /**
+   * A copy of a JSON-like value with every string (object keys included) redacted; `Secret`
+   * instances are kept (they serialise as "<secret>" themselves). Other values are returned as they
+   * are. Cycles are preserved rather than followed forever.
+   */
+  redactDeep<T>(value: T): T {
+    if (this.#pattern === undefined) return value;
+    return this.#deep(value, new Map()) as T;
+  }
+
+  #deep(value: unknown, seen: Map<object, unknown>): unknown {
+    if (typeof value === 'string') return this.redact(value);
+    if (value === null || typeof value !== 'object' || value instanceof Secret) return value;
+    const done = seen.get(value);
+    if (done !== undefined) return done;
+    if (Array.isArray(value)) {
+      const copy: unknown[] = [];
+      seen.set(value, copy);
+      for (const item of value) copy.push(this.#deep(item, seen));
+      return copy;
+    }
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return value; // Dates, Buffers, class instances: not JSON documents
+    const copy: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+    seen.set(value, copy);
+    for (const [k, v] of Object.entries(value)) copy[this.redact(k)] = this.#deep(v, seen);
+    return Object.setPrototypeOf(copy, proto) as unknown;
+  }
+}
+
+interface TrieNode {
+  children: Map<string, TrieNode>;
+  terminal: boolean;
+}
+
+/**
+ * Regex source matching any of the values, built as a trie so that shared prefixes are tried once.
+ * At each node longer continuations are tried before stopping, so the longest value wins.
+ * Built iteratively (post-order) so very long values cannot overflow the stack.
+ */
+function trieSource(values: string[]): string {
+  const root: TrieNode = { children: new Map(), terminal: false };
+  for (const v of values) {
+    let node = root;
+    // UTF-16 code units, like the regex (no "u" flag): a value's surrogate pairs stay together.
+    for (let i = 0; i < v.length; i++) {
+      const ch = v.charAt(i);
+      let next = node.children.get(ch);
+      if (!next) {
+        next = { children: new Map(), terminal: false };
+        node.children.set(ch, next);
+      }
+      node = next;
+    }
+    node.terminal = true;
+  }
+  const source = new Map<TrieNode, string>();
+  const stack: Array<{ node: TrieNode; expanded: boolean }> = [{ node: root, expanded: false }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    if (!top.expanded) {
+      top.expanded = true;
+      for (const child of top.node.children.values()) stack.push({ node: child, expanded: false });
+      continue;
+    }
+    stack.pop();
+    const branches = [...top.node.children].map(([ch, child]) => escapeChar(ch) + (source.get(child) ?? ''));
+    for (const child of top.node.children.values()) source.delete(child);
+    let s = '';
+    if (branches.length === 1 && !top.node.terminal) s = branches[0] ?? '';
+    else if (branches.length > 0) s = `(?:${branches.join('|')})${top.node.terminal ? '?' : ''}`;
+    source.set(top.node, s);
+  }
+  return source.get(root) ?? '';
+}
+
+function escapeChar(ch: string): string {
+  return /[\\^$.*+?()[\]{}|/]/.test(ch) ? `\\${ch}` : ch;
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { aptFact, parseAptState } from '../../../src/facts/apt-packages.js';
+import { parseUnitState } from '../../../src/facts/systemd-unit.js';
+import { runLocalSh } from '../../support/local-sh.js';
+
+describe('apt packages fact', () => {
+  it('reads installed versions from this Debian machine, and no candidate for a package no source has', () => {
+    const fact = aptFact(['bash', 'kanka-no-such-package'], false);
+    const state = fact.parse(runLocalSh(fact.script()).stdout);
+    expect(state.packages['bash']?.installed).toMatch(/^\d/);
+    expect(state.packages['kanka-no-such-package']).toEqual({});
+    expect(state.cacheAge).toBeGreaterThanOrEqual(0);
+  });
+
+  it('parses apt-cache policy output, including junk and arch-qualified names', () => {
+    const out = [
+      'pkg\thaproxy\t',
+      'pkg\tnginx\tii \t1.22.1-9',
+      'cache\t1700000000\t1700003600',
+      'policy',
+      'N: Unable to locate package foo',
+      'haproxy:',
+      '  Installed: (none)',
+      '  Candidate: 2.6.12-1+deb12u1',
+      '  Version table:',
+      '     2.6.12-1+deb12u1 500',
+      '        500 http://10.213.7.1:8088 ./ Packages',
+      'nginx:amd64:',
+      '  Installed: 1.22.1-9',
+      '  Candidate: (none)',
+    ].join('\n');
+    expect(parseAptState(out)).toEqual({
+      packages: { haproxy: { candidate: '2.6.12-1+deb12u1' }, nginx: { installed: '1.22.1-9' } },
+      cacheAge: 3600,
+    });
+  });
+});
+
+describe('systemd unit fact', () => {
+  it('parses systemctl show, captured from a Debian 12 host', () => {
+    const out = 'LoadState=loaded\nActiveState=active\nUnitFileState=enabled\nNeedDaemonReload=no\n';
+    expect(parseUnitState(out)).toEqual({ load: 'loaded', active: 'active', unitFile: 'enabled', needDaemonReload: false });
+    expect(parseUnitState('LoadState=not-found\nActiveState=inactive\nUnitFileState=\nNeedDaemonReload=no\n').load).toBe('not-found');
+  });
+
+  it('rejects output that is not systemctl show', () => {
+    expect(() => parseUnitState('Failed to connect to bus: No such file or directory\n')).toThrow(/unexpected systemctl output/);
+  });
+});
