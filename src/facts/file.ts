@@ -24,6 +24,7 @@ export function normaliseMode(mode: string): string {
 /**
  * The state of a path. When `wantSha256` is given and the file differs, its content is read
  * too (base64, if small enough) so the plan can show a diff without a second round trip.
+ * `'always'` (never a hash) reads the content whatever it is (for edits such as `line`).
  */
 export function fileFact(path: string, wantSha256?: string): Fact<FileState> {
   const p = shq(path);

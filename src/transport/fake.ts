@@ -50,6 +50,9 @@ export class FakeHost implements RemoteHost {
   readonly units = new Map<string, FakeUnit>();
   /** Debian packages: installed version and the version apt would install. */
   readonly packages = new Map<string, { installed?: string; candidate?: string }>();
+  /** Local accounts, as useradd/usermod leave them. */
+  readonly users = new Map<string, { uid: number; group: string; groups: string[]; home: string; shell: string }>();
+  readonly groups = new Map<string, { gid: number; members: string[] }>();
   /** Seconds since `apt-get update`; Infinity: never. */
   aptCacheAge = 0;
 
@@ -140,6 +143,15 @@ export class FakeHost implements RemoteHost {
         }
         return text;
       }
+      case 'user': {
+        const u = this.users.get(f.params['name'] ?? '');
+        if (!u) return 'absent\n';
+        return `passwd\t${f.params['name']}:x:${u.uid}:${this.groups.get(u.group)?.gid ?? 0}::${u.home}:${u.shell}\ngroup\t${u.group}\ngroups\t${[u.group, ...u.groups].join(' ')}\n`;
+      }
+      case 'group': {
+        const g = this.groups.get(f.params['name'] ?? '');
+        return g ? `${f.params['name']}:x:${g.gid}:${g.members.join(',')}\n` : 'absent\n';
+      }
       default:
         throw new Error(`the fake host cannot answer ${f.kind} facts yet`);
     }
@@ -186,7 +198,55 @@ export class FakeHost implements RemoteHost {
       }
       return 0;
     }
-    return undefined;
+    return this.accounts(command);
+  }
+
+  /** useradd/usermod/userdel/groupadd/groupmod/groupdel with the options the modules use. */
+  private accounts(command: string): number | undefined {
+    const words = command.split(' ').map((w) => w.replace(/^'(.*)'$/, '$1'));
+    const [tool, ...rest] = words;
+    const name = rest[rest.length - 1] ?? '';
+    const opt = (flag: string) => {
+      const i = rest.indexOf(flag);
+      return i >= 0 ? rest[i + 1] : undefined;
+    };
+    switch (tool) {
+      case 'groupadd':
+        if (this.groups.has(name)) return 9;
+        this.groups.set(name, { gid: Number(opt('--gid') ?? 1000 + this.groups.size), members: [] });
+        return 0;
+      case 'groupmod': {
+        const g = this.groups.get(name);
+        if (!g) return 6;
+        g.gid = Number(opt('--gid') ?? g.gid);
+        return 0;
+      }
+      case 'groupdel':
+        return this.groups.delete(name) ? 0 : 6;
+      case 'useradd': {
+        if (this.users.has(name)) return 9;
+        const group = opt('--gid') ?? name;
+        if (!this.groups.has(group)) this.groups.set(group, { gid: 1000 + this.groups.size, members: [] });
+        const home = opt('--home-dir') ?? `/home/${name}`;
+        this.users.set(name, { uid: Number(opt('--uid') ?? 1000 + this.users.size), group, groups: (opt('--groups') ?? '').split(',').filter(Boolean), home, shell: opt('--shell') ?? '/bin/sh' });
+        if (rest.includes('--create-home')) this.put(home, { type: 'directory', owner: name });
+        return 0;
+      }
+      case 'usermod': {
+        const u = this.users.get(name);
+        if (!u) return 6;
+        if (opt('--uid')) u.uid = Number(opt('--uid'));
+        if (opt('--gid')) u.group = opt('--gid') ?? u.group;
+        if (opt('--groups') !== undefined) u.groups = (opt('--groups') ?? '').split(',').filter(Boolean);
+        if (opt('--shell')) u.shell = opt('--shell') ?? u.shell;
+        if (opt('--home')) u.home = opt('--home') ?? u.home;
+        return 0;
+      }
+      case 'userdel':
+        return this.users.delete(name) ? 0 : 6;
+      default:
+        return undefined;
+    }
   }
 
   async apply(ops: readonly Op[]): Promise<void> {

@@ -38,6 +38,8 @@ interface Case {
   units?: Record<string, { active: 'active' | 'inactive' | 'failed'; unitFile: string; needDaemonReload?: boolean }>;
   /** Debian packages: installed version and apt's candidate. */
   packages?: Record<string, { installed?: string; candidate?: string }>;
+  /** Accounts on the host. */
+  setup?: { users?: Record<string, { uid: number; group: string; groups: string[]; home: string; shell: string }>; groups?: Record<string, { gid: number; members: string[] }> };
   /** Seconds since the apt lists were refreshed (default 0; null: never). */
   aptCacheAge?: number | null;
   /** The change repeats on every run by design (e.g. a service restart); no idempotency check. */
@@ -107,6 +109,8 @@ for (const file of readdirSync(casesDir).filter((f) => f.endsWith('.yml'))) {
         const args = module.prepare ? module.prepare(parsed.data, ctx) : parsed.data;
         const host = new FakeHost();
         for (const [path, entry] of Object.entries(c.host ?? {})) host.put(path, entry as never);
+        for (const [name, u] of Object.entries(c.setup?.users ?? {})) host.users.set(name, { ...u });
+        for (const [name, g] of Object.entries(c.setup?.groups ?? {})) host.groups.set(name, { ...g });
         for (const [name, u] of Object.entries(c.units ?? {})) host.units.set(name, { ...u });
         for (const [name, p] of Object.entries(c.packages ?? {})) host.packages.set(name, { ...p });
         if (c.aptCacheAge !== undefined) host.aptCacheAge = c.aptCacheAge ?? Number.POSITIVE_INFINITY;

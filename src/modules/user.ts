@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { userFact } from '../facts/accounts.js';
+import { fileFact, sha256 } from '../facts/file.js';
+import { shq } from '../shell/quote.js';
+import { changes, noop, type Change, type PlanResult } from './change.js';
+import { absolutePath } from './common.js';
+import { planFileContent } from './file-content.js';
+import { defineModule } from './module.js';
+
+const accountName = z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/, 'must be a valid user name (lower case letters, digits, _ and -)');
+
+const args = z
+  .strictObject({
+    name: accountName,
+    state: z.enum(['present', 'absent']).default('present'),
+    uid: z.number().int().nonnegative().optional(),
+    group: accountName.optional().describe('primary group (must exist)'),
+    groups: z.array(accountName).optional().describe('supplementary groups, exactly these (must exist)'),
+    shell: z.string().min(1).optional(),
+    home: absolutePath.optional().describe('home directory (default /home/<name>, /root for root)'),
+    system: z.boolean().default(false).describe('a system account (no aging, uid below 1000) when created'),
+    authorized_keys: z.array(z.string().regex(/^(ssh-|ecdsa-|sk-)\S+ \S+/, 'must be an OpenSSH public key line')).optional().describe('exactly these keys in ~/.ssh/authorized_keys'),
+  })
+  .describe('a local user account, and the SSH keys that may log in as it');
+
+type UserArgs = z.infer<typeof args>;
+
+function homeOf(a: UserArgs): string {
+  return a.home ?? (a.name === 'root' ? '/root' : `/home/${a.name}`);
+}
+
+function keysContent(a: UserArgs): Buffer | undefined {
+  return a.authorized_keys ? Buffer.from(a.authorized_keys.map((k) => `${k.trim()}\n`).join('')) : undefined;
+}
+
+function keysFact(a: UserArgs) {
+  const content = keysContent(a);
+  return content ? fileFact(`${homeOf(a)}/.ssh/authorized_keys`, sha256(content)) : undefined;
+}
+
+export const userModule = defineModule<UserArgs>({
+  name: 'user',
+  description: 'A local user: created, changed (uid, groups, shell, home) or removed (home kept), with its authorized SSH keys.',
+  args,
+  facts: (a) => [userFact(a.name), ...(keysFact(a) ? [keysFact(a)!] : [])],
+  plan(a, facts): PlanResult {
+    const u = facts.get(userFact(a.name));
+    if (a.state === 'absent') {
+      if (!u.exists) return noop(`user ${a.name} does not exist`);
+      return changes({ action: 'delete', subject: `user ${a.name}`, details: ['home directory kept'], ops: [{ op: 'exec', command: `userdel ${shq(a.name)}` }] });
+    }
+    const list: Change[] = [];
+    const opts: string[] = [];
+    const details: string[] = [];
+    const want = <T>(label: string, have: T | undefined, wanted: T | undefined, flag: string, show: (v: T) => string) => {
+      if (wanted === undefined || (u.exists && JSON.stringify(have) === JSON.stringify(wanted))) return;
+      opts.push(`${flag} ${shq(show(wanted))}`);
+      details.push(u.exists ? `${label} ${have === undefined ? '' : show(have)} -> ${show(wanted)}` : `${label} ${show(wanted)}`);
+    };
+    const sortedGroups = a.groups ? [...a.groups].sort() : undefined;
+    want('uid', u.exists ? u.uid : undefined, a.uid, '--uid', String);
+    want('group', u.exists ? u.group : undefined, a.group, '--gid', String);
+    want('groups', u.exists ? [...u.groups].sort() : undefined, sortedGroups, '--groups', (g: string[]) => g.join(','));
+    want('shell', u.exists ? u.shell : undefined, a.shell, '--shell', String);
+    want('home', u.exists ? u.home : undefined, a.home, u.exists ? '--move-home --home' : '--home-dir', String);
+    if (!u.exists) {
+      const extra = [a.system ? '--system' : '', '--create-home', a.home === undefined ? `--home-dir ${shq(homeOf(a))}` : ''].filter(Boolean);
+      list.push({ action: 'create', subject: `user ${a.name}`, details, ops: [{ op: 'exec', command: ['useradd', ...extra, ...opts, shq(a.name)].join(' ') }] });
+    } else if (opts.length > 0) {
+      list.push({ action: 'update', subject: `user ${a.name}`, details, ops: [{ op: 'exec', command: ['usermod', ...opts, shq(a.name)].join(' ') }] });
+    }
+    const keys = keysContent(a);
+    const kf = keysFact(a);
+    if (keys && kf) {
+      const dir = `${homeOf(a)}/.ssh`;
+      const current = u.exists ? facts.get(kf) : { type: 'absent' as const };
+      const planned = planFileContent(`${dir}/authorized_keys`, keys, { mode: '0600', owner: a.name }, undefined, current);
+      if (planned.status === 'change') {
+        for (const c of planned.changes) c.ops.unshift({ op: 'mkdir', path: dir, mode: '0700', owner: a.name });
+        list.push(...planned.changes);
+      }
+    }
+    if (list.length === 0) return noop(`user ${a.name} is as wanted`);
+    return changes(...list);
+  },
+});
