@@ -1,3 +1,4 @@
+import type { Redactor } from '../secrets/redact.js';
 import type { Connector } from '../transport/transport.js';
 
 /** Everything a command touches outside itself, so tests can call commands directly. */
@@ -11,6 +12,8 @@ export interface Io {
   cwd: string;
   /** How hosts are reached; ssh2 unless a test injects a fake. */
   connect?: Connector;
+  /** Once secrets are loaded, their values are masked in everything written (see redacting-io.ts). */
+  setRedactor?: (r: Redactor) => void;
 }
 
 export function processIo(): Io {

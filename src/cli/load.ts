@@ -4,6 +4,9 @@ import { compile } from '../engine/compile.js';
 import type { HostProgram } from '../engine/program.js';
 import type { Io } from './io.js';
 import type { ProjectOptions } from './options.js';
+import { ConfigError } from '../config/diagnostics.js';
+import { loadSecrets, PASSWORD_HINT, resolveVaultPassword, type SecretValues } from '../secrets/load-secrets.js';
+import { Secret } from '../secrets/secret.js';
 
 /** Loads, validates and compiles: everything that must succeed before a host is contacted. */
 export function loadAndCompile(env: string, opts: ProjectOptions, io: Io): { project: Project; programs: HostProgram[] } {
@@ -12,9 +15,27 @@ export function loadAndCompile(env: string, opts: ProjectOptions, io: Io): { pro
     projectDir: opts.project ?? io.cwd,
     ...(opts.playbook ? { playbook: opts.playbook } : {}),
   });
+  const secrets = project.inventory.secretsFile ? openSecrets(project.inventory.secretsFile, opts, io) : {};
   const programs = compile(project, {
     ...(opts.limit ? { limit: opts.limit } : {}),
     ...(opts.tags ? { tags: opts.tags } : {}),
+    secrets,
   });
   return { project, programs };
+}
+
+/** Decrypts the inventory's secrets and, before anything is printed, masks their values in all output. */
+function openSecrets(file: string, opts: ProjectOptions, io: Io): Record<string, unknown> {
+  const password = resolveVaultPassword({ ...(opts.vaultPasswordFile ? { passwordFile: opts.vaultPasswordFile } : {}), cwd: io.cwd });
+  if (password === undefined) {
+    throw new ConfigError([{ file, message: 'the inventory has encrypted secrets but no password was given', hint: PASSWORD_HINT }]);
+  }
+  const loaded = loadSecrets(file, password);
+  io.setRedactor?.(loaded.redactor);
+  return revealAll(loaded.values);
+}
+
+/** Plain values for templates and task arguments (they must reach the host); output stays masked. */
+function revealAll(values: SecretValues): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v instanceof Secret ? v.reveal() : revealAll(v)]));
 }

@@ -1,8 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, formatDiagnostic } from '../config/diagnostics.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
+import { registerVaultCommand } from './commands/vault.js';
 import { UsageError } from './errors.js';
 import { processIo, write, type Io } from './io.js';
+import { redactingIo } from './redacting-io.js';
 import { addProjectOptions, addRunOptions, InvalidOptionError, type ProjectOptions, type RunCliOptions } from './options.js';
 
 const EXAMPLES = `
@@ -13,6 +15,7 @@ Examples:
   kanka-infra apply prod                    show the plan, ask, apply
   kanka-infra apply prod --yes --tags nginx  no question; only tasks tagged nginx
   kanka-infra inventory prod                hosts, addresses and groups
+  kanka-infra vault edit inventory/prod.secrets.yml   edit the encrypted secrets in $EDITOR
   kanka-infra plan ./.fleet/kanka/inventory.yml --json   any inventory file; a JSON report
 
 Exit codes:
@@ -81,11 +84,14 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
       setExit(schemaCommand(kind, opts, io));
     });
 
+  registerVaultCommand(program, io, setExit);
+
   return program;
 }
 
 /** Runs the CLI with these arguments; returns the exit code. Never exits the process itself. */
-export async function runCli(argv: string[], io: Io = processIo()): Promise<ExitCode> {
+export async function runCli(argv: string[], rawIo: Io = processIo()): Promise<ExitCode> {
+  const io = redactingIo(rawIo);
   let code: ExitCode = EXIT.OK;
   const program = buildProgram(io, (c) => {
     code = c;

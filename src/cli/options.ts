@@ -9,6 +9,7 @@ export interface ProjectOptions {
   json?: boolean;
   verbose?: boolean;
   color?: boolean;
+  vaultPasswordFile?: string;
 }
 
 export interface RunCliOptions extends ProjectOptions {
@@ -35,7 +36,8 @@ export function addProjectOptions(cmd: Command): Command {
     .option('-t, --tags <tags>', 'only tasks with one of these tags (comma-separated)', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .option('--json', 'print a JSON document on stdout instead of text')
     .option('-v, --verbose', 'also show tasks with nothing to do, and timings')
-    .option('--no-color', 'no colours (also when NO_COLOR is set or output is not a terminal)');
+    .option('--no-color', 'no colours (also when NO_COLOR is set or output is not a terminal)')
+    .option('--vault-password-file <file>', 'file holding the secrets password (or set KANKA_VAULT_PASSWORD / KANKA_VAULT_PASSWORD_FILE)');
 }
 
 export function addRunOptions(cmd: Command): Command {

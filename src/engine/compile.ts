@@ -17,6 +17,8 @@ export interface CompileOptions {
   limit?: string;
   /** Only tasks with one of these tags (task or play tags). */
   tags?: string[];
+  /** Decrypted secrets, seen by tasks and templates as `secrets.<name>`. */
+  secrets?: Record<string, unknown>;
 }
 
 /**
@@ -45,7 +47,7 @@ export function compile(project: Project, opts: CompileOptions = {}): HostProgra
       if (!host) continue;
       const roles = play.roles.map((r) => project.roles.get(r)).filter((r): r is Role => r !== undefined);
       const vars = hostVars(inventory, host, play, roles);
-      const context = { ...vars, ...inventoryContext(inventory, host) };
+      const context = { ...vars, ...inventoryContext(inventory, host), secrets: opts.secrets ?? {} };
       const playRun: PlayRun = { index: playIndex, play, roles: [] };
       for (const role of roles) {
         const select = (t: TaskDef) => !opts.tags?.length || [...t.tags, ...play.tags].some((tag) => opts.tags?.includes(tag));

@@ -1,10 +1,13 @@
+import type { Fact } from '../facts/fact.js';
+import type { FileState } from '../facts/file.js';
 import { hostFactsFact, type HostFacts } from '../facts/host-facts.js';
 import type { Change } from '../modules/change.js';
 import type { TaskContext } from '../modules/module.js';
-import { RemoteError, type RemoteHost } from '../transport/host.js';
+import type { Op } from '../modules/ops.js';
+import { RemoteError, type FactOutcome, type RemoteHost } from '../transport/host.js';
 import type { EventSink, Phase } from './events.js';
+import { handlerKey, parsePending, pendingFact, pendingOps, resolveHandler } from './pending-handlers.js';
 import { planTask, taskFacts, type TaskPlan } from './plan-task.js';
-import type { Fact } from '../facts/fact.js';
 import type { CompiledTask, HostProgram, PlayRun } from './program.js';
 import { allTasks } from './program.js';
 import type { ChangeView, TaskReport } from './report.js';
@@ -16,6 +19,8 @@ export class HostRunner {
   private plans = new Map<string, TaskPlan>();
   /** Set once something changed on the host: later tasks must be re-probed before they are planned. */
   private dirty = false;
+  /** Handlers notified and not yet run, as recorded on the host ("role\thandler"). */
+  private pending = new Set<string>();
   failed = false;
 
   constructor(
@@ -23,6 +28,10 @@ export class HostRunner {
     readonly remote: RemoteHost,
     private readonly emit: EventSink,
   ) {}
+
+  private get host(): string {
+    return this.program.host.name;
+  }
 
   private ctx(task: CompiledTask): TaskContext {
     return this.hostFacts ? { ...task.context, hostFacts: this.hostFacts } : task.context;
@@ -34,24 +43,50 @@ export class HostRunner {
     return 'facts' in wanted ? wanted.facts : [];
   }
 
-  /** Plan phase: two round trips in all (host facts, then every task's facts at once). */
+  /**
+   * Plan phase: two round trips in all: host facts (templates need them), then the facts of
+   * every task and handler, and the pending handlers, in one batched probe.
+   */
   async plan(): Promise<void> {
     const facts = await this.remote.probe([hostFactsFact]);
     const hf = facts.get(hostFactsFact.id);
     if (!hf?.ok) throw new RemoteError(`could not read host facts: ${hf && !hf.ok ? hf.error : 'no output'}`, 1, '');
     this.hostFacts = hf.value as HostFacts;
-    const tasks = allTasks(this.program);
-    const wanted = tasks.flatMap((t) => this.factsOf(t));
-    const probed = await this.remote.probe(wanted);
+    const handlers = this.program.plays.flatMap((p) => p.roles.flatMap((r) => r.handlers));
+    const probed = await this.remote.probe([pendingFact, ...allTasks(this.program).flatMap((t) => this.factsOf(t)), ...handlers.flatMap((h) => this.factsOf(h))]);
+    this.pending = parsePending(valueOf<FileState>(probed, pendingFact.id) ?? { type: 'absent' });
     let firstChange: CompiledTask | undefined;
-    for (const task of tasks) {
-      const plan = planTask(task, probed, this.ctx(task));
-      this.plans.set(task.key, plan);
-      const report = this.toReport(task, plan, 'plan', firstChange);
-      this.reports.set(task.key, report);
-      this.emit({ type: 'task', host: this.program.host.name, phase: 'plan', task: report });
-      if (plan.status === 'change' && !firstChange) firstChange = task;
+    for (const play of this.program.plays) {
+      for (const role of play.roles) {
+        const notified = new Map<string, string>();
+        for (const task of role.tasks) {
+          const plan = planTask(task, probed, this.ctx(task));
+          this.plans.set(task.key, plan);
+          this.record(this.toReport(task, plan, 'plan', firstChange), 'plan');
+          if (plan.status === 'change') {
+            firstChange ??= task;
+            for (const n of task.notify) {
+              const h = resolveHandler(play, task.role, n);
+              if (h) notified.set(handlerKey(h), `notified by "${task.name}"`);
+            }
+          }
+        }
+        for (const h of role.handlers) {
+          const why = notified.get(handlerKey(h)) ?? (this.pending.has(handlerKey(h)) ? 'pending from an earlier run that did not finish' : undefined);
+          if (!why) continue;
+          const plan = planTask(h, probed, this.ctx(h));
+          const report = this.toReport(h, plan, 'plan', firstChange);
+          // A handler that is due always counts as a change: it will run.
+          const due: TaskReport = report.status === 'ok' ? { ...report, status: 'pending', changes: [{ action: 'run', subject: `handler "${h.name}"`, details: [why] }] } : { ...report, changes: report.changes.map((c) => ({ ...c, details: [...c.details, why] })) };
+          this.record({ ...due, handler: true }, 'plan');
+        }
+      }
     }
+  }
+
+  private record(report: TaskReport, phase: Phase): void {
+    this.reports.set(report.key, report);
+    this.emit({ type: 'task', host: this.host, phase, task: report });
   }
 
   get hasChanges(): boolean {
@@ -62,51 +97,63 @@ export class HostRunner {
     return [...this.reports.values()].some((r) => r.status === 'failed');
   }
 
-  /** Apply phase for one play. `stale`: the plan is old (someone was asked to confirm); re-probe. */
+  /**
+   * Apply phase for one play. Handlers run after each role, for every notification so far
+   * (and those left pending by an earlier run), in the order the roles define them.
+   * `stale`: the plan is old (someone was asked to confirm): re-probe before acting.
+   */
   async applyPlay(play: PlayRun, stale: boolean): Promise<void> {
     if (stale) this.dirty = true;
     for (const role of play.roles) {
-      const notified = new Set<string>();
-      for (const task of role.tasks) {
-        const changed = await this.applyTask(task, false);
-        if (changed) task.notify.forEach((n) => notified.add(n));
-      }
-      for (const handler of role.handlers) {
-        if (notified.has(handler.name)) await this.applyTask(handler, true);
+      for (const task of role.tasks) await this.applyTask(play, task);
+      for (const r of play.roles) {
+        for (const h of r.handlers) if (this.pending.has(handlerKey(h))) await this.applyHandler(h);
       }
     }
   }
 
-  private async applyTask(task: CompiledTask, handler: boolean): Promise<boolean> {
-    let plan: TaskPlan | undefined;
-    if (handler) {
-      const ctx = this.ctx(task);
-      plan = planTask(task, await this.remote.probe(this.factsOf(task)), ctx);
-    } else {
-      if (this.dirty) await this.replanFrom(task);
-      plan = this.plans.get(task.key);
-    }
+  private async applyTask(play: PlayRun, task: CompiledTask): Promise<void> {
+    if (this.dirty) await this.replanFrom(task);
+    const plan = this.plans.get(task.key);
     if (!plan) throw new Error(`internal error: task ${task.key} has no plan`);
-    let report: TaskReport;
-    if (plan.status === 'change') {
+    const notify = task.notify.map((n) => resolveHandler(play, task.role, n)).filter((h): h is CompiledTask => h !== undefined);
+    const nextPending = new Set([...this.pending, ...notify.map(handlerKey)]);
+    // The record of the handlers to run travels in the same script as the change.
+    const extra = plan.status === 'change' && nextPending.size > this.pending.size ? pendingOps(nextPending) : [];
+    await this.run(task, plan, extra, false);
+    if (plan.status === 'change') this.pending = nextPending;
+  }
+
+  private async applyHandler(h: CompiledTask): Promise<void> {
+    const ctx = this.ctx(h);
+    const plan = planTask(h, await this.remote.probe(this.factsOf(h)), ctx);
+    const nextPending = new Set([...this.pending].filter((k) => k !== handlerKey(h)));
+    await this.run(h, plan, pendingOps(nextPending), true);
+    this.pending = nextPending;
+  }
+
+  /** Runs a planned task (with extra bookkeeping ops); a failure ends this host's run. */
+  private async run(task: CompiledTask, plan: TaskPlan, extra: Op[], handler: boolean): Promise<void> {
+    let report: TaskReport = { ...this.toReport(task, plan, 'apply'), handler };
+    const ops = plan.status === 'change' ? [...plan.changes.flatMap((c: Change) => c.ops), ...extra] : extra;
+    if (plan.status !== 'failed' && ops.length > 0) {
       try {
-        await this.execute(plan.changes);
-        this.dirty = true;
-        report = { ...this.toReport(task, plan, 'apply'), status: 'changed', handler };
+        // One round trip per changed task: all its ops in one script.
+        await this.remote.apply(ops);
+        if (plan.status === 'change') {
+          this.dirty = true;
+          report = { ...report, status: 'changed' };
+        }
       } catch (err) {
         if (!(err instanceof RemoteError)) throw err;
-        report = { ...this.toReport(task, plan, 'apply'), status: 'failed', error: err.message, handler };
+        report = { ...report, status: 'failed', error: err.message };
       }
-    } else {
-      report = { ...this.toReport(task, plan, 'apply'), handler };
     }
-    this.reports.set(task.key, report);
-    this.emit({ type: 'task', host: this.program.host.name, phase: 'apply', task: report });
+    this.record(report, 'apply');
     if (report.status === 'failed') {
       this.failed = true;
       throw new TaskFailed(task, report.error ?? 'failed');
     }
-    return report.status === 'changed';
   }
 
   /**
@@ -119,11 +166,6 @@ export class HostRunner {
     const probed = await this.remote.probe(rest.flatMap((t) => this.factsOf(t)));
     for (const t of rest) this.plans.set(t.key, planTask(t, probed, this.ctx(t)));
     this.dirty = false;
-  }
-
-  /** All ops of a task's changes at once: one round trip per changed task. */
-  private execute(changes: Change[]): Promise<void> {
-    return this.remote.apply(changes.flatMap((c) => c.ops));
   }
 
   private toReport(task: CompiledTask, plan: TaskPlan, phase: Phase, after?: CompiledTask): TaskReport {
@@ -146,6 +188,11 @@ export class HostRunner {
     }
     return { ...base, status: 'pending', changes: plan.changes.map(toView) };
   }
+}
+
+function valueOf<T>(probed: ReadonlyMap<string, FactOutcome>, id: string): T | undefined {
+  const o = probed.get(id);
+  return o?.ok ? (o.value as T) : undefined;
 }
 
 export class TaskFailed extends Error {

@@ -1,0 +1,88 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { encryptVault } from '../../../src/secrets/vault-format.js';
+import { FakeHost } from '../../../src/transport/fake.js';
+import type { ConnectionTarget } from '../../../src/transport/transport.js';
+import { cli } from '../../support/cli.js';
+import { projectDir, projectFiles } from '../../support/project.js';
+
+const PASSWORD = 'correct horse battery staple';
+const DB_PASSWORD = 'Kq8#s3cret-db-pw';
+const REDIS_PASSWORD = 'redis-pw-7781';
+
+function secretProject(tasks: string): string {
+  const base = projectFiles();
+  return projectDir({
+    'inventory/test.yml': base['inventory/test.yml']?.replace('ssh:', 'secrets: test.secrets.yml\nssh:'),
+    'inventory/test.secrets.yml': encryptVault(`db_password: "${DB_PASSWORD}"\nredis:\n  password: ${REDIS_PASSWORD}\n`, PASSWORD),
+    'roles/base/tasks.yml': tasks,
+  });
+}
+
+describe('secrets never reach the output', () => {
+  const saved = process.env['KANKA_VAULT_PASSWORD'];
+  beforeEach(() => {
+    process.env['KANKA_VAULT_PASSWORD'] = PASSWORD;
+  });
+  afterEach(() => {
+    if (saved === undefined) delete process.env['KANKA_VAULT_PASSWORD'];
+    else process.env['KANKA_VAULT_PASSWORD'] = saved;
+  });
+
+  const tasks = [
+    '- name: app env',
+    '  copy:',
+    '    dest: /etc/app.env',
+    '    content: "DB_HOST=db1\\nDB_PASSWORD={{ secrets.db_password }}\\nREDIS={{ secrets.redis.password }}\\n"',
+    '- name: set the password',
+    '  command: { run: "echo {{ secrets.db_password }} | chpasswd", unless: "false" }',
+    '',
+  ].join('\n');
+
+  it('plan, apply and --json --verbose show <secret> where the values are, and the host gets the real values', async () => {
+    const cwd = secretProject(tasks);
+    const hosts = new Map<string, FakeHost>();
+    const connect = async (t: ConnectionTarget) => {
+      const h = hosts.get(t.host) ?? FakeHost.with({ '/etc': { type: 'directory' } });
+      h.command = (cmd) => (cmd === 'false' ? 1 : 0);
+      hosts.set(t.host, h);
+      return h;
+    };
+    const runs = [
+      await cli(['plan', 'test', '--verbose'], { cwd, connect }),
+      await cli(['plan', 'test', '--json', '--verbose'], { cwd, connect }),
+      await cli(['apply', 'test', '--yes', '--verbose'], { cwd, connect }),
+    ];
+    for (const r of runs) {
+      const all = r.stdout + r.stderr;
+      expect(all).not.toContain(DB_PASSWORD);
+      expect(all).not.toContain(REDIS_PASSWORD);
+      expect(all).toContain('<secret>');
+    }
+    expect(runs[0]?.stdout).toContain('+DB_PASSWORD=<secret>');
+    expect(runs[0]?.stdout).toContain('echo <secret> | chpasswd');
+    const file = hosts.get('web1')?.files.get('/etc/app.env');
+    expect(file?.type === 'file' && file.content.toString()).toBe(`DB_HOST=db1\nDB_PASSWORD=${DB_PASSWORD}\nREDIS=${REDIS_PASSWORD}\n`);
+  });
+
+  it('an error message that would contain a secret masks it', async () => {
+    const cwd = secretProject('- name: bad\n  file: { path: "{{ secrets.db_password }}" }\n');
+    const r = await cli(['validate', 'test'], { cwd });
+    expect(r.code).toBe(1);
+    expect(r.stderr + r.stdout).not.toContain(DB_PASSWORD);
+  });
+
+  it('without a password: exit 1 with what to set', async () => {
+    delete process.env['KANKA_VAULT_PASSWORD'];
+    const r = await cli(['validate', 'test'], { cwd: secretProject(tasks) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('no password was given');
+    expect(r.stderr).toContain('KANKA_VAULT_PASSWORD');
+  });
+
+  it('with a wrong password: exit 1, no plaintext', async () => {
+    process.env['KANKA_VAULT_PASSWORD'] = 'wrong';
+    const r = await cli(['validate', 'test'], { cwd: secretProject(tasks) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/wrong vault password/);
+  });
+});
