@@ -67,7 +67,7 @@ export class HostRunner {
             firstChange ??= task;
             for (const n of task.notify) {
               const h = resolveHandler(play, task.role, n);
-              if (h) notified.set(handlerKey(h), `notified by "${task.name}"`);
+              if (h && !notified.has(handlerKey(h))) notified.set(handlerKey(h), `notified by "${task.name}"`);
             }
           }
         }
