@@ -57,8 +57,10 @@ export class HostRunner {
     this.pending = parsePending(valueOf<FileState>(probed, pendingFact.id) ?? { type: 'absent' });
     let firstChange: CompiledTask | undefined;
     for (const play of this.program.plays) {
+      // Same order as apply: after each role, every handler of the play that is due.
+      const notified = new Map<string, string>();
+      const reported = new Set<string>();
       for (const role of play.roles) {
-        const notified = new Map<string, string>();
         for (const task of role.tasks) {
           const plan = planTask(task, probed, this.ctx(task));
           this.plans.set(task.key, plan);
@@ -71,13 +73,18 @@ export class HostRunner {
             }
           }
         }
-        for (const h of role.handlers) {
-          const why = notified.get(handlerKey(h)) ?? (this.pending.has(handlerKey(h)) ? 'pending from an earlier run that did not finish' : undefined);
-          if (!why) continue;
+        for (const h of play.roles.flatMap((r) => r.handlers)) {
+          const key = handlerKey(h);
+          const why = notified.get(key) ?? (this.pending.has(key) ? 'pending from an earlier run that did not finish' : undefined);
+          if (!why || reported.has(key)) continue;
+          reported.add(key);
           const plan = planTask(h, probed, this.ctx(h));
           const report = this.toReport(h, plan, 'plan', firstChange);
           // A handler that is due always counts as a change: it will run.
-          const due: TaskReport = report.status === 'ok' ? { ...report, status: 'pending', changes: [{ action: 'run', subject: `handler "${h.name}"`, details: [why] }] } : { ...report, changes: report.changes.map((c) => ({ ...c, details: [...c.details, why] })) };
+          const due: TaskReport =
+            report.status === 'ok'
+              ? { ...report, status: 'pending', changes: [{ action: 'run', subject: `handler "${h.name}"`, details: [why] }] }
+              : { ...report, changes: report.changes.map((c) => ({ ...c, details: [...c.details, why] })) };
           this.record({ ...due, handler: true }, 'plan');
         }
       }
