@@ -15,4 +15,5 @@ export type Op =
   | ({ op: 'attributes'; path: string } & Ownership)
   | { op: 'remove'; path: string }
   | { op: 'symlink'; path: string; target: string }
-  | { op: 'exec'; command: string; cwd?: string };
+  /** `stdin`: data for the command (e.g. SQL), never on its command line. */
+  | { op: 'exec'; command: string; cwd?: string; stdin?: string };

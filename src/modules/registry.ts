@@ -4,6 +4,7 @@ import { copyModule } from './copy.js';
 import { fileModule } from './file.js';
 import { groupModule } from './group.js';
 import { lineModule } from './line.js';
+import { mysqlDbModule, mysqlUserModule } from './mysql.js';
 import type { AnyModule } from './module.js';
 import { serviceModule } from './service.js';
 import { templateModule } from './template.js';
@@ -11,5 +12,5 @@ import { userModule } from './user.js';
 
 /** Every module, by the key a task uses for it. */
 export const modules: ReadonlyMap<string, AnyModule> = new Map(
-  [fileModule, copyModule, templateModule, commandModule, aptModule, serviceModule, lineModule, userModule, groupModule].map((m) => [m.name, m]),
+  [fileModule, copyModule, templateModule, commandModule, aptModule, serviceModule, lineModule, userModule, groupModule, mysqlDbModule, mysqlUserModule].map((m) => [m.name, m]),
 );

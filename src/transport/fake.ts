@@ -3,6 +3,8 @@ import type { Fact } from '../facts/fact.js';
 import { MAX_DIFF_BYTES } from '../facts/file.js';
 import type { HostFacts } from '../facts/host-facts.js';
 import type { Op } from '../modules/ops.js';
+import { MYSQL } from '../facts/mysql.js';
+import { FakeMysql } from './fake-mysql.js';
 import { RemoteError, type FactOutcome, type RemoteHost } from './host.js';
 
 export type FakeEntry =
@@ -53,6 +55,8 @@ export class FakeHost implements RemoteHost {
   /** Local accounts, as useradd/usermod leave them. */
   readonly users = new Map<string, { uid: number; group: string; groups: string[]; home: string; shell: string }>();
   readonly groups = new Map<string, { gid: number; members: string[] }>();
+  /** A MariaDB server on the host. */
+  readonly mysql = new FakeMysql();
   /** Seconds since `apt-get update`; Infinity: never. */
   aptCacheAge = 0;
 
@@ -152,13 +156,18 @@ export class FakeHost implements RemoteHost {
         const g = this.groups.get(f.params['name'] ?? '');
         return g ? `${f.params['name']}:x:${g.gid}:${g.members.join(',')}\n` : 'absent\n';
       }
+      case 'mysql-database':
+        return this.mysql.databaseOutput(f.params['name'] ?? '');
+      case 'mysql-user':
+        return this.mysql.userOutput(f.params['name'] ?? '');
       default:
         throw new Error(`the fake host cannot answer ${f.kind} facts yet`);
     }
   }
 
-  private run(command: string): number {
+  private run(command: string, stdin?: string): number {
     this.executed.push(command);
+    if (command === MYSQL && stdin !== undefined) return this.mysql.execute(stdin);
     return this.builtin(command) ?? this.command(command, this);
   }
 
@@ -299,7 +308,7 @@ export class FakeHost implements RemoteHost {
         this.files.set(op.path, { type: 'link', target: op.target });
         return;
       case 'exec': {
-        const code = this.run(op.command);
+        const code = this.run(op.command, op.stdin);
         if (code !== 0) this.fail(`command failed with exit code ${code}`, code);
         return;
       }

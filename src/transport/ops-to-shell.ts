@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { Op, Ownership } from '../modules/ops.js';
-import { shq } from '../shell/quote.js';
+import { heredoc, shq } from '../shell/quote.js';
 
 /** Exit status a script uses when a `validate` command rejected a new file. */
 export const VALIDATION_FAILED_EXIT = 87;
@@ -20,24 +19,17 @@ function attributes(target: string, o: Ownership): string[] {
   return lines;
 }
 
-/** A heredoc delimiter that cannot occur in base64 text. */
-function delimiter(): string {
-  return `KANKA_EOF_${randomBytes(6).toString('hex')}`;
-}
-
 /** Compiles one op to a POSIX sh fragment. Fragments run under `set -e`. */
 export function opToShell(op: Op): string {
   switch (op.op) {
     case 'write': {
       const dest = shq(op.path);
-      const eof = delimiter();
       const b64 = op.content.toString('base64').replace(/.{1,76}/g, '$&\n');
       const lines = [
         // The temporary file lives beside the target so the final rename is atomic (same filesystem).
         `tmp=$(mktemp ${shq(`${dirname(op.path)}/.kanka-tmp.XXXXXX`)})`,
         `trap 'rm -f "$tmp"' EXIT`,
-        `base64 -d > "$tmp" <<'${eof}'`,
-        `${b64}${eof}`,
+        heredoc(`base64 -d > "$tmp"`, b64),
         // Attributes not given keep those of the file being replaced; a new file gets 0644 root:root.
         `if [ -e ${dest} ]; then chmod --reference=${dest} "$tmp"; chown --reference=${dest} "$tmp"; else chmod 0644 "$tmp"; fi`,
         ...attributes('"$tmp"', op),
@@ -62,7 +54,8 @@ export function opToShell(op: Op): string {
       return `ln -sfnT ${shq(op.target)} ${shq(op.path)}`;
     case 'exec':
       // The script itself arrives on stdin (sh -s): a command must not read the rest of it.
-      return op.cwd ? `(cd ${shq(op.cwd)} && ${op.command}) </dev/null` : `(${op.command}) </dev/null`;
+      const run = op.cwd ? `(cd ${shq(op.cwd)} && ${op.command})` : `(${op.command})`;
+      return op.stdin === undefined ? `${run} </dev/null` : heredoc(run, op.stdin);
   }
 }
 

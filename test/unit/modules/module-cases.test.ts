@@ -40,6 +40,8 @@ interface Case {
   packages?: Record<string, { installed?: string; candidate?: string }>;
   /** Accounts on the host. */
   setup?: { users?: Record<string, { uid: number; group: string; groups: string[]; home: string; shell: string }>; groups?: Record<string, { gid: number; members: string[] }> };
+  /** The MariaDB server: running (default true), databases and accounts ("user@host"). */
+  mysql?: { running?: boolean; databases?: Record<string, { charset: string; collation: string }>; accounts?: Record<string, { password?: string; grants?: Record<string, string> }> };
   /** Seconds since the apt lists were refreshed (default 0; null: never). */
   aptCacheAge?: number | null;
   /** The change repeats on every run by design (e.g. a service restart); no idempotency check. */
@@ -111,6 +113,9 @@ for (const file of readdirSync(casesDir).filter((f) => f.endsWith('.yml'))) {
         for (const [path, entry] of Object.entries(c.host ?? {})) host.put(path, entry as never);
         for (const [name, u] of Object.entries(c.setup?.users ?? {})) host.users.set(name, { ...u });
         for (const [name, g] of Object.entries(c.setup?.groups ?? {})) host.groups.set(name, { ...g });
+        if (c.mysql?.running === false) host.mysql.running = false;
+        for (const [name, d] of Object.entries(c.mysql?.databases ?? {})) host.mysql.databases.set(name, d);
+        for (const [key, acc] of Object.entries(c.mysql?.accounts ?? {})) host.mysql.accounts.set(key, { ...(acc.password !== undefined ? { password: acc.password } : {}), grants: new Map(Object.entries(acc.grants ?? {})) });
         for (const [name, u] of Object.entries(c.units ?? {})) host.units.set(name, { ...u });
         for (const [name, p] of Object.entries(c.packages ?? {})) host.packages.set(name, { ...p });
         if (c.aptCacheAge !== undefined) host.aptCacheAge = c.aptCacheAge ?? Number.POSITIVE_INFINITY;
