@@ -17,6 +17,8 @@ export type TaskStatus =
   | 'changed'
   /** plan: cannot be known until an earlier task has run. */
   | 'deferred'
+  /** apply: not reached, because the host's run stopped at an earlier failure. */
+  | 'skipped'
   | 'failed';
 
 export interface TaskReport {
@@ -55,8 +57,8 @@ export interface RunReport {
   durationMs: number;
 }
 
-export function countTasks(h: HostReport): { ok: number; changed: number; pending: number; deferred: number; failed: number } {
-  const n = { ok: 0, changed: 0, pending: 0, deferred: 0, failed: 0 };
+export function countTasks(h: HostReport): Record<TaskStatus, number> {
+  const n: Record<TaskStatus, number> = { ok: 0, changed: 0, pending: 0, deferred: 0, skipped: 0, failed: 0 };
   for (const t of h.tasks) n[t.status]++;
   return n;
 }

@@ -87,13 +87,15 @@ function failHost(state: HostState, err: unknown): void {
   }
 }
 
-function hostReport(state: HostState): HostReport {
+function hostReport(state: HostState, phase: 'plan' | 'apply' = 'plan'): HostReport {
+  const tasks = state.runner ? [...state.runner.reports.values()] : [];
   return {
     host: state.program.host.name,
     address: state.program.host.address,
     status: state.status,
     ...(state.error ? { error: state.error } : {}),
-    tasks: state.runner ? [...state.runner.reports.values()] : [],
+    // After apply, what is still only planned was never reached: say so rather than show it as done.
+    tasks: phase === 'apply' ? tasks.map((t) => (t.status === 'pending' || t.status === 'deferred' ? { ...t, status: 'skipped' as const, reason: 'not run: this host stopped at an earlier failure' } : t)) : tasks,
     roundTrips: state.remote?.roundTrips ?? 0,
     connectMs: state.connectMs,
     durationMs: state.durationMs,
@@ -101,7 +103,8 @@ function hostReport(state: HostState): HostReport {
 }
 
 function report(command: RunReport['command'], project: Project, states: HostState[], t0: number): RunReport {
-  return { command, env: project.inventory.name, playbook: project.playbookFile, hosts: states.map(hostReport), durationMs: Date.now() - t0 };
+  const phase = command === 'apply' ? 'apply' : 'plan';
+  return { command, env: project.inventory.name, playbook: project.playbookFile, hosts: states.map((s) => hostReport(s, phase)), durationMs: Date.now() - t0 };
 }
 
 function closeAll(states: HostState[]): void {
@@ -162,7 +165,7 @@ export async function applyRun(project: Project, programs: HostProgram[], opts: 
               failHost(state, err);
             }
             state.durationMs += Date.now() - started;
-            opts.emit({ type: 'host-end', host: state.program.host.name, phase: 'apply', report: hostReport(state) });
+            opts.emit({ type: 'host-end', host: state.program.host.name, phase: 'apply', report: hostReport(state, 'apply') });
           }),
         ),
       );

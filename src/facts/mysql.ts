@@ -63,7 +63,7 @@ export function mysqlUserFact(name: string): Fact<UserAccountsState> {
         'echo ok',
         heredoc(MYSQL, `SELECT 'account', Host, authentication_string, plugin ${where} ORDER BY Host;`),
         // SQL writes the SHOW GRANTS statements itself (QUOTE() escapes the host): no shell quoting of data.
-        `${heredoc(MYSQL, `SELECT CONCAT('SHOW GRANTS FOR ', QUOTE(User), '@', QUOTE(Host), ';') ${where};`)} | ${MYSQL}`,
+        heredoc(MYSQL, `SELECT CONCAT('SHOW GRANTS FOR ', QUOTE(User), '@', QUOTE(Host), ';') ${where};`, `| ${MYSQL}`),
       ].join('\n'),
     parse: (output) => parseMysqlUser(output),
   };

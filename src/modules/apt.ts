@@ -50,14 +50,17 @@ export const aptModule = defineModule<AptArgs>({
       return changes(...list);
     }
     const install: string[] = [];
+    // A package the current lists do not know may be in fresher ones: refresh first (if allowed).
+    const unknown = names(a).filter((n) => s.packages[n]?.installed === undefined && s.packages[n]?.candidate === undefined);
+    if (unknown.length > 0 && !a.update_cache) {
+      throw new PlanError(`package ${unknown.join(', ')} is not available from the host's apt sources (apt-cache policy shows no candidate, and update_cache is off); check the name and the apt sources`);
+    }
+    const refresh = stale || unknown.length > 0;
     for (const n of names(a)) {
       const p = s.packages[n] ?? {};
       if (p.installed === undefined) {
-        if (p.candidate === undefined && !stale) {
-          throw new PlanError(`package ${n} is not available from the host's apt sources (apt-cache policy shows no candidate); check the name and the apt sources`);
-        }
         install.push(n);
-        list.push({ action: 'create', subject: `package ${n}`, details: [p.candidate ?? 'version known after the package lists are refreshed'], ops: [] });
+        list.push({ action: 'create', subject: `package ${n}`, details: [p.candidate ?? 'not in the current package lists: they are refreshed first'], ops: [] });
       } else if (a.state === 'latest' && p.candidate !== undefined && p.candidate !== p.installed) {
         install.push(n);
         list.push({ action: 'update', subject: `package ${n}`, details: [`${p.installed} -> ${p.candidate}`], ops: [] });
@@ -67,8 +70,8 @@ export const aptModule = defineModule<AptArgs>({
     // One apt-get for every package of the task: dependency resolution once, one dpkg run.
     const first = list[0];
     if (first) {
-      if (stale) {
-        first.details.push(`package lists refreshed first (${Number.isFinite(s.cacheAge) ? `${Math.round(s.cacheAge / 60)} min old` : 'never updated'})`);
+      if (refresh) {
+        if (stale) first.details.push(`package lists refreshed first (${Number.isFinite(s.cacheAge) ? `${Math.round(s.cacheAge / 60)} min old` : 'never updated'})`);
         first.ops.push({ op: 'exec', command: `apt-get -q -o DPkg::Lock::Timeout=${a.lock_timeout} update` });
       }
       first.ops.push({ op: 'exec', command: aptGet(a, 'install', install) });

@@ -44,6 +44,10 @@ function renderTask(t: TaskReport, o: HumanOptions): string[] {
     lines.push(s.dim(`      ${t.reason ?? ''}`));
     return lines;
   }
+  if (t.status === 'skipped') {
+    lines.push(s.dim(`  - not run  [${t.role}${t.handler ? ' handler' : ''}] ${t.name}`));
+    return lines;
+  }
   if (t.status === 'ok') {
     if (o.verbose) lines.push(s.dim(`  = ${t.reason ?? 'ok'}  [${t.role}] ${t.name}`));
     return lines;

@@ -16,7 +16,8 @@ export function shq(value: string): string {
  * it, and the delimiter carries a random nonce so the content cannot end it early. This is how
  * data (file bytes, SQL with passwords) reaches a command without being on any command line.
  */
-export function heredoc(command: string, content: string): string {
+export function heredoc(command: string, content: string, then = ''): string {
   const eof = `KANKA_EOF_${randomBytes(6).toString('hex')}`;
-  return `${command} <<'${eof}'\n${content.endsWith('\n') ? content : `${content}\n`}${eof}`;
+  // `then` continues the command line (e.g. "| other-command"): nothing may follow the delimiter.
+  return `${command} <<'${eof}'${then ? ` ${then}` : ''}\n${content.endsWith('\n') ? content : `${content}\n`}${eof}`;
 }

@@ -51,7 +51,7 @@ export class FakeHost implements RemoteHost {
   /** systemd units by full name (nginx.service). */
   readonly units = new Map<string, FakeUnit>();
   /** Debian packages: installed version and the version apt would install. */
-  readonly packages = new Map<string, { installed?: string; candidate?: string }>();
+  readonly packages = new Map<string, { installed?: string; candidate?: string; published?: string }>();
   /** Local accounts, as useradd/usermod leave them. */
   readonly users = new Map<string, { uid: number; group: string; groups: string[]; home: string; shell: string }>();
   readonly groups = new Map<string, { gid: number; members: string[] }>();
@@ -196,6 +196,8 @@ export class FakeHost implements RemoteHost {
       const [, verb = '', rest = ''] = apt;
       if (verb === 'update') {
         this.aptCacheAge = 0;
+        // Fresh lists know what the sources publish.
+        for (const p of this.packages.values()) if (p.published) p.candidate = p.published;
         return 0;
       }
       for (const n of rest.split(' ').filter((w) => w && !w.startsWith('-'))) {
@@ -203,7 +205,10 @@ export class FakeHost implements RemoteHost {
         if (verb === 'install') {
           if (!p?.candidate) return 100;
           this.packages.set(n, { ...p, installed: p.candidate });
-        } else if (p) this.packages.set(n, { ...(p.candidate ? { candidate: p.candidate } : {}) });
+        } else if (p) {
+          const { installed: _gone, ...rest } = p;
+          this.packages.set(n, rest);
+        }
       }
       return 0;
     }

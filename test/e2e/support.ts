@@ -34,3 +34,32 @@ export function kanka(args: string[], opts: { env?: Record<string, string> } = {
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
 }
+
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { encryptVault } from '../../src/secrets/vault-format.js';
+import { tempTree } from '../support/tmp.js';
+
+export const VAULT_PASSWORD = 'e2e vault password';
+
+/**
+ * A copy of the fleet's inventory in a temp dir, with extra top-level YAML (vars, secrets)
+ * and an encrypted secrets file: the same hosts, pinned keys and SSH key.
+ */
+export function inventoryVariant(fleet: Fleet, opts: { extraVars?: Record<string, string>; hostVars?: Record<string, Record<string, string>>; secrets?: Record<string, string> } = {}): string {
+  const dir = tempTree({}, { until: 'file' });
+  let text = readFileSync(fleet.inventoryFile, 'utf8');
+  const vars = Object.entries(opts.extraVars ?? {}).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}\n`).join('');
+  text = text.replace(/^vars:\n/m, `vars:\n${vars}`);
+  for (const [host, hv] of Object.entries(opts.hostVars ?? {})) {
+    const lines = Object.entries(hv).map(([k, v]) => `      ${k}: ${JSON.stringify(v)}\n`).join('');
+    text = text.replace(new RegExp(`^  ${host}:\\n`, 'm'), `  ${host}:\n    vars:\n${lines}`);
+  }
+  if (opts.secrets) {
+    text = `secrets: secrets.yml\n${text}`;
+    const yaml = Object.entries(opts.secrets).map(([k, v]) => `${k}: ${JSON.stringify(v)}\n`).join('');
+    writeFileSync(join(dir, 'secrets.yml'), encryptVault(yaml, VAULT_PASSWORD));
+  }
+  writeFileSync(join(dir, 'inventory.yml'), text);
+  copyFileSync(fleet.knownHostsFile, join(dir, 'known_hosts'));
+  return join(dir, 'inventory.yml');
+}

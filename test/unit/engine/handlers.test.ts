@@ -66,6 +66,7 @@ describe('handlers', () => {
     const failed = await cli(['apply', 'test', '--yes'], { cwd, connect });
     expect(failed.code).toBe(3);
     expect(reloads(host)).toBe(0);
+    expect(failed.stdout).toContain('- not run  [base handler] reload nginx');
     const pending = host.files.get(PENDING_FILE);
     expect(pending?.type === 'file' && pending.content.toString()).toBe('base\treload nginx\n');
 

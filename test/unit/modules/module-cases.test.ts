@@ -37,7 +37,7 @@ interface Case {
   /** systemd units on the host, by full name. */
   units?: Record<string, { active: 'active' | 'inactive' | 'failed'; unitFile: string; needDaemonReload?: boolean }>;
   /** Debian packages: installed version and apt's candidate. */
-  packages?: Record<string, { installed?: string; candidate?: string }>;
+  packages?: Record<string, { installed?: string; candidate?: string; published?: string }>;
   /** Accounts on the host. */
   setup?: { users?: Record<string, { uid: number; group: string; groups: string[]; home: string; shell: string }>; groups?: Record<string, { gid: number; members: string[] }> };
   /** The MariaDB server: running (default true), databases and accounts ("user@host"). */
