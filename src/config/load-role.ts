@@ -116,6 +116,8 @@ function parseTask(item: unknown, index: number, yaml: YamlFile, diagnostics: Di
     args: record[moduleName] ?? {},
     notify,
     tags: checked.value.tags ?? [],
+    ...(checked.value.when !== undefined ? { when: checked.value.when } : {}),
+    ...(checked.value.loop !== undefined ? { loop: checked.value.loop } : {}),
     source: { file: yaml.file, path: [index, moduleName], ...(pos ? { line: pos.line } : {}) },
   };
 }

@@ -39,6 +39,10 @@ export interface TaskDef {
   args: unknown;
   notify: string[];
   tags: string[];
+  /** Condition (a Handlebars sub-expression), evaluated per host at compile time. */
+  when?: string;
+  /** A list, or a "{{ variable }}" naming one: the task is repeated with {{ item }}. */
+  loop?: string | unknown[];
   source: SourceRef;
 }
 

@@ -8,6 +8,7 @@ import { loadYamlFile } from '../config/yaml-file.js';
 import { modules } from '../modules/registry.js';
 import { TemplateError } from '../template/render.js';
 import type { TaskContext } from '../modules/module.js';
+import { evaluateWhen, loopItems } from './conditions.js';
 import { InterpolationError, interpolate } from './interpolate.js';
 import type { CompiledTask, HostProgram, PlayRun } from './program.js';
 import { hostVars, inventoryContext, RESERVED_VARS } from './vars.js';
@@ -52,7 +53,7 @@ export function compile(project: Project, opts: CompileOptions = {}): HostProgra
       for (const role of roles) {
         const select = (t: TaskDef) => !opts.tags?.length || [...t.tags, ...play.tags].some((tag) => opts.tags?.includes(tag));
         const build = (t: TaskDef, i: number, kind: 'task' | 'handler') => compileTask(t, `${playIndex}/${role.name}/${kind === 'handler' ? 'handler/' : ''}${i}`, role, host, context, diagnostics);
-        const tasks = role.tasks.map((t, i) => (select(t) ? build(t, i, 'task') : undefined)).filter(isDefined);
+        const tasks = role.tasks.flatMap((t, i) => (select(t) ? expandTask(t, i, playIndex, role, host, context, diagnostics) : []));
         const handlers = role.handlers.map((t, i) => build(t, i, 'handler')).filter(isDefined);
         playRun.roles.push({ role: role.name, tasks, handlers });
       }
@@ -67,6 +68,49 @@ export function compile(project: Project, opts: CompileOptions = {}): HostProgra
 
 function isDefined<T>(x: T | undefined): x is T {
   return x !== undefined;
+}
+
+/** A task's runs on this host: none if its `when` is false, one per item with `loop`. */
+function expandTask(
+  task: TaskDef,
+  index: number,
+  playIndex: number,
+  role: Role,
+  host: Host,
+  context: Record<string, unknown>,
+  diagnostics: Diagnostic[],
+): CompiledTask[] {
+  const key = `${playIndex}/${role.name}/${index}`;
+  const fail = (err: unknown): CompiledTask[] => {
+    if (!(err instanceof InterpolationError)) throw err;
+    diagnostics.push({ file: task.source.file, path: [task.source.path[0] ?? index, ...err.path], ...(task.source.line !== undefined ? { line: task.source.line } : {}), message: `${err.message} (host ${host.name})` });
+    return [];
+  };
+  let items: Array<{ item: unknown } | undefined>;
+  try {
+    items = task.loop === undefined ? [undefined] : loopItems(task.loop, context).map((item) => ({ item }));
+  } catch (err) {
+    return fail(err);
+  }
+  const out: CompiledTask[] = [];
+  items.forEach((entry, j) => {
+    const ctx = entry ? { ...context, item: entry.item } : context;
+    try {
+      if (task.when !== undefined && !evaluateWhen(task.when, ctx)) return;
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    const named = entry ? { ...task, name: `${task.name} (${itemLabel(entry.item)})` } : task;
+    const compiled = compileTask(named, entry ? `${key}.${j}` : key, role, host, ctx, diagnostics);
+    if (compiled) out.push(compiled);
+  });
+  return out;
+}
+
+function itemLabel(item: unknown): string {
+  if (item !== null && typeof item === 'object' && 'name' in item) return String((item as { name: unknown }).name);
+  return typeof item === 'string' || typeof item === 'number' ? String(item) : JSON.stringify(item);
 }
 
 function compileTask(

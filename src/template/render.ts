@@ -64,3 +64,13 @@ export function renderTemplate(file: string, context: Record<string, unknown>, s
     throw new TemplateError(file, at ? Number(at[1]) : undefined, at ? Number(at[2]) + 1 : undefined, message.replace(/ - \d+:\d+$/, ''));
   }
 }
+
+/** Renders a small inline template (task conditions): strict, compiled once per text. */
+export function renderInline(text: string, context: Record<string, unknown>): string {
+  let t = cache.get(`inline:${text}`);
+  if (!t) {
+    t = hb.compile(text, { strict: true, noEscape: true });
+    cache.set(`inline:${text}`, t);
+  }
+  return t(context);
+}

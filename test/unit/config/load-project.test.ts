@@ -89,3 +89,38 @@ describe('loading a project', () => {
     expect(problems({}, { limit: 'web9' })[0]?.message).toMatch(/--limit names no group or host: web9/);
   });
 });
+
+describe('when and loop', () => {
+  it('when selects hosts by variables; loop repeats a task with {{ item }}', () => {
+    const dir = projectDir({
+      'roles/base/tasks.yml': [
+        '- name: only on db hosts',
+        '  file: { path: /srv/db, state: directory }',
+        '  when: "eq port 3306"',
+        '- name: not on db hosts',
+        '  file: { path: /srv/web, state: directory }',
+        '  when: "not port"',
+        '- name: admin',
+        '  user: { name: "{{ item.name }}", shell: "{{ item.shell }}" }',
+        '  loop: "{{ admins }}"',
+        '- name: dirs',
+        '  file: { path: "/srv/{{ item }}", state: directory }',
+        '  loop: [a, b]',
+        '',
+      ].join('\n'),
+      'roles/base/defaults.yml': 'admins:\n  - { name: alice, shell: /bin/bash }\n  - { name: bob, shell: /bin/sh }\n',
+    });
+    const programs = compile(loadProject({ env: 'test', projectDir: dir }));
+    const names = (h: string) => programs.find((p) => p.host.name === h)?.plays[0]?.roles[0]?.tasks.map((t) => t.name);
+    expect(names('db1')).toEqual(['only on db hosts', 'admin (alice)', 'admin (bob)', 'dirs (a)', 'dirs (b)']);
+    expect(names('web1')).toEqual(['not on db hosts', 'admin (alice)', 'admin (bob)', 'dirs (a)', 'dirs (b)']);
+    const bob = programs[0]?.plays[0]?.roles[0]?.tasks.find((t) => t.name === 'admin (bob)');
+    expect(bob?.args).toMatchObject({ name: 'bob', shell: '/bin/sh' });
+  });
+
+  it('a loop over something that is not a list is an error naming the task', () => {
+    const ds = problems({ 'roles/base/tasks.yml': '- name: x\n  file: { path: "/srv/{{ item }}" }\n  loop: "{{ greeting }}"\n' });
+    expect(ds[0]?.message).toMatch(/loop must be a list/);
+    expect(ds[0]?.file).toMatch(/tasks\.yml$/);
+  });
+});
