@@ -15,7 +15,7 @@ export function loadAndCompile(env: string, opts: ProjectOptions, io: Io): { pro
     projectDir: opts.project ?? io.cwd,
     ...(opts.playbook ? { playbook: opts.playbook } : {}),
   });
-  const secrets = project.inventory.secretsFile ? openSecrets(project.inventory.secretsFile, opts, io) : {};
+  const secrets = project.inventory.secretsFile ? openSecrets(project.inventory.secretsFile, project.inventory.vaultPasswordFile, opts, io) : {};
   const programs = compile(project, {
     ...(opts.limit ? { limit: opts.limit } : {}),
     ...(opts.tags ? { tags: opts.tags } : {}),
@@ -25,8 +25,9 @@ export function loadAndCompile(env: string, opts: ProjectOptions, io: Io): { pro
 }
 
 /** Decrypts the inventory's secrets and, before anything is printed, masks their values in all output. */
-function openSecrets(file: string, opts: ProjectOptions, io: Io): Record<string, unknown> {
-  const password = resolveVaultPassword({ ...(opts.vaultPasswordFile ? { passwordFile: opts.vaultPasswordFile } : {}), cwd: io.cwd });
+function openSecrets(file: string, inventoryPasswordFile: string | undefined, opts: ProjectOptions, io: Io): Record<string, unknown> {
+  const fromEnvOrOption = resolveVaultPassword({ ...(opts.vaultPasswordFile ? { passwordFile: opts.vaultPasswordFile } : {}), cwd: io.cwd });
+  const password = fromEnvOrOption ?? (inventoryPasswordFile ? resolveVaultPassword({ passwordFile: inventoryPasswordFile, env: {} }) : undefined);
   if (password === undefined) {
     throw new ConfigError([{ file, message: 'the inventory has encrypted secrets but no password was given', hint: PASSWORD_HINT }]);
   }

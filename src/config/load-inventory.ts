@@ -65,5 +65,6 @@ export function loadInventory(file: string): Inventory {
     hosts,
     ...(data.secrets ? { secretsFile: resolveFrom(dir, data.secrets) } : {}),
     ...(data.playbook ? { playbook: data.playbook } : {}),
+    ...(data.vault_password_file ? { vaultPasswordFile: resolveFrom(dir, data.vault_password_file) } : {}),
   };
 }

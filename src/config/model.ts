@@ -21,6 +21,8 @@ export interface Inventory {
   groups: Map<string, { vars: Vars }>;
   hosts: Host[];
   secretsFile?: string;
+  /** Where the secrets password is, if the inventory says (absolute). */
+  vaultPasswordFile?: string;
   /** The inventory's own `playbook:` key, as written. */
   playbook?: string;
 }

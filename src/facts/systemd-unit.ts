@@ -9,6 +9,8 @@ export interface UnitState {
   /** enabled, disabled, static, masked, ... ("" when unknown) */
   unitFile: string;
   needDaemonReload: boolean;
+  /** The unit was started, but a Condition*= of it was not met (e.g. chrony in a container). */
+  conditionFailed: boolean;
 }
 
 /** `.service` is implied, as with systemctl. */
@@ -23,7 +25,7 @@ export function unitFact(name: string): Fact<UnitState> {
     kind: 'systemd-unit',
     params: { unit },
     script: () =>
-      `if command -v systemctl >/dev/null 2>&1; then systemctl show -p LoadState -p ActiveState -p UnitFileState -p NeedDaemonReload -- ${shq(unit)}; else echo 'LoadState=no-systemd'; fi`,
+      `if command -v systemctl >/dev/null 2>&1; then systemctl show -p LoadState -p ActiveState -p UnitFileState -p NeedDaemonReload -p ConditionResult -p ConditionTimestampMonotonic -- ${shq(unit)}; else echo 'LoadState=no-systemd'; fi`,
     parse: parseUnitState,
   };
 }
@@ -41,5 +43,6 @@ export function parseUnitState(output: string): UnitState {
     active: map.get('ActiveState') ?? 'inactive',
     unitFile: map.get('UnitFileState') ?? '',
     needDaemonReload: map.get('NeedDaemonReload') === 'yes',
+    conditionFailed: map.get('ConditionResult') === 'no' && (map.get('ConditionTimestampMonotonic') ?? '0') !== '0',
   };
 }

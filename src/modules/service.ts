@@ -42,7 +42,11 @@ export const serviceModule = defineModule<ServiceArgs>({
       list.push({ action: 'update', subject: unit, details: [`${s.unitFile} -> disabled`], ops: [systemctl('disable', unit)] });
     }
     const running = RUNNING.has(s.active);
-    if (a.state === 'started' && !running) list.push({ action: 'update', subject: unit, details: [`${s.active} -> started`], ops: [systemctl('start', unit)] });
+    // systemd was asked to start it and declined by the unit's own conditions: nothing to do here.
+    if (a.state === 'started' && !running && s.conditionFailed && list.length === 0) {
+      return noop(`${unit} is not running: its start conditions are not met on this host (systemctl status ${unit})`);
+    }
+    if (a.state === 'started' && !running && !s.conditionFailed) list.push({ action: 'update', subject: unit, details: [`${s.active} -> started`], ops: [systemctl('start', unit)] });
     if (a.state === 'stopped' && running) list.push({ action: 'update', subject: unit, details: [`${s.active} -> stopped`], ops: [systemctl('stop', unit)] });
     if (a.state === 'restarted') list.push({ action: 'run', subject: unit, details: [running ? 'restart' : `${s.active} -> started`], ops: [systemctl('restart', unit)] });
     if (a.state === 'reloaded') {

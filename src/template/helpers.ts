@@ -1,4 +1,4 @@
-import type { HelperDelegate } from 'handlebars';
+import type { HelperDelegate, HelperOptions } from 'handlebars';
 
 /** Handlebars passes an options object as the last argument of every helper call. */
 function args(list: unknown[]): unknown[] {
@@ -39,6 +39,28 @@ export const templateHelpers: Record<string, HelperDelegate> = {
   floor: (...a: unknown[]) => Math.floor(num(args(a)[0])),
   max: (...a: unknown[]) => Math.max(...args(a).map(num)),
   min: (...a: unknown[]) => Math.min(...args(a).map(num)),
+  /** {{#each (hostsOf "backend")}}: host records (name, address, groups, vars) of groups or hosts, inventory order. */
+  hostsOf: (...a: unknown[]) => hostsOf(a),
+  /** {{join (addressesOf "backend" "frontend") ", "}}: their addresses. */
+  addressesOf: (...a: unknown[]) => hostsOf(a).map((h) => h.address),
   concat: (...a: unknown[]) => args(a).map((v) => String(v ?? '')).join(''),
   includes: (...a: unknown[]) => { const [list, v] = args(a); return Array.isArray(list) && list.includes(v); },
 };
+
+interface HostRecord {
+  name: string;
+  address: string;
+  groups: string[];
+  vars: Record<string, unknown>;
+}
+
+/** Hosts named directly or through their groups, from the template's root context. */
+function hostsOf(a: unknown[]): HostRecord[] {
+  const options = a[a.length - 1] as HelperOptions;
+  const root = (options.data as { root?: { hosts?: Record<string, HostRecord> } } | undefined)?.root;
+  const all = Object.values(root?.hosts ?? {});
+  const wanted = args(a).flatMap((x) => (Array.isArray(x) ? x : [x])).map(String);
+  const unknown = wanted.filter((w) => !all.some((h) => h.name === w || h.groups.includes(w)));
+  if (unknown.length > 0) throw new Error(`no group or host named ${unknown.join(', ')}`);
+  return all.filter((h) => wanted.includes(h.name) || h.groups.some((g) => wanted.includes(g)));
+}

@@ -16,6 +16,8 @@ export interface FakeUnit {
   active: 'active' | 'inactive' | 'failed';
   unitFile: string;
   needDaemonReload?: boolean;
+  /** Its Condition*= fail here: start leaves it inactive (as systemd does). */
+  conditionFailed?: boolean;
 }
 
 /** A command run on the fake host: returns its exit code. */
@@ -127,7 +129,8 @@ export class FakeHost implements RemoteHost {
       case 'systemd-unit': {
         const u = this.units.get(f.params['unit'] ?? '');
         if (!u) return 'LoadState=not-found\nActiveState=inactive\nUnitFileState=\nNeedDaemonReload=no\n';
-        return `LoadState=loaded\nActiveState=${u.active}\nUnitFileState=${u.unitFile}\nNeedDaemonReload=${u.needDaemonReload ? 'yes' : 'no'}\n`;
+        const cond = u.conditionFailed ? 'ConditionResult=no\nConditionTimestampMonotonic=123\n' : 'ConditionResult=yes\nConditionTimestampMonotonic=0\n';
+        return `LoadState=loaded\nActiveState=${u.active}\nUnitFileState=${u.unitFile}\nNeedDaemonReload=${u.needDaemonReload ? 'yes' : 'no'}\n${cond}`;
       }
       case 'apt-packages': {
         const names = (f.params['names'] ?? '').split(' ').filter(Boolean);
@@ -182,7 +185,7 @@ export class FakeHost implements RemoteHost {
       }
       const u = this.units.get(unit);
       if (!u) return 5;
-      if (verb === 'start' || verb === 'restart') u.active = 'active';
+      if (verb === 'start' || verb === 'restart') u.active = u.conditionFailed ? 'inactive' : 'active';
       else if (verb === 'stop') u.active = 'inactive';
       else if (verb === 'reload') return u.active === 'active' ? 0 : 1;
       else if (verb === 'enable') u.unitFile = 'enabled';

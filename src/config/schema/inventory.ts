@@ -44,6 +44,7 @@ export const inventorySchema = z
     name: nameSchema.optional().describe('environment name (default: the file name without .yml)'),
     playbook: z.string().min(1).optional().describe('playbook to run (relative to this file; default: playbooks/site.yml in the project)'),
     secrets: z.string().min(1).optional().describe('encrypted secrets file (relative to this file)'),
+    vault_password_file: z.string().min(1).optional().describe('file holding the secrets password (relative to this file; keep it out of the repository). --vault-password-file and KANKA_VAULT_PASSWORD* take precedence'),
     ssh: sshSettingsSchema.prefault({}),
     vars: varsSchema.default({}),
     groups: z.record(nameSchema, groupSchema).default({}),

@@ -38,8 +38,10 @@ describe('apt packages fact', () => {
 
 describe('systemd unit fact', () => {
   it('parses systemctl show, captured from a Debian 12 host', () => {
-    const out = 'LoadState=loaded\nActiveState=active\nUnitFileState=enabled\nNeedDaemonReload=no\n';
-    expect(parseUnitState(out)).toEqual({ load: 'loaded', active: 'active', unitFile: 'enabled', needDaemonReload: false });
+    const out = 'LoadState=loaded\nActiveState=active\nUnitFileState=enabled\nNeedDaemonReload=no\nConditionResult=yes\nConditionTimestampMonotonic=5123456\n';
+    expect(parseUnitState(out)).toEqual({ load: 'loaded', active: 'active', unitFile: 'enabled', needDaemonReload: false, conditionFailed: false });
+    const skipped = 'LoadState=loaded\nActiveState=inactive\nUnitFileState=enabled\nNeedDaemonReload=no\nConditionResult=no\nConditionTimestampMonotonic=5123456\n';
+    expect(parseUnitState(skipped).conditionFailed).toBe(true);
     expect(parseUnitState('LoadState=not-found\nActiveState=inactive\nUnitFileState=\nNeedDaemonReload=no\n').load).toBe('not-found');
   });
 

@@ -35,7 +35,7 @@ interface Case {
   /** Host facts (over the defaults of a 2-CPU, 2 GiB Debian 12 host). */
   facts?: Record<string, unknown>;
   /** systemd units on the host, by full name. */
-  units?: Record<string, { active: 'active' | 'inactive' | 'failed'; unitFile: string; needDaemonReload?: boolean }>;
+  units?: Record<string, { active: 'active' | 'inactive' | 'failed'; unitFile: string; needDaemonReload?: boolean; conditionFailed?: boolean }>;
   /** Debian packages: installed version and apt's candidate. */
   packages?: Record<string, { installed?: string; candidate?: string; published?: string }>;
   /** Accounts on the host. */
