@@ -1,13 +1,13 @@
-import Handlebars from 'handlebars';
+import { evaluateExpression, renderInline } from '../template/render.js';
 
 /**
- * Renders `{{ variables }}` in task arguments. Strict: an unknown variable is an error, never an
- * empty string. A string that is exactly one expression keeps the value's type, so
- * `port: "{{ redis_port }}"` stays a number and a list stays a list.
+ * Renders `{{ variables }}` in task arguments, with the same helpers as templates. Strict: an
+ * unknown variable is an error, never an empty string. A string that is exactly one expression
+ * keeps the value's type: `port: "{{ redis_port }}"` stays a number, `hosts: "{{ addressesOf
+ * 'backend' }}"` is a list.
  */
-const hb = Handlebars.create();
-const compiled = new Map<string, Handlebars.TemplateDelegate>();
-const SINGLE_EXPRESSION = /^\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}$/;
+const SINGLE_VARIABLE = /^\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}$/;
+const SINGLE_HELPER_CALL = /^\{\{\s*([A-Za-z_]\w*\s+[^{}]+?)\s*\}\}$/;
 
 export class InterpolationError extends Error {
   override name = 'InterpolationError';
@@ -30,19 +30,16 @@ function lookup(context: Record<string, unknown>, dotted: string): { found: bool
 
 function renderString(s: string, context: Record<string, unknown>, path: ReadonlyArray<string | number>): unknown {
   if (!s.includes('{{')) return s;
-  const single = SINGLE_EXPRESSION.exec(s);
+  const single = SINGLE_VARIABLE.exec(s);
   if (single?.[1]) {
     const { found, value } = lookup(context, single[1]);
     if (!found) throw new InterpolationError(`unknown variable "${single[1]}"`, path);
     return value;
   }
-  let template = compiled.get(s);
-  if (!template) {
-    template = hb.compile(s, { strict: true, noEscape: true });
-    compiled.set(s, template);
-  }
   try {
-    return template(context);
+    const call = SINGLE_HELPER_CALL.exec(s);
+    if (call?.[1]) return evaluateExpression(call[1], context);
+    return renderInline(s, context);
   } catch (err) {
     const m = /"([^"]+)" not defined/.exec((err as Error).message);
     throw new InterpolationError(m ? `unknown variable "${m[1]}"` : `template error: ${(err as Error).message.split('\n')[0]}`, path);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { HelperDelegate, HelperOptions } from 'handlebars';
 
 /** Handlebars passes an options object as the last argument of every helper call. */
@@ -43,6 +44,8 @@ export const templateHelpers: Record<string, HelperDelegate> = {
   hostsOf: (...a: unknown[]) => hostsOf(a),
   /** {{join (addressesOf "backend" "frontend") ", "}}: their addresses. */
   addressesOf: (...a: unknown[]) => hostsOf(a).map((h) => h.address),
+  /** {{hash32 host.name}}: a stable number in 1..2^31-1 (e.g. a MariaDB server_id that survives fleet changes). */
+  hash32: (...a: unknown[]) => (createHash('sha256').update(String(args(a)[0] ?? '')).digest().readUInt32BE(0) % 2147483646) + 1,
   concat: (...a: unknown[]) => args(a).map((v) => String(v ?? '')).join(''),
   includes: (...a: unknown[]) => { const [list, v] = args(a); return Array.isArray(list) && list.includes(v); },
 };

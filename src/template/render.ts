@@ -65,7 +65,22 @@ export function renderTemplate(file: string, context: Record<string, unknown>, s
   }
 }
 
-/** Renders a small inline template (task conditions): strict, compiled once per text. */
+/**
+ * The value of a helper expression ("addressesOf 'backend'"), not its text: a helper hands it
+ * over, so lists and numbers keep their type in task arguments.
+ */
+let captured: unknown;
+hb.registerHelper('__capture', (value: unknown) => {
+  captured = value;
+  return '';
+});
+export function evaluateExpression(expression: string, context: Record<string, unknown>): unknown {
+  captured = undefined;
+  renderInline(`{{__capture (${expression})}}`, context);
+  return captured;
+}
+
+/** Renders a small inline template (arguments, conditions): strict, compiled once per text. */
 export function renderInline(text: string, context: Record<string, unknown>): string {
   let t = cache.get(`inline:${text}`);
   if (!t) {

@@ -159,6 +159,11 @@ export class FakeHost implements RemoteHost {
         const g = this.groups.get(f.params['name'] ?? '');
         return g ? `${f.params['name']}:x:${g.gid}:${g.members.join(',')}\n` : 'absent\n';
       }
+      case 'check': {
+        const tries = Number(f.params['tries'] ?? '1');
+        for (let i = 1; i <= tries; i++) if (this.run(f.params['command'] ?? '') === 0) return `passed ${i}\n`;
+        return `failed ${tries}\ncheck output\n`;
+      }
       case 'mysql-database':
         return this.mysql.databaseOutput(f.params['name'] ?? '');
       case 'mysql-user':

@@ -124,3 +124,20 @@ describe('when and loop', () => {
     expect(ds[0]?.file).toMatch(/tasks\.yml$/);
   });
 });
+
+describe('helpers in task arguments', () => {
+  it('a whole-string helper call keeps its type (a list of addresses)', () => {
+    const dir = projectDir({
+      'roles/base/tasks.yml': '- name: db user\n  mysql_user: { name: kanka, hosts: "{{ addressesOf \'web\' \'db\' }}" }\n- name: motd\n  copy: { dest: /etc/motd, content: "{{ upper greeting }} from {{ join (addressesOf \'db\') \', \' }}\\n" }\n',
+    });
+    const programs = compile(loadProject({ env: 'test', projectDir: dir }));
+    const tasks = programs[0]?.plays[0]?.roles[0]?.tasks;
+    expect(tasks?.[0]?.args).toMatchObject({ hosts: ['10.9.9.1', '10.9.9.2'] });
+    expect(tasks?.[1]?.args).toMatchObject({ content: 'HELLO from 10.9.9.2\n' });
+  });
+
+  it('a helper naming an unknown group is an error', () => {
+    const ds = problems({ 'roles/base/tasks.yml': '- name: x\n  mysql_user: { name: kanka, hosts: "{{ addressesOf \'nope\' }}" }\n' });
+    expect(ds[0]?.message).toMatch(/no group or host named nope/);
+  });
+});

@@ -49,3 +49,14 @@ describe('systemd unit fact', () => {
     expect(() => parseUnitState('Failed to connect to bus: No such file or directory\n')).toThrow(/unexpected systemctl output/);
   });
 });
+
+import { checkFact } from '../../../src/facts/check.js';
+describe('check fact', () => {
+  it('retries until the command passes, and reports the last output when it never does', () => {
+    const dir = `/tmp/kanka-check-${process.pid}`;
+    const flaky = checkFact(`n=$(cat ${dir} 2>/dev/null || echo 0); echo $((n+1)) > ${dir}; [ "$n" -ge 2 ]`, 5, 0.01);
+    expect(flaky.parse(runLocalSh(`rm -f ${dir}; ${flaky.script()}; rm -f ${dir}`).stdout)).toEqual({ passed: true, tries: 3, output: '' });
+    const never = checkFact('echo not healthy; false', 2, 0.01);
+    expect(never.parse(runLocalSh(never.script()).stdout)).toEqual({ passed: false, tries: 2, output: 'not healthy' });
+  });
+});

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { checkFact } from '../facts/check.js';
+import { noop, PlanError } from './change.js';
+import { defineModule } from './module.js';
+
+const args = z
+  .strictObject({
+    command: z.string().min(1).describe('shell command that exits 0 when all is well (e.g. curl -fsk https://127.0.0.1/healthz)'),
+    retries: z.number().int().positive().default(10).describe('tries before the check fails'),
+    delay: z.number().positive().default(1).describe('seconds between tries'),
+  })
+  .describe('a health check: changes nothing; fails the host (stopping a serial play) when it does not pass');
+
+type CheckArgs = z.infer<typeof args>;
+
+export const checkModule = defineModule<CheckArgs>({
+  name: 'check',
+  description: 'A health check run on the host after the tasks before it; it changes nothing, and a failure stops the host (and the next batches of a serial play).',
+  args,
+  facts: (a) => [checkFact(a.command, a.retries, a.delay)],
+  plan(a, facts) {
+    const r = facts.get(checkFact(a.command, a.retries, a.delay));
+    if (r.passed) return noop(`check passed${r.tries > 1 ? ` after ${r.tries} tries` : ''}: ${a.command}`);
+    throw new PlanError(`check failed after ${r.tries} tries: ${a.command}${r.output ? `\n${r.output}` : ''}`);
+  },
+});
