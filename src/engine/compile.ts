@@ -52,9 +52,9 @@ export function compile(project: Project, opts: CompileOptions = {}): HostProgra
       const playRun: PlayRun = { index: playIndex, play, roles: [] };
       for (const role of roles) {
         const select = (t: TaskDef) => !opts.tags?.length || [...t.tags, ...play.tags].some((tag) => opts.tags?.includes(tag));
-        const build = (t: TaskDef, i: number, kind: 'task' | 'handler') => compileTask(t, `${playIndex}/${role.name}/${kind === 'handler' ? 'handler/' : ''}${i}`, role, host, context, diagnostics);
         const tasks = role.tasks.flatMap((t, i) => (select(t) ? expandTask(t, i, playIndex, role, host, context, diagnostics) : []));
-        const handlers = role.handlers.map((t, i) => build(t, i, 'handler')).filter(isDefined);
+        // A handler whose `when` is false here does not exist on this host: notifying it does nothing.
+        const handlers = role.handlers.flatMap((t, i) => expandTask(t, i, playIndex, role, host, context, diagnostics, 'handler/'));
         playRun.roles.push({ role: role.name, tasks, handlers });
       }
       const program = programs.get(hostName) ?? { host, plays: [] };
@@ -79,8 +79,9 @@ function expandTask(
   host: Host,
   context: Record<string, unknown>,
   diagnostics: Diagnostic[],
+  kind: '' | 'handler/' = '',
 ): CompiledTask[] {
-  const key = `${playIndex}/${role.name}/${index}`;
+  const key = `${playIndex}/${role.name}/${kind}${index}`;
   const fail = (err: unknown): CompiledTask[] => {
     if (!(err instanceof InterpolationError)) throw err;
     diagnostics.push({ file: task.source.file, path: [task.source.path[0] ?? index, ...err.path], ...(task.source.line !== undefined ? { line: task.source.line } : {}), message: `${err.message} (host ${host.name})` });

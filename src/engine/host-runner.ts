@@ -33,13 +33,18 @@ export class HostRunner {
     return this.program.host.name;
   }
 
-  private ctx(task: CompiledTask): TaskContext {
-    return this.hostFacts ? { ...task.context, hostFacts: this.hostFacts } : task.context;
+  private taskStarted = 0;
+  /**
+   * Probes look without waiting (a check tries once), except for a task being applied right now:
+   * then a check may wait for what the tasks before it just changed.
+   */
+  private ctx(task: CompiledTask, atItsTurn = false): TaskContext {
+    return { ...task.context, ...(this.hostFacts ? { hostFacts: this.hostFacts } : {}), planning: !atItsTurn };
   }
 
   /** The task's facts, or none if they cannot be named (planTask then reports why). */
-  private factsOf(task: CompiledTask): Fact<unknown>[] {
-    const wanted = taskFacts(task, this.ctx(task));
+  private factsOf(task: CompiledTask, atItsTurn = false): Fact<unknown>[] {
+    const wanted = taskFacts(task, this.ctx(task, atItsTurn));
     return 'facts' in wanted ? wanted.facts : [];
   }
 
@@ -120,7 +125,10 @@ export class HostRunner {
   }
 
   private async applyTask(play: PlayRun, task: CompiledTask): Promise<void> {
+    this.taskStarted = Date.now();
     if (this.dirty) await this.replanFrom(task);
+    // A task whose state must be read at its turn (a health check waits for what was just changed).
+    if (task.module.atItsTurn) this.plans.set(task.key, planTask(task, await this.remote.probe(this.factsOf(task, true)), this.ctx(task, true)));
     const plan = this.plans.get(task.key);
     if (!plan) throw new Error(`internal error: task ${task.key} has no plan`);
     const notify = task.notify.map((n) => resolveHandler(play, task.role, n)).filter((h): h is CompiledTask => h !== undefined);
@@ -132,8 +140,8 @@ export class HostRunner {
   }
 
   private async applyHandler(h: CompiledTask): Promise<void> {
-    const ctx = this.ctx(h);
-    const plan = planTask(h, await this.remote.probe(this.factsOf(h)), ctx);
+    this.taskStarted = Date.now();
+    const plan = planTask(h, await this.remote.probe(this.factsOf(h, true)), this.ctx(h, true));
     const nextPending = new Set([...this.pending].filter((k) => k !== handlerKey(h)));
     await this.run(h, plan, pendingOps(nextPending), true);
     this.pending = nextPending;
@@ -156,7 +164,7 @@ export class HostRunner {
         report = { ...report, status: 'failed', error: err.message };
       }
     }
-    this.record(report, 'apply');
+    this.record({ ...report, durationMs: Date.now() - this.taskStarted }, 'apply');
     if (report.status === 'failed') {
       this.failed = true;
       throw new TaskFailed(task, report.error ?? 'failed');

@@ -33,6 +33,8 @@ export interface TaskReport {
   changes: ChangeView[];
   error?: string;
   source: string;
+  /** apply: time spent on this task (re-probe and changes). */
+  durationMs?: number;
 }
 
 export type HostStatus = 'ok' | 'changed' | 'pending' | 'failed' | 'unreachable' | 'skipped';

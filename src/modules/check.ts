@@ -17,9 +17,11 @@ export const checkModule = defineModule<CheckArgs>({
   name: 'check',
   description: 'A health check run on the host after the tasks before it; it changes nothing, and a failure stops the host (and the next batches of a serial play).',
   args,
-  facts: (a) => [checkFact(a.command, a.retries, a.delay)],
-  plan(a, facts) {
-    const r = facts.get(checkFact(a.command, a.retries, a.delay));
+  atItsTurn: true,
+  // A plan only looks (one try); apply waits for the check to pass.
+  facts: (a, ctx) => [checkFact(a.command, ctx.planning ? 1 : a.retries, a.delay)],
+  plan(a, facts, ctx) {
+    const r = facts.get(checkFact(a.command, ctx.planning ? 1 : a.retries, a.delay));
     if (r.passed) return noop(`check passed${r.tries > 1 ? ` after ${r.tries} tries` : ''}: ${a.command}`);
     throw new PlanError(`check failed after ${r.tries} tries: ${a.command}${r.output ? `\n${r.output}` : ''}`);
   },

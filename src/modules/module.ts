@@ -12,6 +12,8 @@ export interface TaskContext {
   readRoleFile(relative: string): Buffer;
   /** Facts about the host (CPU, memory, release); present once the host has been contacted. */
   hostFacts?: HostFacts;
+  /** Reading state for a plan: nothing has been applied yet, so do not wait for anything (a check tries once). */
+  planning?: boolean;
   /** Variables and inventory data the task was rendered with (templates see the same, plus facts). */
   vars: Record<string, unknown>;
 }
@@ -24,6 +26,11 @@ export interface Module<A> {
   name: string;
   description: string;
   args: z.ZodType<A>;
+  /**
+   * Read this task's state right before applying it, not ahead with the tasks before it: a
+   * health check must see what those tasks just changed (and may wait for it).
+   */
+  atItsTurn?: boolean;
   /** Prepares arguments once, before any host is contacted (e.g. reads a role file). */
   prepare?(args: A, ctx: TaskContext): A;
   facts(args: A, ctx: TaskContext): Fact<unknown>[];

@@ -76,10 +76,18 @@ export function parseGrants(lines: readonly string[]): Map<string, string> {
   return out;
 }
 
+/** MariaDB 10.5+ shows some privileges under their new names. */
+const PRIVILEGE_ALIASES: Record<string, string> = {
+  'ALL PRIVILEGES': 'ALL',
+  'REPLICATION CLIENT': 'BINLOG MONITOR',
+  'REPLICATION REPLICA': 'REPLICATION SLAVE',
+};
+
 export function normalisePrivileges(p: string): string {
   return p
     .split(',')
-    .map((x) => x.trim().toUpperCase().replace(/^ALL PRIVILEGES$/, 'ALL'))
+    .map((x) => x.trim().toUpperCase())
+    .map((x) => PRIVILEGE_ALIASES[x] ?? x)
     .filter(Boolean)
     .sort()
     .join(', ');

@@ -31,7 +31,8 @@ function colourDiff(diff: string, s: ChalkInstance): string {
 
 function renderTask(t: TaskReport, o: HumanOptions): string[] {
   const s = o.style;
-  const label = s.dim(`[${t.role}${t.handler ? ' handler' : ''}] ${t.name}`);
+  const took = o.verbose && t.durationMs !== undefined ? ` (${(t.durationMs / 1000).toFixed(1)} s)` : '';
+  const label = s.dim(`[${t.role}${t.handler ? ' handler' : ''}] ${t.name}${took}`);
   const lines: string[] = [];
   if (t.status === 'failed') {
     lines.push(`  ${s.red('x')} ${s.red('failed')} ${label}`);

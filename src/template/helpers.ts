@@ -42,6 +42,12 @@ export const templateHelpers: Record<string, HelperDelegate> = {
   min: (...a: unknown[]) => Math.min(...args(a).map(num)),
   /** {{#each (hostsOf "backend")}}: host records (name, address, groups, vars) of groups or hosts, inventory order. */
   hostsOf: (...a: unknown[]) => hostsOf(a),
+  /** {{addressOf mariadb_primary}}: the address of one host, by name. */
+  addressOf: (...a: unknown[]) => {
+    const hosts = hostsOf(a);
+    if (hosts.length !== 1) throw new Error(`addressOf needs one host name, got ${JSON.stringify(args(a)[0])}`);
+    return hosts[0]?.address;
+  },
   /** {{join (addressesOf "backend" "frontend") ", "}}: their addresses. */
   addressesOf: (...a: unknown[]) => hostsOf(a).map((h) => h.address),
   /** {{hash32 host.name}}: a stable number in 1..2^31-1 (e.g. a MariaDB server_id that survives fleet changes). */

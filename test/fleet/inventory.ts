@@ -23,6 +23,11 @@ export function inventoryYaml(fleet: Fleet): string {
     'vars:',
     `  apt_mirror: "${fleet.mirrorUrl}"`,
     '  fleet: true',
+    '  # Five hosts share this machine and each sees all of its memory: size caches for a share of it.',
+    '  mariadb_buffer_percent: 2',
+    '  varnish_memory_percent: 2',
+    '  redis_memory_percent: 1',
+    '  php_memory_percent: 5',
     // Groups are declared in an inventory (a typo in a host's groups is then an error).
     'groups:',
     ...[...new Set(fleet.hosts.flatMap((h) => h.groups))].map((g) => `  ${g}: {}`),
