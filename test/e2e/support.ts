@@ -35,7 +35,8 @@ export function kanka(args: string[], opts: { env?: Record<string, string> } = {
   });
 }
 
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { encryptVault } from '../../src/secrets/vault-format.js';
 import { tempTree } from '../support/tmp.js';
 
@@ -55,10 +56,19 @@ export function inventoryVariant(fleet: Fleet, opts: { extraVars?: Record<string
     text = text.replace(new RegExp(`^  ${host}:\\n`, 'm'), `  ${host}:\n    vars:\n${lines}`);
   }
   if (opts.secrets) {
+    // Our own secrets, with the password from the environment (VAULT_PASSWORD).
+    text = text.replace(/^secrets: .*\n/m, '').replace(/^vault_password_file: .*\n/m, '');
     text = `secrets: secrets.yml\n${text}`;
     const yaml = Object.entries(opts.secrets).map(([k, v]) => `${k}: ${JSON.stringify(v)}\n`).join('');
     writeFileSync(join(dir, 'secrets.yml'), encryptVault(yaml, VAULT_PASSWORD));
+  } else {
+    // The fleet's own secrets and password file come along.
+    for (const f of ['secrets.yml', 'vault-password']) {
+      const from = join(dirname(fleet.inventoryFile), f);
+      if (existsSync(from)) copyFileSync(from, join(dir, f));
+    }
   }
+  text = text.replace(/^playbook: \.\.\/\.\.\//m, `playbook: ${repoRoot}/`);
   writeFileSync(join(dir, 'inventory.yml'), text);
   copyFileSync(fleet.knownHostsFile, join(dir, 'known_hosts'));
   return join(dir, 'inventory.yml');
