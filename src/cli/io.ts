@@ -14,6 +14,8 @@ export interface Io {
   connect?: Connector;
   /** Once secrets are loaded, their values are masked in everything written (see redacting-io.ts). */
   setRedactor?: (r: Redactor) => void;
+  /** Masks secrets in text that leaves the process another way (a webhook body). */
+  redact?: (text: string) => string;
 }
 
 export function processIo(): Io {

@@ -62,6 +62,18 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
       setExit(await applyCommand(env, opts, io));
     });
 
+  addRunOptions(program.command('drift').argument('<env>', 'environment name or inventory file'))
+    .description('the nightly check: plan every host, change nothing, take no lock, ask nothing')
+    .option('--webhook <url>', 'post a short summary (Slack/Discord JSON) when there is drift or a failure')
+    .addHelpText(
+      'after',
+      '\nExit: 0 no drift, 2 drift found, 3 a host could not be checked (the others are still reported), 1 invalid configuration.\nCron (a mail only when something is wrong):\n  17 3 * * *  cd /srv/kanka-infra && ./bin/kanka-infra drift prod --webhook "$KANKA_DRIFT_WEBHOOK" > /tmp/kanka-drift.txt 2>&1 || mail -s "kanka drift" ops@example.org < /tmp/kanka-drift.txt',
+    )
+    .action(async (env: string, opts: RunCliOptions & { webhook?: string }) => {
+      const { driftCommand } = await import('./commands/drift.js');
+      setExit(await driftCommand(env, opts, io));
+    });
+
   program
     .command('inventory')
     .argument('<env>', 'environment name or inventory file')

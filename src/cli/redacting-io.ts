@@ -28,5 +28,6 @@ export function redactingIo(io: Io): Io & { setRedactor(r: Redactor): void } {
     setRedactor(r: Redactor) {
       redactor = r;
     },
+    redact: (text: string) => (redactor ? redactor.redact(text) : text),
   };
 }

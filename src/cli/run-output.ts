@@ -19,11 +19,13 @@ export class RunOutput {
     private readonly io: Io,
     private readonly opts: ProjectOptions,
     hostCount: number,
+    behaviour: { quietOffTerminal?: boolean } = {},
   ) {
     this.style = makeStyle({ color: opts.color, isTTY: io.stdoutIsTTY });
     const progressStyle = makeStyle({ color: opts.color, isTTY: io.stderrIsTTY });
     // JSON consumers get only the document; people get progress on stderr.
-    this.progress = opts.json ? undefined : new Progress(io.stderr, io.stderrIsTTY, hostCount, progressStyle);
+    const quiet = opts.json === true || (behaviour.quietOffTerminal === true && !io.stderrIsTTY);
+    this.progress = quiet ? undefined : new Progress(io.stderr, io.stderrIsTTY, hostCount, progressStyle);
     this.connect = io.connect ?? connectShellHost;
   }
 

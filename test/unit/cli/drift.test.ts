@@ -1,0 +1,92 @@
+import { createServer, type Server } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeHost } from '../../../src/transport/fake.js';
+import { TransportError, type ConnectionTarget } from '../../../src/transport/transport.js';
+import { cli } from '../../support/cli.js';
+import { projectDir } from '../../support/project.js';
+
+function fleet() {
+  const hosts = new Map<string, FakeHost>();
+  return {
+    hosts,
+    connect: async (t: ConnectionTarget) => {
+      const h = hosts.get(t.host) ?? FakeHost.with({ '/etc': { type: 'directory' }, '/srv': { type: 'directory' } });
+      hosts.set(t.host, h);
+      return h;
+    },
+  };
+}
+
+let server: Server | undefined;
+afterEach(() => {
+  server?.close();
+  server = undefined;
+});
+
+/** A local webhook receiver (loopback only). */
+async function receiver(status = 204): Promise<{ url: string; bodies: unknown[] }> {
+  const bodies: unknown[] = [];
+  server = createServer((req, res) => {
+    let data = '';
+    req.on('data', (d: Buffer) => (data += d.toString()));
+    req.on('end', () => {
+      bodies.push(JSON.parse(data));
+      res.statusCode = status;
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server?.listen(0, '127.0.0.1', () => r()));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return { url: `http://127.0.0.1:${port}/hook`, bodies };
+}
+
+describe('drift', () => {
+  it('0 and silent webhook when nothing drifted; 2 with the diff and a webhook post after a hand edit', async () => {
+    const cwd = projectDir();
+    const f = fleet();
+    expect((await cli(['apply', 'test', '--yes'], { cwd, connect: f.connect })).code).toBe(0);
+    const hook = await receiver();
+    const clean = await cli(['drift', 'test', '--webhook', hook.url], { cwd, connect: f.connect });
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toContain('Drift: no changes on 2 host(s).');
+    expect(clean.stderr).toBe('');
+    expect(hook.bodies).toEqual([]);
+
+    f.hosts.get('db1')?.put('/etc/motd', { content: 'hand edit\n' });
+    f.hosts.get('db1')?.put('/srv/app', { type: 'directory', mode: '0700' });
+    const drift = await cli(['drift', 'test', '--webhook', hook.url], { cwd, connect: f.connect });
+    expect(drift.code).toBe(2);
+    expect(drift.stdout).toContain('db1 (10.9.9.2)');
+    expect(drift.stdout).toContain('-hand edit');
+    expect(drift.stdout).toContain('~ update /srv/app  mode 0700 -> 0755');
+    expect(drift.stdout).not.toMatch(/\u001b\[/);
+    expect(drift.stderr).toBe('drift: summary posted to the webhook\n');
+    expect(hook.bodies).toHaveLength(1);
+    const body = hook.bodies[0] as { text: string; content: string };
+    expect(body.content).toBe(body.text);
+    expect(body.text).toMatch(/^kanka-infra drift test: drift found\n- db1: 2 drifted item\(s\): update \/etc\/motd; update \/srv\/app/);
+    // drift changed nothing
+    const motd = f.hosts.get('db1')?.files.get('/etc/motd');
+    expect(motd?.type === 'file' && motd.content.toString()).toBe('hand edit\n');
+  });
+
+  it('a host that cannot be checked: exit 3, the others are still reported; a failing webhook is one clear line', async () => {
+    const cwd = projectDir();
+    const f = fleet();
+    await cli(['apply', 'test', '--yes'], { cwd, connect: f.connect });
+    f.hosts.get('web1')?.put('/etc/motd', { content: 'edited\n' });
+    const connect = async (t: ConnectionTarget) => {
+      if (t.host === 'db1') throw new TransportError('db1', '10.9.9.2:22', 'unreachable', 'connection timed out after 10 s (host down or firewalled?)');
+      return f.connect(t);
+    };
+    const hook = await receiver(500);
+    const r = await cli(['drift', 'test', '--webhook', hook.url], { cwd, connect });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain('-edited');
+    expect(r.stdout).toContain('db1 (10.9.9.2:22): connection timed out');
+    expect(r.stderr).toBe('drift: webhook answered HTTP 500 (the report above is complete)\n');
+    const dead = await cli(['drift', 'test', '--webhook', 'http://127.0.0.1:39999/nothing-listens'], { cwd, connect });
+    expect(dead.stderr).toMatch(/^drift: webhook post failed: ECONNREFUSED/);
+  });
+});
