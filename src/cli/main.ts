@@ -26,7 +26,7 @@ Exit codes:
 <env> is a name (inventory/<env>.yml in the project) or a path to an inventory file.`;
 
 /** Builds the CLI. Each action stores its exit code; only the entry point exits the process. */
-export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command {
+export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: readonly string[] = []): Command {
   const program = new Command('kanka-infra')
     .description("Typed, honest infrastructure as code for Kanka's servers: plan and apply roles over SSH, with diffs.")
     .version('0.1.0', '-V, --version')
@@ -56,10 +56,11 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
   addRunOptions(program.command('apply').argument('<env>', 'environment name or inventory file'))
     .description('show the plan, ask for confirmation, then make the changes')
     .option('-y, --yes', 'apply without asking (required when not on a terminal)')
+    .option('--break-lock', 'take over host locks left by a run that is gone (kanka-infra says when that is safe)')
     .addHelpText('after', '\nExit: 0 applied (or nothing to do), 1 invalid input or cancelled, 3 a host failed or was unreachable.')
-    .action(async (env: string, opts: RunCliOptions & { yes?: boolean }) => {
+    .action(async (env: string, opts: RunCliOptions & { yes?: boolean; breakLock?: boolean }) => {
       const { applyCommand } = await import('./commands/apply.js');
-      setExit(await applyCommand(env, opts, io));
+      setExit(await applyCommand(env, opts, io, argv));
     });
 
   addRunOptions(program.command('drift').argument('<env>', 'environment name or inventory file'))
@@ -105,9 +106,13 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
 export async function runCli(argv: string[], rawIo: Io = processIo()): Promise<ExitCode> {
   const io = redactingIo(rawIo);
   let code: ExitCode = EXIT.OK;
-  const program = buildProgram(io, (c) => {
-    code = c;
-  });
+  const program = buildProgram(
+    io,
+    (c) => {
+      code = c;
+    },
+    argv,
+  );
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;

@@ -6,6 +6,8 @@ import type { EventSink } from './events.js';
 import { HostRunner, TaskFailed } from './host-runner.js';
 import type { HostProgram } from './program.js';
 import type { HostReport, HostStatus, RunReport } from './report.js';
+import { holderGone, lockOp, processAlive, releaseOps, type RunInfo } from './lock.js';
+import { LOCK_HELD_EXIT } from '../transport/ops-to-shell.js';
 
 export interface RunOptions {
   forks: number;
@@ -16,6 +18,8 @@ export interface RunOptions {
 export interface ApplyOptions extends RunOptions {
   /** Called with the plan when there are changes; returns whether to go on. Absent: go on. */
   confirm?: (plan: RunReport) => Promise<boolean>;
+  /** Lock every host to change (refusing if another run holds one) and log the run on it. */
+  lock?: { info: RunInfo; breakLock: boolean; redact: (text: string) => string };
 }
 
 interface HostState {
@@ -141,6 +145,93 @@ export async function applyRun(project: Project, programs: HostProgram[], opts: 
       return { plan };
     }
   }
+  let locked: HostState[] = [];
+  if (opts.lock) {
+    const outcome = await lockHosts(toApply, opts.lock);
+    if (!outcome.ok) {
+      closeAll(states);
+      return { plan, result: report('apply', project, states, t0) };
+    }
+    locked = outcome.locked;
+    // What was planned may have changed before we held the locks: read it again under them.
+    stale = true;
+  }
+  try {
+    await applyPlays(programs, toApply, opts, stale);
+  } finally {
+    if (opts.lock) await releaseLocks(locked, opts.lock);
+    closeAll(states);
+  }
+  for (const s of states) if (s.status === 'changed' && s.runner && ![...s.runner.reports.values()].some((r) => r.status === 'changed')) s.status = 'ok';
+  return { plan, result: report('apply', project, states, t0) };
+}
+
+/**
+ * Locks the hosts one by one in inventory order, so two runs wanting the same hosts cannot each
+ * get some: the first host decides. On refusal, releases what it took and says who holds it.
+ */
+async function lockHosts(toApply: HostState[], lock: NonNullable<ApplyOptions['lock']>): Promise<{ ok: true; locked: HostState[] } | { ok: false }> {
+  const locked: HostState[] = [];
+  for (const state of toApply) {
+    const remote = state.remote;
+    if (!remote) continue;
+    try {
+      await remote.apply([lockOp(lock.info, false)]);
+      locked.push(state);
+    } catch (err) {
+      if (!(err instanceof RemoteError) || err.code !== LOCK_HELD_EXIT) throw err;
+      const owner = err.output.trim();
+      const gone = holderGone(owner, lock.info.machine, processAlive);
+      if (lock.breakLock && gone !== false) {
+        await remote.apply([lockOp(lock.info, true)]);
+        locked.push(state);
+        continue;
+      }
+      state.status = 'failed';
+      state.error =
+        `${state.program.host.name}: locked by another run: ${owner}. ` +
+        (gone === true
+          ? 'That process is gone: run again with --break-lock to take the lock.'
+          : gone === false
+            ? 'That run is still going: wait for it.'
+            : 'If that run is over (its machine crashed), run again with --break-lock.');
+      for (const other of toApply) {
+        if (other !== state && other.status === 'pending') {
+          other.status = 'skipped';
+          other.error = `not started: ${state.program.host.name} is locked by another run; nothing was changed`;
+        }
+      }
+      await releaseLocks(locked, lock, 'not started: another run holds a lock');
+      return { ok: false };
+    }
+  }
+  return { ok: true, locked };
+}
+
+async function releaseLocks(locked: HostState[], lock: NonNullable<ApplyOptions['lock']>, note?: string): Promise<void> {
+  await Promise.all(
+    locked.map(async (state) => {
+      const changes = state.runner ? [...state.runner.reports.values()].filter((r) => r.status === 'changed').flatMap((r) => r.changes.map((c) => `${c.action} ${c.subject}`)) : [];
+      const record = {
+        when: new Date().toISOString(),
+        who: `${lock.info.user}@${lock.info.machine}`,
+        pid: lock.info.pid,
+        command: lock.info.command,
+        env: lock.info.env,
+        commit: lock.info.commit(),
+        status: note ?? state.status,
+        changes,
+      };
+      try {
+        await state.remote?.apply(releaseOps(lock.info, lock.redact(JSON.stringify(record))));
+      } catch {
+        // The host went away mid-run: its lock stays, and the next run says who held it.
+      }
+    }),
+  );
+}
+
+async function applyPlays(programs: HostProgram[], toApply: HostState[], opts: ApplyOptions, stale: boolean): Promise<void> {
   const limit = pLimit(opts.forks);
   const playCount = Math.max(0, ...programs.flatMap((p) => p.plays.map((pl) => pl.index + 1)));
   for (let index = 0; index < playCount; index++) {
@@ -178,7 +269,4 @@ export async function applyRun(project: Project, programs: HostProgram[], opts: 
       }
     }
   }
-  closeAll(states);
-  for (const s of states) if (s.status === 'changed' && s.runner && ![...s.runner.reports.values()].some((r) => r.status === 'changed')) s.status = 'ok';
-  return { plan, result: report('apply', project, states, t0) };
 }

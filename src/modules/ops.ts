@@ -15,5 +15,11 @@ export type Op =
   | ({ op: 'attributes'; path: string } & Ownership)
   | { op: 'remove'; path: string }
   | { op: 'symlink'; path: string; target: string }
+  /** Takes the run lock (a directory, created atomically) or fails with exit 75 printing its owner. */
+  | { op: 'lock'; path: string; owner: string; force: boolean }
+  /** Releases the lock if `token` still owns it. */
+  | { op: 'unlock'; path: string; token: string }
+  /** Appends one line to a log file (created 0600). */
+  | { op: 'append'; path: string; line: string }
   /** `stdin`: data for the command (e.g. SQL), never on its command line. */
   | { op: 'exec'; command: string; cwd?: string; stdin?: string };

@@ -320,6 +320,24 @@ export class FakeHost implements RemoteHost {
         if (!this.parentExists(op.path)) this.fail(`ln: failed to create symbolic link '${op.path}': No such file or directory`);
         this.files.set(op.path, { type: 'link', target: op.target });
         return;
+      case 'lock': {
+        const owner = `${op.path}/owner`;
+        const held = this.files.get(owner);
+        if (held && !op.force) this.fail(held.type === 'file' ? held.content.toString().trim() : 'unknown owner', 75);
+        this.put(op.path, { type: 'directory' });
+        this.put(owner, { content: `${op.owner}\n` });
+        return;
+      }
+      case 'unlock': {
+        const held = this.files.get(`${op.path}/owner`);
+        if (held?.type === 'file' && held.content.toString().includes(op.token)) this.applyOne({ op: 'remove', path: op.path });
+        return;
+      }
+      case 'append': {
+        const cur = this.files.get(op.path);
+        this.put(op.path, { content: Buffer.concat([cur?.type === 'file' ? cur.content : Buffer.alloc(0), Buffer.from(`${op.line}\n`)]), mode: '0600' });
+        return;
+      }
       case 'exec': {
         const code = this.run(op.command, op.stdin);
         if (code !== 0) this.fail(`command failed with exit code ${code}`, code);

@@ -3,6 +3,8 @@ import { heredoc, shq } from '../shell/quote.js';
 
 /** Exit status a script uses when a `validate` command rejected a new file. */
 export const VALIDATION_FAILED_EXIT = 87;
+/** Exit status when the run lock is held by someone else (its owner is printed on stderr). */
+export const LOCK_HELD_EXIT = 75;
 
 function chownArg(o: Ownership): string | undefined {
   if (o.owner && o.group) return `${o.owner}:${o.group}`;
@@ -52,10 +54,26 @@ export function opToShell(op: Op): string {
     case 'symlink':
       // ln -sfn replaces an existing file or link; -T keeps it from descending into a linked directory.
       return `ln -sfnT ${shq(op.target)} ${shq(op.path)}`;
-    case 'exec':
+    case 'lock': {
+      const dir = shq(op.path);
+      const take = `mkdir ${dir} 2>/dev/null`;
+      return [
+        `mkdir -p ${shq(op.path.slice(0, op.path.lastIndexOf('/')) || '/')}`,
+        op.force
+          ? `if ! ${take}; then rm -rf -- ${dir}; mkdir ${dir}; fi`
+          : `if ! ${take}; then cat ${dir}/owner >&2 2>/dev/null || echo 'unknown owner' >&2; exit ${LOCK_HELD_EXIT}; fi`,
+        `printf '%s\\n' ${shq(op.owner)} > ${dir}/owner`,
+      ].join('\n');
+    }
+    case 'unlock':
+      return `if grep -qF -- ${shq(op.token)} ${shq(op.path)}/owner 2>/dev/null; then rm -rf -- ${shq(op.path)}; fi`;
+    case 'append':
+      return `(umask 077; printf '%s\\n' ${shq(op.line)} >> ${shq(op.path)})`;
+    case 'exec': {
       // The script itself arrives on stdin (sh -s): a command must not read the rest of it.
       const run = op.cwd ? `(cd ${shq(op.cwd)} && ${op.command})` : `(${op.command})`;
       return op.stdin === undefined ? `${run} </dev/null` : heredoc(run, op.stdin);
+    }
   }
 }
 

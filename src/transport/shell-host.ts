@@ -1,7 +1,7 @@
 import type { Fact } from '../facts/fact.js';
 import type { Op } from '../modules/ops.js';
 import { RemoteError, type FactOutcome, type RemoteHost } from './host.js';
-import { opsToScript, VALIDATION_FAILED_EXIT } from './ops-to-shell.js';
+import { LOCK_HELD_EXIT, opsToScript, VALIDATION_FAILED_EXIT } from './ops-to-shell.js';
 import { probeFacts } from './probe-script.js';
 import { runScript, sudoProblem } from './run-script.js';
 import type { Transport } from './transport.js';
@@ -27,6 +27,7 @@ export class ShellHost implements RemoteHost {
     const problem = sudoProblem(r);
     if (problem) throw new RemoteError(problem, r.code, r.stderr);
     const output = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-20).join('\n');
+    if (r.code === LOCK_HELD_EXIT) throw new RemoteError(output, r.code, output);
     if (r.code === VALIDATION_FAILED_EXIT) throw new RemoteError(`validation failed, the file was not installed:\n${output}`, r.code, output);
     throw new RemoteError(`command failed with exit code ${r.code}${output ? `:\n${output}` : ''}`, r.code, output);
   }

@@ -1,9 +1,8 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sshToHost } from '../fleet/index.js';
-import { tempTree } from '../support/tmp.js';
-import { fixtures, fleetOrSkip, kanka } from './support.js';
+import { fixtures, fleetOrSkip, inventoryVariant, kanka } from './support.js';
 
 const { fleet, reason } = fleetOrSkip();
 const playbook = join(fixtures, 'playbooks', 'foundation.yml');
@@ -87,8 +86,7 @@ describe.skipIf(!fleet)(`foundation on the local fleet${reason ? ` (skipped: ${r
   });
 
   it('an unpinned host key is refused with its fingerprint and the command that pins it', async () => {
-    const dir = tempTree();
-    cpSync(inventory, join(dir, 'inventory.yml'));
+    const dir = dirname(inventoryVariant(fleet!));
     const known = readFileSync(fleet?.knownHostsFile ?? '', 'utf8');
     const address = fleet?.hosts.find((h) => h.name === 'frontend1')?.address ?? '';
     writeFileSync(join(dir, 'known_hosts'), known.split('\n').filter((l) => !l.startsWith(`${address} `)).join('\n'));
@@ -102,8 +100,7 @@ describe.skipIf(!fleet)(`foundation on the local fleet${reason ? ` (skipped: ${r
   });
 
   it('a changed host key is refused loudly', async () => {
-    const dir = tempTree();
-    cpSync(inventory, join(dir, 'inventory.yml'));
+    const dir = dirname(inventoryVariant(fleet!));
     const lines = readFileSync(fleet?.knownHostsFile ?? '', 'utf8').split('\n').filter(Boolean);
     const f1 = fleet?.hosts.find((h) => h.name === 'frontend1')?.address ?? '';
     const f2 = fleet?.hosts.find((h) => h.name === 'frontend2')?.address ?? '';
@@ -117,12 +114,11 @@ describe.skipIf(!fleet)(`foundation on the local fleet${reason ? ` (skipped: ${r
   });
 
   it('an unreachable host is reported by name and cause, the rest still planned', async () => {
-    const dir = tempTree();
-    const text = readFileSync(inventory, 'utf8')
-      .replace(/key_file: /, 'connect_timeout: 3\n  key_file: ')
-      .replace(/hosts:\n/, 'hosts:\n  ghost:\n    address: 10.213.7.250\n    groups: [backend]\n');
-    writeFileSync(join(dir, 'inventory.yml'), text);
-    cpSync(fleet?.knownHostsFile ?? '', join(dir, 'known_hosts'));
+    const dir = dirname(
+      inventoryVariant(fleet!, {
+        transform: (text) => text.replace(/key_file: /, 'connect_timeout: 3\n  key_file: ').replace(/^hosts:\n/m, 'hosts:\n  ghost:\n    address: 10.213.7.250\n    groups: [backend]\n'),
+      }),
+    );
     const r = await kanka(['plan', join(dir, 'inventory.yml'), '--playbook', playbook, '--limit', 'ghost:backend1']);
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/ghost \(10\.213\.7\.250:22\): (host unreachable|connection timed out)/);

@@ -46,7 +46,7 @@ export const VAULT_PASSWORD = 'e2e vault password';
  * A copy of the fleet's inventory in a temp dir, with extra top-level YAML (vars, secrets)
  * and an encrypted secrets file: the same hosts, pinned keys and SSH key.
  */
-export function inventoryVariant(fleet: Fleet, opts: { extraVars?: Record<string, string>; hostVars?: Record<string, Record<string, string>>; secrets?: Record<string, string> } = {}): string {
+export function inventoryVariant(fleet: Fleet, opts: { extraVars?: Record<string, string>; hostVars?: Record<string, Record<string, string>>; secrets?: Record<string, string>; transform?: (text: string) => string } = {}): string {
   const dir = tempTree({}, { until: 'file' });
   let text = readFileSync(fleet.inventoryFile, 'utf8');
   const vars = Object.entries(opts.extraVars ?? {}).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}\n`).join('');
@@ -69,7 +69,7 @@ export function inventoryVariant(fleet: Fleet, opts: { extraVars?: Record<string
     }
   }
   text = text.replace(/^playbook: \.\.\/\.\.\//m, `playbook: ${repoRoot}/`);
-  writeFileSync(join(dir, 'inventory.yml'), text);
+  writeFileSync(join(dir, 'inventory.yml'), opts.transform ? opts.transform(text) : text);
   copyFileSync(fleet.knownHostsFile, join(dir, 'known_hosts'));
   return join(dir, 'inventory.yml');
 }

@@ -8,13 +8,15 @@ import { confirm } from '../prompt.js';
 import { RunOutput } from '../run-output.js';
 import { renderReport } from '../../output/human.js';
 import { UsageError } from '../errors.js';
+import { runInfo } from '../run-info.js';
 
 export interface ApplyCliOptions extends RunCliOptions {
   yes?: boolean;
+  breakLock?: boolean;
 }
 
 /** Shows the plan, asks (on a terminal) unless --yes, applies. 0 done, 3 a host failed. */
-export async function applyCommand(env: string, opts: ApplyCliOptions, io: Io): Promise<ExitCode> {
+export async function applyCommand(env: string, opts: ApplyCliOptions, io: Io, argv: readonly string[] = ['apply', env]): Promise<ExitCode> {
   const interactive = io.stdinIsTTY && io.stderrIsTTY;
   if (!opts.yes && !interactive) {
     throw new UsageError('apply needs --yes when not run on a terminal (nothing was changed)');
@@ -25,6 +27,7 @@ export async function applyCommand(env: string, opts: ApplyCliOptions, io: Io): 
     forks: opts.forks,
     connect: out.connect,
     emit: out.emit,
+    lock: { info: runInfo(project.inventory.name, argv, opts.project ?? io.cwd), breakLock: opts.breakLock === true, redact: io.redact ?? ((t) => t) },
     ...(opts.yes
       ? {}
       : {
