@@ -1,4 +1,5 @@
 import type { Redactor } from '../secrets/redact.js';
+import type { OfferedKey } from '../transport/host-key.js';
 import type { Connector } from '../transport/transport.js';
 
 /** Everything a command touches outside itself, so tests can call commands directly. */
@@ -12,6 +13,8 @@ export interface Io {
   cwd: string;
   /** How hosts are reached; ssh2 unless a test injects a fake. */
   connect?: Connector;
+  /** Reads the host key a new host offers (add-host); ssh2 unless a test injects one. */
+  hostKey?: (target: { host: string; address: string; port: number; connectTimeoutMs: number }) => Promise<OfferedKey>;
   /** Once secrets are loaded, their values are masked in everything written (see redacting-io.ts). */
   setRedactor?: (r: Redactor) => void;
   /** Masks secrets in text that leaves the process another way (a webhook body). */

@@ -10,18 +10,27 @@ import { Secret } from '../secrets/secret.js';
 
 /** Loads, validates and compiles: everything that must succeed before a host is contacted. */
 export function loadAndCompile(env: string, opts: ProjectOptions, io: Io): { project: Project; programs: HostProgram[] } {
+  const { project, secrets } = loadWithSecrets(env, opts, io);
+  return { project, programs: compileWith(project, secrets, opts) };
+}
+
+/** The project and its decrypted secrets (output masking is set up on the way). */
+export function loadWithSecrets(env: string, opts: ProjectOptions, io: Io): { project: Project; secrets: Record<string, unknown> } {
   const project = loadProject({
     env,
     projectDir: opts.project ?? io.cwd,
     ...(opts.playbook ? { playbook: opts.playbook } : {}),
   });
   const secrets = project.inventory.secretsFile ? openSecrets(project.inventory.secretsFile, project.inventory.vaultPasswordFile, opts, io) : {};
-  const programs = compile(project, {
+  return { project, secrets };
+}
+
+export function compileWith(project: Project, secrets: Record<string, unknown>, opts: Pick<ProjectOptions, 'limit' | 'tags'>): HostProgram[] {
+  return compile(project, {
     ...(opts.limit ? { limit: opts.limit } : {}),
     ...(opts.tags ? { tags: opts.tags } : {}),
     secrets,
   });
-  return { project, programs };
 }
 
 /** Decrypts the inventory's secrets and, before anything is printed, masks their values in all output. */

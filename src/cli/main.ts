@@ -1,11 +1,13 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, formatDiagnostic } from '../config/diagnostics.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { registerVaultCommand } from './commands/vault.js';
 import { UsageError } from './errors.js';
 import { processIo, write, type Io } from './io.js';
 import { redactingIo } from './redacting-io.js';
-import { addProjectOptions, addRunOptions, InvalidOptionError, type ProjectOptions, type RunCliOptions } from './options.js';
+import { addProjectOptions, addRunOptions, InvalidOptionError, parsePositiveInt, type ProjectOptions, type RunCliOptions } from './options.js';
+import type { AddHostOptions } from './commands/add-host.js';
+import type { RemoveHostOptions } from './commands/remove-host.js';
 
 const EXAMPLES = `
 Examples:
@@ -15,6 +17,9 @@ Examples:
   kanka-infra apply prod                    show the plan, ask, apply
   kanka-infra apply prod --yes --tags nginx  no question; only tasks tagged nginx
   kanka-infra inventory prod                hosts, addresses and groups
+  kanka-infra drift prod                    nightly: what differs from the configuration (exit 2 if anything)
+  kanka-infra add-host backend3 --env prod --group backend --address 10.0.0.6
+  kanka-infra remove-host backend3 --env prod
   kanka-infra vault edit inventory/prod.secrets.yml   edit the encrypted secrets in $EDITOR
   kanka-infra plan ./.fleet/kanka/inventory.yml --json   any inventory file; a JSON report
 
@@ -61,6 +66,32 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
     .action(async (env: string, opts: RunCliOptions & { yes?: boolean; breakLock?: boolean }) => {
       const { applyCommand } = await import('./commands/apply.js');
       setExit(await applyCommand(env, opts, io, argv));
+    });
+
+  addRunOptions(program.command('add-host').argument('<name>', 'the new host\'s name'))
+    .description('bring a new server into the fleet: pin its key, add it to the inventory, apply it and every host that depends on it')
+    .requiredOption('-e, --env <env>', 'environment name or inventory file')
+    .requiredOption('-g, --group <group>', 'its group (declared in the inventory)')
+    .requiredOption('-a, --address <address>', 'its address')
+    .addOption(new Option('--port <port>', 'its SSH port').argParser(parsePositiveInt('--port')))
+    .option('--host-key <fingerprint>', 'the SHA256:... fingerprint it must offer (non-interactive runs)')
+    .option('-y, --yes', 'apply without asking (required when not on a terminal)')
+    .option('--break-lock', 'take over host locks left by a run that is gone')
+    .addHelpText('after', '\nExample:\n  kanka-infra add-host backend3 --env prod --group backend --address 10.0.0.6 --host-key SHA256:abc... --yes\nRun again, it changes nothing. Exit: 0 done, 1 invalid input or cancelled, 3 a host failed.')
+    .action(async (name: string, opts: AddHostOptions) => {
+      const { addHostCommand } = await import('./commands/add-host.js');
+      setExit(await addHostCommand(name, opts, io, argv));
+    });
+
+  addRunOptions(program.command('remove-host').argument('<name>', 'the host to take out'))
+    .description('take a host out of the fleet: drain it from the frontends first, then update allowlists, grants and /etc/hosts, then drop it from the inventory (the host itself is not wiped)')
+    .requiredOption('-e, --env <env>', 'environment name or inventory file')
+    .option('--drain <group>', 'the group that routes traffic, changed first', 'frontend')
+    .option('-y, --yes', 'apply without asking (required when not on a terminal)')
+    .option('--break-lock', 'take over host locks left by a run that is gone')
+    .action(async (name: string, opts: RemoveHostOptions) => {
+      const { removeHostCommand } = await import('./commands/remove-host.js');
+      setExit(await removeHostCommand(name, opts, io, argv));
     });
 
   addRunOptions(program.command('drift').argument('<env>', 'environment name or inventory file'))

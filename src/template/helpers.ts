@@ -69,6 +69,7 @@ function hostsOf(a: unknown[]): HostRecord[] {
   const root = (options.data as { root?: { hosts?: Record<string, HostRecord> } } | undefined)?.root;
   const all = Object.values(root?.hosts ?? {});
   const wanted = args(a).flatMap((x) => (Array.isArray(x) ? x : [x])).map(String);
+  if (wanted.includes('all')) return all;
   const unknown = wanted.filter((w) => !all.some((h) => h.name === w || h.groups.includes(w)));
   if (unknown.length > 0) throw new Error(`no group or host named ${unknown.join(', ')}`);
   return all.filter((h) => wanted.includes(h.name) || h.groups.some((g) => wanted.includes(g)));

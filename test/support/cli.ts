@@ -12,7 +12,7 @@ export interface CliRun {
 }
 
 /** Runs the CLI in-process with captured output and an injected connector (no process exit). */
-export async function cli(args: string[], opts: { cwd: string; connect?: (t: ConnectionTarget) => Promise<RemoteHost>; tty?: boolean; stdin?: string }): Promise<CliRun> {
+export async function cli(args: string[], opts: { cwd: string; connect?: (t: ConnectionTarget) => Promise<RemoteHost>; tty?: boolean; stdin?: string; hostKey?: Io['hostKey'] }): Promise<CliRun> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const stdin = new PassThrough();
@@ -30,6 +30,7 @@ export async function cli(args: string[], opts: { cwd: string; connect?: (t: Con
     stderrIsTTY: opts.tty ?? false,
     stdinIsTTY: opts.tty ?? false,
     cwd: opts.cwd,
+    ...(opts.hostKey ? { hostKey: opts.hostKey } : {}),
     connect: async (t) => {
       connected.push(t.host);
       if (!opts.connect) throw new Error('test did not expect a connection');

@@ -87,7 +87,7 @@ describe('plan and apply on in-memory hosts', () => {
     const r = await cli(['apply', 'test'], { cwd, connect: fleet.connect, tty: true, stdin: 'no\n' });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('Apply these changes to 2 host(s) of test?');
-    expect(r.stderr).toContain('Apply cancelled');
+    expect(r.stderr).toContain('Cancelled: nothing was changed.');
     expect(fleet.hosts.get('web1')?.applied).toEqual([]);
     const yes = await cli(['apply', 'test'], { cwd, connect: fleet.connect, tty: true, stdin: 'yes\n' });
     expect(yes.code).toBe(0);

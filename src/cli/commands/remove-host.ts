@@ -1,0 +1,47 @@
+import { removeHostFromInventory, unpinHost } from '../../config/edit-inventory.js';
+import type { Project } from '../../config/model.js';
+import { knownHostsName } from '../../transport/known-hosts.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { write, type Io } from '../io.js';
+import { compileWith, loadWithSecrets } from '../load.js';
+import { applyPrograms, requireYesOffTerminal, type ApplyCliOptions } from './apply.js';
+
+export interface RemoveHostOptions extends ApplyCliOptions {
+  env: string;
+  /** The group that routes traffic: changed first, so the host is out of rotation before anything else. */
+  drain: string;
+}
+
+/**
+ * Takes a host out of the fleet, the inverse of add-host for the rest of the fleet: first the
+ * hosts that route traffic to it (drain), then everything else (allowlists, grants, /etc/hosts),
+ * then the inventory. The removed host itself is left as it is.
+ */
+export async function removeHostCommand(name: string, opts: RemoveHostOptions, io: Io, argv: readonly string[]): Promise<ExitCode> {
+  requireYesOffTerminal(opts, io, 'remove-host');
+  const { project, secrets } = loadWithSecrets(opts.env, { ...opts, limit: undefined }, io);
+  const host = project.inventory.hosts.find((h) => h.name === name);
+  if (!host) {
+    write(io.stdout, `${name} is not in ${project.inventory.file}: nothing to do.`);
+    return EXIT.OK;
+  }
+  const without: Project = { ...project, inventory: { ...project.inventory, hosts: project.inventory.hosts.filter((h) => h.name !== name) } };
+  const drainers = without.inventory.hosts.filter((h) => h.groups.includes(opts.drain));
+  const stages = [
+    ...(drainers.length > 0 ? [{ what: `drain ${name} from ${opts.drain}`, limit: opts.drain }] : []),
+    { what: `update the rest of the fleet without ${name}`, limit: undefined },
+  ];
+  for (const stage of stages) {
+    write(io.stderr, `remove-host ${name}: ${stage.what}`);
+    const programs = compileWith(without, secrets, { ...opts, limit: stage.limit });
+    const { code } = await applyPrograms(without, programs, opts, io, argv, (p) => `Remove ${name}, step "${stage.what}": apply these changes to ${p.hosts.filter((h) => h.status === 'pending').length} host(s)?`);
+    if (code !== EXIT.OK) {
+      write(io.stderr, `\nremove-host ${name}: stopped at "${stage.what}". ${name} is still in ${project.inventory.file}; fix the cause above and run remove-host again (the steps already done change nothing the second time).`);
+      return code;
+    }
+  }
+  removeHostFromInventory(project.inventory.file, name);
+  unpinHost(project.inventory.ssh.known_hosts, knownHostsName(host.address, host.port));
+  write(io.stderr, `remove-host ${name}: removed from ${project.inventory.file} and its key unpinned. The host itself was not touched.`);
+  return EXIT.OK;
+}
