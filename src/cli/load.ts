@@ -46,6 +46,6 @@ function openSecrets(file: string, inventoryPasswordFile: string | undefined, op
 }
 
 /** Plain values for templates and task arguments (they must reach the host); output stays masked. */
-function revealAll(values: SecretValues): Record<string, unknown> {
+export function revealAll(values: SecretValues): Record<string, unknown> {
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v instanceof Secret ? v.reveal() : revealAll(v)]));
 }

@@ -40,8 +40,12 @@ export function loadRole(name: string, rolesDir: string, diagnostics: Diagnostic
     }
   }
   const names = new Set<string>();
+  // Two handlers may share a name only when `when` picks one of them per host (checked per host at compile).
   handlers.forEach((h) => {
-    if (names.has(h.name)) diagnostics.push({ file: h.source.file, path: [...h.source.path, 'name'], ...lineOf(h), message: `two handlers are named "${h.name}"` });
+    const twin = handlers.find((o) => o !== h && o.name === h.name);
+    if (twin && (h.when === undefined || twin.when === undefined) && !names.has(h.name)) {
+      diagnostics.push({ file: h.source.file, path: [...h.source.path, 'name'], ...lineOf(h), message: `two handlers are named "${h.name}"`, hint: 'rename one, or give both a `when` so each host gets one' });
+    }
     names.add(h.name);
   });
   return { name, dir, defaults, tasks, handlers };

@@ -55,6 +55,11 @@ export function compile(project: Project, opts: CompileOptions = {}): HostProgra
         const tasks = role.tasks.flatMap((t, i) => (select(t) ? expandTask(t, i, playIndex, role, host, context, diagnostics) : []));
         // A handler whose `when` is false here does not exist on this host: notifying it does nothing.
         const handlers = role.handlers.flatMap((t, i) => expandTask(t, i, playIndex, role, host, context, diagnostics, 'handler/'));
+        for (const h of handlers) {
+          if (handlers.filter((o) => o.name === h.name).length > 1) {
+            diagnostics.push({ file: h.source.file, path: [h.source.path[0] ?? 0, 'when'], message: `two handlers named "${h.name}" both apply to host ${hostName}`, hint: 'their `when` conditions must exclude each other' });
+          }
+        }
         playRun.roles.push({ role: role.name, tasks, handlers });
       }
       const program = programs.get(hostName) ?? { host, plays: [] };

@@ -4,12 +4,11 @@ import { RemoteError, type FactOutcome } from './host.js';
 import type { Transport } from './transport.js';
 import { runScript, sudoProblem } from './run-script.js';
 
-
 /**
  * Reads many facts in ONE round trip: every snippet runs in its own subshell, its output
  * framed by markers carrying a random nonce (so file content cannot fake a marker).
  */
-export async function probeFacts(transport: Transport, facts: readonly Fact<unknown>[], sudo: boolean): Promise<Map<string, FactOutcome>> {
+export async function probeFacts(transport: Transport, facts: readonly Fact<unknown>[], sudo: boolean, record?: (script: string) => void): Promise<Map<string, FactOutcome>> {
   const unique = [...new Map(facts.map((f) => [f.id, f])).values()];
   const results = new Map<string, FactOutcome>();
   if (unique.length === 0) return results;
@@ -18,6 +17,7 @@ export async function probeFacts(transport: Transport, facts: readonly Fact<unkn
     .map((f, i) => `printf '\\n@@KANKA:${nonce}:${i}\\n'\n( ${f.script()}\n)`)
     .concat(`printf '\\n@@KANKA:${nonce}:end\\n'`)
     .join('\n');
+  record?.(script);
   const r = await runScript(transport, script, sudo);
   const problem = sudoProblem(r);
   if (problem) throw new RemoteError(problem, r.code, r.stderr);

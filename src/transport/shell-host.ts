@@ -11,6 +11,8 @@ export class ShellHost implements RemoteHost {
   constructor(
     private readonly transport: Transport,
     private readonly sudo: boolean,
+    /** Benchmarks only: keeps every probe script sent (bench/ measures a plain ssh doing the same reads). */
+    private readonly recordProbe?: (script: string) => void,
   ) {}
 
   get roundTrips(): number {
@@ -18,7 +20,7 @@ export class ShellHost implements RemoteHost {
   }
 
   probe(facts: readonly Fact<unknown>[]): Promise<Map<string, FactOutcome>> {
-    return probeFacts(this.transport, facts, this.sudo);
+    return probeFacts(this.transport, facts, this.sudo, this.recordProbe);
   }
 
   async apply(ops: readonly Op[]): Promise<void> {

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { homedir } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { Client, type ConnectConfig } from 'ssh2';
@@ -9,7 +10,9 @@ import { endpointOf, TransportError, type ConnectionTarget, type ExecResult, typ
 
 /** The engine's connector: one SSH connection per host, commands compiled to shell. */
 export async function connectShellHost(target: ConnectionTarget): Promise<RemoteHost> {
-  return new ShellHost(await connectSsh(target), target.sudo);
+  const dir = process.env['KANKA_INFRA_RECORD_PROBES'];
+  const record = dir ? (script: string) => appendFileSync(join(dir, `${target.host}.sh`), `${script}\n`) : undefined;
+  return new ShellHost(await connectSsh(target), target.sudo, record);
 }
 
 /** Opens one ssh2 connection per host (through a jump host if configured), reused for the whole run. */
