@@ -3,19 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FakeHost } from '../../../src/transport/fake.js';
 import { TransportError, type ConnectionTarget } from '../../../src/transport/transport.js';
 import { cli } from '../../support/cli.js';
+import { fakeFleet } from '../../support/fake-fleet.js';
 import { projectDir } from '../../support/project.js';
 
-function fleet() {
-  const hosts = new Map<string, FakeHost>();
-  return {
-    hosts,
-    connect: async (t: ConnectionTarget) => {
-      const h = hosts.get(t.host) ?? FakeHost.with({ '/etc': { type: 'directory' }, '/srv': { type: 'directory' } });
-      hosts.set(t.host, h);
-      return h;
-    },
-  };
-}
 
 let server: Server | undefined;
 afterEach(() => {
@@ -44,7 +34,7 @@ async function receiver(status = 204): Promise<{ url: string; bodies: unknown[] 
 describe('drift', () => {
   it('0 and silent webhook when nothing drifted; 2 with the diff and a webhook post after a hand edit', async () => {
     const cwd = projectDir();
-    const f = fleet();
+    const f = fakeFleet();
     expect((await cli(['apply', 'test', '--yes'], { cwd, connect: f.connect })).code).toBe(0);
     const hook = await receiver();
     const clean = await cli(['drift', 'test', '--webhook', hook.url], { cwd, connect: f.connect });
@@ -73,7 +63,7 @@ describe('drift', () => {
 
   it('a host that cannot be checked: exit 3, the others are still reported; a failing webhook is one clear line', async () => {
     const cwd = projectDir();
-    const f = fleet();
+    const f = fakeFleet();
     await cli(['apply', 'test', '--yes'], { cwd, connect: f.connect });
     f.hosts.get('web1')?.put('/etc/motd', { content: 'edited\n' });
     const connect = async (t: ConnectionTarget) => {

@@ -2,24 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { FakeHost } from '../../../src/transport/fake.js';
 import { TransportError, type ConnectionTarget } from '../../../src/transport/transport.js';
 import { cli } from '../../support/cli.js';
+import { fakeFleet } from '../../support/fake-fleet.js';
 import { projectDir } from '../../support/project.js';
 
-/** A fleet of in-memory hosts that keeps its state across runs. */
-function fakeFleet(setup: (name: string, host: FakeHost) => void = () => {}) {
-  const hosts = new Map<string, FakeHost>();
-  const connect = async (t: ConnectionTarget) => {
-    let h = hosts.get(t.host);
-    if (!h) {
-      h = FakeHost.with({ '/etc': { type: 'directory' }, '/srv': { type: 'directory' } });
-      setup(t.host, h);
-      hosts.set(t.host, h);
-    }
-    // Each run opens a fresh connection: round trips are counted per run.
-    h.roundTrips = 0;
-    return h;
-  };
-  return { hosts, connect };
-}
 
 const ANSI = /\u001b\[/;
 

@@ -4,19 +4,9 @@ import { APPLY_LOG, LOCK_DIR } from '../../../src/engine/lock.js';
 import { FakeHost } from '../../../src/transport/fake.js';
 import type { ConnectionTarget } from '../../../src/transport/transport.js';
 import { cli } from '../../support/cli.js';
+import { fakeFleet } from '../../support/fake-fleet.js';
 import { projectDir } from '../../support/project.js';
 
-function fleet() {
-  const hosts = new Map<string, FakeHost>();
-  return {
-    hosts,
-    connect: async (t: ConnectionTarget) => {
-      const h = hosts.get(t.host) ?? FakeHost.with({ '/etc': { type: 'directory' }, '/srv': { type: 'directory' } });
-      hosts.set(t.host, h);
-      return h;
-    },
-  };
-}
 
 const text = (h: FakeHost | undefined, path: string) => {
   const f = h?.files.get(path);
@@ -26,7 +16,7 @@ const text = (h: FakeHost | undefined, path: string) => {
 describe('the run lock and the apply log', () => {
   it('apply locks the hosts it changes, releases them, and appends a record to each', async () => {
     const cwd = projectDir();
-    const f = fleet();
+    const f = fakeFleet();
     const r = await cli(['apply', 'test', '--yes'], { cwd, connect: f.connect });
     expect(r.code).toBe(0);
     for (const name of ['web1', 'db1']) {
@@ -47,7 +37,7 @@ describe('the run lock and the apply log', () => {
 
   it('a second run is refused naming the holder, and changes nothing anywhere', async () => {
     const cwd = projectDir();
-    const f = fleet();
+    const f = fakeFleet();
     await f.connect({ host: 'db1' } as ConnectionTarget);
     f.hosts.get('db1')?.put(`${LOCK_DIR}/owner`, { content: 'alice@ops-laptop pid 4242 since 2026-11-26T03:00:00Z: kanka-infra apply prod [abc]\n' });
     const r = await cli(['apply', 'test', '--yes'], { cwd, connect: f.connect });
@@ -62,7 +52,7 @@ describe('the run lock and the apply log', () => {
 
   it('--break-lock takes a lock whose holder on this machine is gone, but not one still running', async () => {
     const cwd = projectDir();
-    const f = fleet();
+    const f = fakeFleet();
     await f.connect({ host: 'web1' } as ConnectionTarget);
     const alive = `root@${hostname()} pid ${process.pid} since now: kanka-infra apply test [live]\n`;
     f.hosts.get('web1')?.put(`${LOCK_DIR}/owner`, { content: alive });
