@@ -1,4 +1,5 @@
 import { aptModule } from './apt.js';
+import { aptSourceModule } from './apt-source.js';
 import { checkModule } from './check.js';
 import { commandModule } from './command.js';
 import { copyModule } from './copy.js';
@@ -13,5 +14,5 @@ import { userModule } from './user.js';
 
 /** Every module, by the key a task uses for it. */
 export const modules: ReadonlyMap<string, AnyModule> = new Map(
-  [fileModule, copyModule, templateModule, commandModule, aptModule, serviceModule, lineModule, userModule, groupModule, mysqlDbModule, mysqlUserModule, checkModule].map((m) => [m.name, m]),
+  [fileModule, copyModule, templateModule, commandModule, aptModule, aptSourceModule, serviceModule, lineModule, userModule, groupModule, mysqlDbModule, mysqlUserModule, checkModule].map((m) => [m.name, m]),
 );
