@@ -68,17 +68,6 @@ function sshCommand(fleet: Fleet, address: string, remote: string): string {
   return `ssh -i ${q(fleet.sshKeyFile)} -o UserKnownHostsFile=${q(fleet.knownHostsFile)} -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=10 root@${address} ${q(remote)}`;
 }
 
-async function repeat(n: number, fn: () => Promise<Timing & { code: number }>, okCodes: number[]): Promise<{ wall: Stats; cpu: Stats }> {
-  const walls: number[] = [];
-  const cpus: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = await fn();
-    if (!okCodes.includes(t.code)) throw new Error(`bench step exited ${t.code}`);
-    walls.push(t.wall);
-    cpus.push(t.cpu);
-  }
-  return { wall: stats(walls), cpu: stats(cpus) };
-}
 
 async function main(): Promise<void> {
   const support = fleetSupport();

@@ -42,7 +42,10 @@ export const userModule = defineModule<UserArgs>({
   name: 'user',
   description: 'A local user: created, changed (uid, groups, shell, home) or removed (home kept), with its authorized SSH keys.',
   args,
-  facts: (a) => [userFact(a.name), ...(keysFact(a) ? [keysFact(a)!] : [])],
+  facts: (a) => {
+    const keys = keysFact(a);
+    return keys ? [userFact(a.name), keys] : [userFact(a.name)];
+  },
   plan(a, facts): PlanResult {
     const u = facts.get(userFact(a.name));
     if (a.state === 'absent') {

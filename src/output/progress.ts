@@ -13,7 +13,7 @@ export class Progress {
   constructor(
     private readonly out: NodeJS.WritableStream,
     private readonly live: boolean,
-    private total: number,
+    private readonly total: number,
     private readonly style: ChalkInstance,
   ) {}
 
@@ -44,11 +44,5 @@ export class Progress {
   finish(): void {
     if (this.live && this.shown) this.out.write('\r\x1b[K');
     this.shown = false;
-  }
-
-  /** Apply counts hosts again from zero. */
-  reset(total: number): void {
-    this.done = 0;
-    this.total = total;
   }
 }

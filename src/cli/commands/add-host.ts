@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../config/diagnostics.js';
 import { addHostToInventory, pinHostKey } from '../../config/edit-inventory.js';
 import { loadInventory } from '../../config/load-inventory.js';
@@ -12,7 +13,6 @@ import { compileWith, loadAndCompile, loadWithSecrets } from '../load.js';
 import type { Project } from '../../config/model.js';
 import { confirm } from '../prompt.js';
 import { applyPrograms, requireYesOffTerminal, type ApplyCliOptions } from './apply.js';
-import { readFileSync } from 'node:fs';
 
 export interface AddHostOptions extends ApplyCliOptions {
   env: string;

@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeHost } from '../../../src/transport/fake.js';
 import { TransportError, type ConnectionTarget } from '../../../src/transport/transport.js';
 import { cli } from '../../support/cli.js';
 import { fakeFleet } from '../../support/fake-fleet.js';

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { FakeHost } from '../../../src/transport/fake.js';
 import { TransportError, type ConnectionTarget } from '../../../src/transport/transport.js';
 import { cli } from '../../support/cli.js';
 import { fakeFleet } from '../../support/fake-fleet.js';
