@@ -19,6 +19,7 @@ import { allTasks } from '../src/engine/program.js';
 import { loadSecrets, resolveVaultPassword } from '../src/secrets/load-secrets.js';
 import { revealAll } from '../src/cli/load.js';
 import { fleetResetHost, fleetSupport, fleetUp, type Fleet } from '../test/fleet/index.js';
+import { lightDown, lightUp } from '../test/fleet/light.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'bin', 'kanka-infra');
@@ -30,19 +31,26 @@ interface Timing {
   cpu: number;
 }
 
-/** Runs a shell command line under bash's `time` (children included) and returns wall and CPU seconds. */
+/**
+ * Runs a shell command line; wall time measured around it, CPU seconds from bash's `times` (user
+ * and system time of every child, kanka-infra's node process included).
+ */
 function timeShell(commandLine: string, env: Record<string, string> = {}): Promise<Timing & { code: number; out: string }> {
   return new Promise((resolve, reject) => {
     const dir = mkdtempSync(join(tmpdir(), 'kanka-bench-'));
-    const script = `TIMEFORMAT='%R %U %S'; { time ( ${commandLine} ) > ${dir}/out 2> ${dir}/err ; } 2> ${dir}/time; echo $? > ${dir}/code`;
+    const script = `( ${commandLine} ) > ${dir}/out 2> ${dir}/err; echo $? > ${dir}/code; times > ${dir}/times`;
+    const t0 = process.hrtime.bigint();
     const child = spawn('bash', ['-c', script], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: 'ignore' });
     child.on('error', reject);
     child.on('close', () => {
-      const [wall = 0, user = 0, sys = 0] = readFileSync(join(dir, 'time'), 'utf8').trim().split(/\s+/).map(Number);
+      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+      // `times`: line 1 the shell itself, line 2 its children: "0m0.390s 0m0.050s".
+      const children = readFileSync(join(dir, 'times'), 'utf8').trim().split('\n')[1] ?? '';
+      const cpu = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, m) => sum + Number(m[1]) * 60 + Number(m[2]), 0);
       const out = readFileSync(join(dir, 'out'), 'utf8');
       const code = Number(readFileSync(join(dir, 'code'), 'utf8').trim());
       rmSync(dir, { recursive: true, force: true });
-      resolve({ wall, cpu: user + sys, code, out });
+      resolve({ wall, cpu, code, out });
     });
   });
 }
@@ -142,6 +150,28 @@ async function main(): Promise<void> {
     bareCpu['firstApply']?.push(first.cpu);
   }
 
+  // Scale: the base role on light hosts (sshd only), converged first, then no-op plans, default forks.
+  const SCALE = (process.env['BENCH_SCALE'] ?? '20,50,100').split(',').map(Number).filter((n) => n > 0);
+  const scale: Array<{ hosts: number; wall: Stats; cpu: Stats; roundTrips: number }> = [];
+  for (const n of SCALE) {
+    log(`scale: ${n} light hosts`);
+    const light = await lightUp(n, { log: () => {} });
+    const conv = await kanka(`apply ${q(light.inventoryFile)} --yes`);
+    if (conv.code !== 0) throw new Error(`light hosts (${n}) do not converge`);
+    const w: number[] = [];
+    const c: number[] = [];
+    let rt = 0;
+    for (let i = 0; i < RUNS; i++) {
+      const t = await kanka(`plan ${q(light.inventoryFile)} --json`);
+      if (t.code !== 0) throw new Error(`no-op plan on ${n} light hosts exited ${t.code}`);
+      w.push(t.wall);
+      c.push(t.cpu);
+      rt = Math.max(rt, (JSON.parse(t.out) as { summary: { maxRoundTrips: number } }).summary.maxRoundTrips);
+    }
+    scale.push({ hosts: n, wall: stats(w), cpu: stats(c), roundTrips: rt });
+  }
+  if (SCALE.length > 0) await lightDown({ log: () => {} });
+
   const s = (k: string, src = walls) => stats(src[k] ?? []);
   const results = {
     date: new Date().toISOString(),
@@ -166,6 +196,8 @@ async function main(): Promise<void> {
       aptFloor: s('aptFloor', bareCpu),
     },
     maxRoundTripsPerHost: roundTrips,
+    defaultForks: 25,
+    scaleNoopPlan: scale,
     ratios: {
       noopPlanToSshFloor: round(s('plan').median / s('sshFloor').median),
       noopApplyToSshFloor: round(s('apply').median / s('sshFloor').median),
@@ -189,6 +221,10 @@ async function main(): Promise<void> {
     row('apt floor (1 apt-get install per host)', results.wallSeconds.aptFloor, results.cpuSeconds.aptFloor, '1x'),
     '',
     `SSH round trips per host in a no-op plan: ${roundTrips}.`,
+    '',
+    '| light hosts (base role, no-op plan, default forks) | median s | min s | max s | CPU s (median) | round trips/host |',
+    '|---|---|---|---|---|---|',
+    ...scale.map((x) => `| ${x.hosts} | ${x.wall.median.toFixed(2)} | ${x.wall.min.toFixed(2)} | ${x.wall.max.toFixed(2)} | ${x.cpu.median.toFixed(2)} | ${x.roundTrips} |`),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

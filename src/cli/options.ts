@@ -42,6 +42,6 @@ export function addProjectOptions(cmd: Command): Command {
 
 export function addRunOptions(cmd: Command): Command {
   return addProjectOptions(cmd).addOption(
-    new Option('-f, --forks <n>', 'hosts handled in parallel').default(10).argParser(parsePositiveInt('--forks')),
+    new Option('-f, --forks <n>', 'hosts handled in parallel').default(25).argParser(parsePositiveInt('--forks')),
   );
 }
