@@ -48,18 +48,17 @@ export class HostRunner {
     return 'facts' in wanted ? wanted.facts : [];
   }
 
-  /**
-   * Plan phase: two round trips in all: host facts (templates need them), then the facts of
-   * every task and handler, and the pending handlers, in one batched probe.
-   */
+  /** Plan phase: one round trip for a host where nothing changed; one more if a template changed (its old content, for the diff). */
   async plan(): Promise<void> {
-    const facts = await this.remote.probe([hostFactsFact]);
-    const hf = facts.get(hostFactsFact.id);
+    // ONE round trip reads everything: host facts, pending handlers, every task's and handler's
+    // facts (no module needs host facts to name its facts; templates render afterwards).
+    const handlers = this.program.plays.flatMap((p) => p.roles.flatMap((r) => r.handlers));
+    const probed = await this.remote.probe([hostFactsFact, pendingFact, ...allTasks(this.program).flatMap((t) => this.factsOf(t)), ...handlers.flatMap((h) => this.factsOf(h))]);
+    const hf = probed.get(hostFactsFact.id);
     if (!hf?.ok) throw new RemoteError(`could not read host facts: ${hf && !hf.ok ? hf.error : 'no output'}`, 1, '');
     this.hostFacts = hf.value as HostFacts;
-    const handlers = this.program.plays.flatMap((p) => p.roles.flatMap((r) => r.handlers));
-    const probed = await this.remote.probe([pendingFact, ...allTasks(this.program).flatMap((t) => this.factsOf(t)), ...handlers.flatMap((h) => this.factsOf(h))]);
     this.pending = parsePending(valueOf<FileState>(probed, pendingFact.id) ?? { type: 'absent' });
+    const planned = await this.planTasks([...allTasks(this.program), ...handlers], probed);
     let firstChange: CompiledTask | undefined;
     for (const play of this.program.plays) {
       // Same order as apply: after each role, every handler of the play that is due.
@@ -67,7 +66,7 @@ export class HostRunner {
       const reported = new Set<string>();
       for (const role of play.roles) {
         for (const task of role.tasks) {
-          const plan = planTask(task, probed, this.ctx(task));
+          const plan = planned.get(task.key) ?? missingPlan(task);
           this.plans.set(task.key, plan);
           this.record(this.toReport(task, plan, 'plan', firstChange), 'plan');
           if (plan.status === 'change') {
@@ -83,7 +82,7 @@ export class HostRunner {
           const why = notified.get(key) ?? (this.pending.has(key) ? 'pending from an earlier run that did not finish' : undefined);
           if (!why || reported.has(key)) continue;
           reported.add(key);
-          const plan = planTask(h, probed, this.ctx(h));
+          const plan = planned.get(h.key) ?? missingPlan(h);
           const report = this.toReport(h, plan, 'plan', firstChange);
           // A handler that is due always counts as a change: it will run.
           const due: TaskReport =
@@ -128,7 +127,10 @@ export class HostRunner {
     this.taskStarted = Date.now();
     if (this.dirty) await this.replanFrom(task);
     // A task whose state must be read at its turn (a health check waits for what was just changed).
-    if (task.module.atItsTurn) this.plans.set(task.key, planTask(task, await this.remote.probe(this.factsOf(task, true)), this.ctx(task, true)));
+    if (task.module.atItsTurn) {
+      const fresh = await this.planTasks([task], await this.remote.probe(this.factsOf(task, true)), true);
+      this.plans.set(task.key, fresh.get(task.key) ?? missingPlan(task));
+    }
     const plan = this.plans.get(task.key);
     if (!plan) throw new Error(`internal error: task ${task.key} has no plan`);
     const notify = task.notify.map((n) => resolveHandler(play, task.role, n)).filter((h): h is CompiledTask => h !== undefined);
@@ -141,7 +143,7 @@ export class HostRunner {
 
   private async applyHandler(h: CompiledTask): Promise<void> {
     this.taskStarted = Date.now();
-    const plan = planTask(h, await this.remote.probe(this.factsOf(h, true)), this.ctx(h, true));
+    const plan = (await this.planTasks([h], await this.remote.probe(this.factsOf(h, true)), true)).get(h.key) ?? missingPlan(h);
     const nextPending = new Set([...this.pending].filter((k) => k !== handlerKey(h)));
     await this.run(h, plan, pendingOps(nextPending), true);
     this.pending = nextPending;
@@ -172,6 +174,24 @@ export class HostRunner {
   }
 
   /**
+   * Plans tasks from probed facts; those that need more (a changed file's old content for the
+   * diff) get it in ONE more round trip, for all of them together.
+   */
+  private async planTasks(tasks: CompiledTask[], probed: Map<string, FactOutcome>, atItsTurn = false): Promise<Map<string, TaskPlan>> {
+    const plans = new Map(tasks.map((t) => [t.key, planTask(t, probed, this.ctx(t, atItsTurn))]));
+    const needs = [...plans.values()].flatMap((p) => (p.status === 'need' ? p.facts : []));
+    if (needs.length === 0) return plans;
+    const more = await this.remote.probe(needs);
+    const all = new Map([...probed, ...more]);
+    for (const t of tasks) {
+      if (plans.get(t.key)?.status !== 'need') continue;
+      const again = planTask(t, all, this.ctx(t, atItsTurn));
+      plans.set(t.key, again.status === 'need' ? { status: 'failed', error: `internal error: ${t.module.name} still needs ${again.facts.map((f) => f.id).join(', ')}` } : again);
+    }
+    return plans;
+  }
+
+  /**
    * After a change (or a wait for confirmation) the probed state is stale: re-read the facts of
    * this task and every later one in one round trip, and plan them again.
    */
@@ -179,7 +199,7 @@ export class HostRunner {
     const tasks = allTasks(this.program);
     const rest = tasks.slice(Math.max(0, tasks.findIndex((t) => t.key === task.key)));
     const probed = await this.remote.probe(rest.flatMap((t) => this.factsOf(t)));
-    for (const t of rest) this.plans.set(t.key, planTask(t, probed, this.ctx(t)));
+    for (const [key, plan] of await this.planTasks(rest, probed)) this.plans.set(key, plan);
     this.dirty = false;
   }
 
@@ -193,6 +213,7 @@ export class HostRunner {
       source: `${task.source.file}${task.source.line !== undefined ? `:${task.source.line}` : ''}`,
     };
     if (plan.status === 'ok') return { ...base, status: 'ok', reason: plan.reason, changes: [] };
+    if (plan.status === 'need') return { ...base, status: 'failed', error: 'internal error: planned without all its facts', changes: [] };
     if (plan.status === 'failed') {
       // Honest dry run: a task that cannot be planned until an earlier task has run is
       // reported as waiting for it, not as a failure (apply re-plans it at its turn).
@@ -203,6 +224,10 @@ export class HostRunner {
     }
     return { ...base, status: 'pending', changes: plan.changes.map(toView) };
   }
+}
+
+function missingPlan(task: CompiledTask): TaskPlan {
+  return { status: 'failed', error: `internal error: task ${task.key} was not planned` };
 }
 
 function valueOf<T>(probed: ReadonlyMap<string, FactOutcome>, id: string): T | undefined {

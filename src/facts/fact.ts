@@ -18,9 +18,15 @@ export interface FactReader {
   get<T>(fact: Fact<T>): T;
 }
 
-export class MissingFactError extends Error {
-  constructor(id: string) {
-    super(`internal error: fact ${id} was not probed (a module read a fact it did not declare)`);
+/**
+ * A planner asked for a fact it did not declare: the engine reads it (one more round trip, only
+ * for the tasks that need it) and plans again. Used for what is only worth reading when something
+ * changed, like a file's old content for the diff.
+ */
+export class NeedFacts extends Error {
+  constructor(readonly facts: Fact<unknown>[]) {
+    super(`needs more facts: ${facts.map((f) => f.id).join(', ')}`);
+    this.name = 'NeedFacts';
   }
 }
 
@@ -28,7 +34,7 @@ export class MissingFactError extends Error {
 export function factReader(values: ReadonlyMap<string, unknown>): FactReader {
   return {
     get<T>(fact: Fact<T>): T {
-      if (!values.has(fact.id)) throw new MissingFactError(fact.id);
+      if (!values.has(fact.id)) throw new NeedFacts([fact as Fact<unknown>]);
       return values.get(fact.id) as T;
     },
   };

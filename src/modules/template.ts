@@ -58,9 +58,14 @@ export const templateModule = defineModule<TemplateArgs>({
     render(prepared, ctx);
     return prepared;
   },
-  facts: (a, ctx) => [fileFact(a.dest, sha256(render(a, ctx)))],
+  // The first look needs no host facts (the content is not known yet): the file's hash only.
+  facts: (a) => [fileFact(a.dest)],
   plan: (a, facts, ctx) => {
     const content = render(a, ctx);
-    return planFileContent(a.dest, content, { mode: a.mode, owner: a.owner, group: a.group }, a.validate, facts.get(fileFact(a.dest, sha256(content))));
+    const want = sha256(content);
+    let current = facts.get(fileFact(a.dest));
+    // Only a changed file is read again, with its content, for the diff.
+    if (current.type === 'file' && current.sha256 !== want) current = facts.get(fileFact(a.dest, want));
+    return planFileContent(a.dest, content, { mode: a.mode, owner: a.owner, group: a.group }, a.validate, current);
   },
 });
