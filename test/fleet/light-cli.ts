@@ -4,9 +4,8 @@
  *   down [--purge]  stop them all, unmount, delete their netns and veths (--purge: also their SSH host keys)
  *   status          the recorded hosts, their sshd pid, and whether port 22 answers
  */
-import { connect } from 'node:net';
 import { relative } from 'node:path';
-import { LIGHT_MAX_HOSTS, lightDown, lightLeftovers, lightStatus, lightUp } from './light.js';
+import { LIGHT_MAX_HOSTS, lightDown, lightLeftovers, lightStatus, lightUp, tcpOpen } from './light.js';
 
 const USAGE = `usage: tsx test/fleet/light-cli.ts <command>
   up N            make exactly N light hosts run (1-${LIGHT_MAX_HOSTS}; shrinking removes the ones above N)
@@ -26,19 +25,6 @@ function show(path: string): string {
   return rel.startsWith('..') ? path : rel;
 }
 
-function tcpOpen(address: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: address, port });
-    const done = (ok: boolean): void => {
-      socket.removeAllListeners();
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -285,7 +285,8 @@ function serialized<T>(fn: () => Promise<T>): Promise<T> {
   return result;
 }
 
-function tcpOpen(address: string, port: number, timeoutMs: number): Promise<boolean> {
+/** Whether something accepts TCP connections at address:port (within timeoutMs). */
+export function tcpOpen(address: string, port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: address, port });
     const done = (ok: boolean): void => {
