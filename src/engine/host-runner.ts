@@ -34,6 +34,7 @@ export class HostRunner {
   }
 
   private taskStarted = 0;
+  private refreshedForApply = false;
   /**
    * Probes look without waiting (a check tries once), except for a task being applied right now:
    * then a check may wait for what the tasks before it just changed.
@@ -114,7 +115,11 @@ export class HostRunner {
    * `stale`: the plan is old (someone was asked to confirm): re-probe before acting.
    */
   async applyPlay(play: PlayRun, stale: boolean): Promise<void> {
-    if (stale) this.dirty = true;
+    // A stale plan is read again once, before the host's first play, not before every play.
+    if (stale && !this.refreshedForApply) {
+      this.dirty = true;
+      this.refreshedForApply = true;
+    }
     for (const role of play.roles) {
       for (const task of role.tasks) await this.applyTask(play, task);
       for (const r of play.roles) {
