@@ -24,8 +24,8 @@ Examples:
   kanka-infra plan ./.fleet/kanka/inventory.yml --json   any inventory file; a JSON report
 
 Exit codes:
-  0  success / no changes       2  changes pending (plan)
-  1  invalid input or usage     3  a host failed or was unreachable
+  0  success / no changes       2  changes pending (plan), drift found (drift)
+  1  invalid input or usage     3  a host failed, was unreachable or is locked by another run
   4  internal error (a bug in kanka-infra: please report it)
 
 <env> is a name (inventory/<env>.yml in the project) or a path to an inventory file.`;
