@@ -17,8 +17,14 @@ export class HostRunner {
   readonly reports = new Map<string, TaskReport>();
   private hostFacts: HostFacts | undefined;
   private plans = new Map<string, TaskPlan>();
-  /** Set once something changed on the host: later tasks must be re-probed before they are planned. */
-  private dirty = false;
+  /**
+   * Changes applied to the host so far (plus one when the whole plan went stale waiting for a
+   * confirmation or a lock), and the count each task's plan was made at: a plan made before the
+   * latest change is read again before it is used.
+   */
+  private changeCount = 0;
+  private plannedAt = new Map<string, number>();
+  private staleMarked = false;
   /** Handlers notified and not yet run, as recorded on the host ("role\thandler"). */
   private pending = new Set<string>();
   failed = false;
@@ -34,7 +40,6 @@ export class HostRunner {
   }
 
   private taskStarted = 0;
-  private refreshedForApply = false;
   /**
    * Probes look without waiting (a check tries once), except for a task being applied right now:
    * then a check may wait for what the tasks before it just changed.
@@ -60,6 +65,7 @@ export class HostRunner {
     this.hostFacts = hf.value as HostFacts;
     this.pending = parsePending(valueOf<FileState>(probed, pendingFact.id) ?? { type: 'absent' });
     const planned = await this.planTasks([...allTasks(this.program), ...handlers], probed);
+    for (const key of planned.keys()) this.plannedAt.set(key, this.changeCount);
     let firstChange: CompiledTask | undefined;
     for (const play of this.program.plays) {
       // Same order as apply: after each role, every handler of the play that is due.
@@ -115,22 +121,22 @@ export class HostRunner {
    * `stale`: the plan is old (someone was asked to confirm): re-probe before acting.
    */
   async applyPlay(play: PlayRun, stale: boolean): Promise<void> {
-    // A stale plan is read again once, before the host's first play, not before every play.
-    if (stale && !this.refreshedForApply) {
-      this.dirty = true;
-      this.refreshedForApply = true;
+    if (stale && !this.staleMarked) {
+      this.changeCount++;
+      this.staleMarked = true;
     }
     for (const role of play.roles) {
-      for (const task of role.tasks) await this.applyTask(play, task);
+      for (const [i, task] of role.tasks.entries()) await this.applyTask(play, task, role.tasks.slice(i));
       for (const r of play.roles) {
         for (const h of r.handlers) if (this.pending.has(handlerKey(h))) await this.applyHandler(h);
       }
     }
   }
 
-  private async applyTask(play: PlayRun, task: CompiledTask): Promise<void> {
+  /** `rest`: this task and the ones after it in its role, re-read together when their plans are old. */
+  private async applyTask(play: PlayRun, task: CompiledTask, rest: CompiledTask[]): Promise<void> {
     this.taskStarted = Date.now();
-    if (this.dirty) await this.replanFrom(task);
+    if (this.plannedAt.get(task.key) !== this.changeCount) await this.replan(rest);
     // A task whose state must be read at its turn (a health check waits for what was just changed).
     if (task.module.atItsTurn) {
       const fresh = await this.planTasks([task], await this.remote.probe(this.factsOf(task, true)), true);
@@ -163,7 +169,7 @@ export class HostRunner {
         // One round trip per changed task: all its ops in one script.
         await this.remote.apply(ops);
         if (plan.status === 'change') {
-          this.dirty = true;
+          this.changeCount++;
           report = { ...report, status: 'changed' };
         }
       } catch (err) {
@@ -197,15 +203,16 @@ export class HostRunner {
   }
 
   /**
-   * After a change (or a wait for confirmation) the probed state is stale: re-read the facts of
-   * this task and every later one in one round trip, and plan them again.
+   * After a change the probed state is old: re-read the facts of the given tasks (the rest of
+   * the current role) in one round trip and plan them again. Later roles are re-read when
+   * reached, so a run of many changes does not re-probe the whole program after each one.
    */
-  private async replanFrom(task: CompiledTask): Promise<void> {
-    const tasks = allTasks(this.program);
-    const rest = tasks.slice(Math.max(0, tasks.findIndex((t) => t.key === task.key)));
-    const probed = await this.remote.probe(rest.flatMap((t) => this.factsOf(t)));
-    for (const [key, plan] of await this.planTasks(rest, probed)) this.plans.set(key, plan);
-    this.dirty = false;
+  private async replan(tasks: CompiledTask[]): Promise<void> {
+    const probed = await this.remote.probe(tasks.flatMap((t) => this.factsOf(t)));
+    for (const [key, plan] of await this.planTasks(tasks, probed)) {
+      this.plans.set(key, plan);
+      this.plannedAt.set(key, this.changeCount);
+    }
   }
 
   private toReport(task: CompiledTask, plan: TaskPlan, phase: Phase, after?: CompiledTask): TaskReport {

@@ -3,6 +3,12 @@ import { z } from 'zod';
 import { databaseFact, MYSQL, mysqlUserFact, sqlString, type MysqlAccount } from '../facts/mysql.js';
 import { changes, noop, PlanError, type Change } from './change.js';
 import { defineModule } from './module.js';
+import type { Op } from './ops.js';
+
+/** SQL for the mysql client, on its stdin: never on a command line. */
+function sqlOp(statements: string[]): Op[] {
+  return [{ op: 'exec', command: MYSQL, stdin: statements.join('\n') }];
+}
 
 const identifier = z.string().regex(/^[A-Za-z0-9_]+$/, 'letters, digits and _ only');
 const accountHost = z.string().regex(/^[A-Za-z0-9_.%:-]+$/, 'an address, a name, or a pattern with %');
@@ -26,13 +32,13 @@ export const mysqlDbModule = defineModule<z.infer<typeof dbArgs>>({
     if (!s.available) throw new PlanError(`MariaDB is not usable on this host: ${s.reason}`);
     const id = `\`${a.name}\``;
     if (a.state === 'absent') {
-      return s.exists ? changes({ action: 'delete', subject: `database ${a.name}`, details: ['DROP DATABASE (its data is lost)'], ops: [{ op: 'exec', command: MYSQL, stdin: `DROP DATABASE ${id};` }] }) : noop(`database ${a.name} does not exist`);
+      return s.exists ? changes({ action: 'delete', subject: `database ${a.name}`, details: ['DROP DATABASE (its data is lost)'], ops: sqlOp([`DROP DATABASE ${id};`]) }) : noop(`database ${a.name} does not exist`);
     }
     if (!s.exists) {
-      return changes({ action: 'create', subject: `database ${a.name}`, details: [`${a.encoding}, ${a.collation}`], ops: [{ op: 'exec', command: MYSQL, stdin: `CREATE DATABASE ${id} CHARACTER SET ${a.encoding} COLLATE ${a.collation};` }] });
+      return changes({ action: 'create', subject: `database ${a.name}`, details: [`${a.encoding}, ${a.collation}`], ops: sqlOp([`CREATE DATABASE ${id} CHARACTER SET ${a.encoding} COLLATE ${a.collation};`]) });
     }
     if (s.charset !== a.encoding || s.collation !== a.collation) {
-      return changes({ action: 'update', subject: `database ${a.name}`, details: [`${s.charset}, ${s.collation} -> ${a.encoding}, ${a.collation}`], ops: [{ op: 'exec', command: MYSQL, stdin: `ALTER DATABASE ${id} CHARACTER SET ${a.encoding} COLLATE ${a.collation};` }] });
+      return changes({ action: 'update', subject: `database ${a.name}`, details: [`${s.charset}, ${s.collation} -> ${a.encoding}, ${a.collation}`], ops: sqlOp([`ALTER DATABASE ${id} CHARACTER SET ${a.encoding} COLLATE ${a.collation};`]) });
     }
     return noop(`database ${a.name} exists (${s.charset}, ${s.collation})`);
   },
@@ -116,10 +122,9 @@ export const mysqlUserModule = defineModule<UserArgs>({
     const s = facts.get(mysqlUserFact(a.name));
     if (!s.available) throw new PlanError(`MariaDB is not usable on this host: ${s.reason}`);
     const list: Change[] = [];
-    const exec = (sql: string[]) => [{ op: 'exec' as const, command: MYSQL, stdin: sql.join('\n') }];
     const wanted = a.state === 'present' ? new Set(a.hosts) : new Set<string>();
     for (const acc of s.accounts) {
-      if (!wanted.has(acc.host)) list.push({ action: 'delete', subject: `mysql user ${a.name}@${acc.host}`, details: [a.state === 'absent' ? 'drop' : 'host not allowed any more'], ops: exec([`DROP USER ${account(a.name, acc.host)};`]) });
+      if (!wanted.has(acc.host)) list.push({ action: 'delete', subject: `mysql user ${a.name}@${acc.host}`, details: [a.state === 'absent' ? 'drop' : 'host not allowed any more'], ops: sqlOp([`DROP USER ${account(a.name, acc.host)};`]) });
     }
     if (a.state === 'present') {
       for (const host of a.hosts) {
@@ -127,16 +132,16 @@ export const mysqlUserModule = defineModule<UserArgs>({
         const who = `mysql user ${a.name}@${host}`;
         if (!acc) {
           const ident = a.password !== undefined ? ` IDENTIFIED BY ${sqlString(a.password)}` : '';
-          list.push({ action: 'create', subject: who, details: [a.password ? 'with password' : 'no password', ...Object.entries(a.privileges).map(([on, p]) => `${normalisePrivileges(p)} on ${on}`)], ops: exec([`CREATE USER ${account(a.name, host)}${ident};`, ...grantStatements(a, host)]) });
+          list.push({ action: 'create', subject: who, details: [a.password ? 'with password' : 'no password', ...Object.entries(a.privileges).map(([on, p]) => `${normalisePrivileges(p)} on ${on}`)], ops: sqlOp([`CREATE USER ${account(a.name, host)}${ident};`, ...grantStatements(a, host)]) });
           continue;
         }
         if (a.password !== undefined && (acc.plugin !== 'mysql_native_password' || acc.authentication !== nativePasswordHash(a.password))) {
-          list.push({ action: 'update', subject: who, details: ['password changed'], ops: exec([`ALTER USER ${account(a.name, host)} IDENTIFIED BY ${sqlString(a.password)};`]) });
+          list.push({ action: 'update', subject: who, details: ['password changed'], ops: sqlOp([`ALTER USER ${account(a.name, host)} IDENTIFIED BY ${sqlString(a.password)};`]) });
         }
         if (!grantsMatch(a, acc)) {
           const have = [...parseGrants(acc.grants)].map(([on, p]) => `${p} on ${on}`).join('; ') || 'none';
           const want = Object.entries(a.privileges).map(([on, p]) => `${normalisePrivileges(p)} on ${on}`).join('; ') || 'none';
-          list.push({ action: 'update', subject: who, details: [`grants ${have} -> ${want}`], ops: exec([`REVOKE ALL PRIVILEGES, GRANT OPTION FROM ${account(a.name, host)};`, ...grantStatements(a, host)]) });
+          list.push({ action: 'update', subject: who, details: [`grants ${have} -> ${want}`], ops: sqlOp([`REVOKE ALL PRIVILEGES, GRANT OPTION FROM ${account(a.name, host)};`, ...grantStatements(a, host)]) });
         }
       }
     }

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../config/diagnostics.js';
 import { addHostToInventory, pinHostKey } from '../../config/edit-inventory.js';
-import { loadInventory } from '../../config/load-inventory.js';
 import { resolveInventoryFile } from '../../config/resolve-env.js';
 import { nameSchema } from '../../config/schema/common.js';
 import { fetchHostKey } from '../../transport/host-key.js';
@@ -9,7 +8,7 @@ import { entryMatches, knownHostsName, parseKnownHosts } from '../../transport/k
 import { UsageError } from '../errors.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { write, type Io } from '../io.js';
-import { compileWith, loadAndCompile, loadWithSecrets } from '../load.js';
+import { compileWith, loadWithSecrets } from '../load.js';
 import type { Project } from '../../config/model.js';
 import { confirm } from '../prompt.js';
 import { applyPrograms, requireYesOffTerminal, type ApplyCliOptions } from './apply.js';
@@ -31,7 +30,9 @@ export interface AddHostOptions extends ApplyCliOptions {
 export async function addHostCommand(name: string, opts: AddHostOptions, io: Io, argv: readonly string[]): Promise<ExitCode> {
   requireYesOffTerminal(opts, io, 'add-host');
   const file = resolveInventoryFile(opts.env, opts.project ?? io.cwd);
-  const inventory = loadInventory(file);
+  // The whole project is loaded and checked once, before anything is touched.
+  const { project, secrets } = loadWithSecrets(file, opts, io);
+  const inventory = project.inventory;
   const checkedName = nameSchema.safeParse(name);
   if (!checkedName.success) throw new UsageError(`host name "${name}": ${checkedName.error.issues[0]?.message ?? 'invalid'}`);
   if (!inventory.groups.has(opts.group)) {
@@ -45,22 +46,17 @@ export async function addHostCommand(name: string, opts: AddHostOptions, io: Io,
   const clash = inventory.hosts.find((h) => h.name !== name && h.address === opts.address && h.port === port);
   if (clash) throw new ConfigError([{ file, path: ['hosts', clash.name, 'address'], message: `${opts.address} is already the address of ${clash.name}` }]);
 
-  // The whole configuration, with the new host, must compile before anything is touched.
-  if (!existing) {
-    const { project, secrets } = loadWithSecrets(file, opts, io);
-    const withHost: Project = {
-      ...project,
-      inventory: { ...project.inventory, hosts: [...project.inventory.hosts, { name, address: opts.address, port, user: project.inventory.ssh.user, groups: [opts.group], vars: {} }] },
-    };
-    compileWith(withHost, secrets, {});
-  }
+  // The configuration with the new host must compile before anything is touched; it is what is applied.
+  const withHost: Project = existing
+    ? project
+    : { ...project, inventory: { ...inventory, hosts: [...inventory.hosts, { name, address: opts.address, port, user: inventory.ssh.user, groups: [opts.group], vars: {} }] } };
+  const programs = compileWith(withHost, secrets, opts);
   await pinKey(name, opts, port, inventory.ssh.known_hosts, inventory.ssh.connect_timeout * 1000, io);
   if (addHostToInventory(file, name, { address: opts.address, port, groups: [opts.group] })) {
     write(io.stderr, `${name} (${opts.address}) added to ${file}, group ${opts.group}.`);
   }
 
-  const { project, programs } = loadAndCompile(file, opts, io);
-  const { code, result } = await applyPrograms(project, programs, opts, io, argv, (p) => `Add ${name} to ${p.env}: apply these changes to ${p.hosts.filter((h) => h.status === 'pending').length} host(s)?`);
+  const { code, result } = await applyPrograms(withHost, programs, opts, io, argv, (p) => `Add ${name} to ${p.env}: apply these changes to ${p.hosts.filter((h) => h.status === 'pending').length} host(s)?`);
   if (code !== EXIT.OK) {
     const changed = result?.hosts.filter((h) => h.tasks.some((t) => t.status === 'changed')).map((h) => h.host) ?? [];
     write(
