@@ -10,13 +10,16 @@ export interface PackageState {
 
 export interface AptState {
   packages: Record<string, PackageState>;
-  /** Seconds since the package lists were last updated (Infinity if never). */
+  /** Seconds since the package lists were last updated (Infinity if never, or not read: nothing to install). */
   cacheAge: number;
 }
 
 /**
  * Installed versions of `names`; candidates (apt-cache policy) only for packages that are not
  * installed, or for all when `candidates` is set (state: latest): policy is the slow part.
+ * One dpkg-query for all the names (each run parses dpkg's whole status file, so a call per package
+ * was most of a no-op probe's cost on the host); the installed check runs on shell builtins.
+ * The lists' age is only read when something may be installed: it only matters then.
  */
 export function aptFact(names: readonly string[], candidates: boolean): Fact<AptState> {
   const list = names.map(shq).join(' ');
@@ -26,48 +29,71 @@ export function aptFact(names: readonly string[], candidates: boolean): Fact<Apt
     params: { names: names.join(' '), candidates: candidates ? 'all' : 'missing' },
     script: () =>
       [
+        `st=$(dpkg-query -W -f='pkg\\t\${Package}\\t\${Architecture}\\t\${db:Status-Abbrev}\\t\${Version}\\n' -- ${list} 2>/dev/null)`,
+        `printf '%s\\n' "$st"`,
+        `ok=' '`,
+        `while IFS='\t' read -r t n a s v; do case "$s" in ii*) ok="$ok$n $n:$a ";; esac; done <<KANKA_EOF`,
+        `$st`,
+        `KANKA_EOF`,
         `need=''`,
-        `for p in ${list}; do`,
-        `  s=$(dpkg-query -W -f='\${db:Status-Abbrev}\\t\${Version}' -- "$p" 2>/dev/null) || s=''`,
-        `  printf 'pkg\\t%s\\t%s\\n' "$p" "$s"`,
-        candidates ? `  need="$need $p"` : `  case "$s" in ii*) ;; *) need="$need $p";; esac`,
-        `done`,
-        `printf 'cache\\t%s\\t%s\\n' "$(stat -c %Y /var/cache/apt/pkgcache.bin 2>/dev/null || echo 0)" "$(date +%s)"`,
-        `echo policy`,
+        candidates
+          ? `need=${shq(` ${names.join(' ')}`)}`
+          : `for p in ${list}; do case "$ok" in *" $p "*) ;; *) need="$need $p";; esac; done`,
+        `if [ -n "$need" ]; then`,
+        `  printf 'cache\\t%s\\t%s\\n' "$(stat -c %Y /var/cache/apt/pkgcache.bin 2>/dev/null || echo 0)" "$(date +%s)"`,
+        `  echo policy`,
         // Package names are validated words; $need is split on purpose.
-        `if [ -n "$need" ]; then apt-cache policy $need 2>/dev/null; fi`,
+        `  apt-cache policy $need 2>/dev/null`,
+        `fi`,
       ].join('\n'),
-    parse: (output) => parseAptState(output),
+    parse: (output) => parseAptState(output, names),
   };
 }
 
-export function parseAptState(output: string): AptState {
-  const packages: Record<string, PackageState> = {};
+/** Splits "nginx:amd64" into its package name and architecture (undefined when not qualified). */
+function qualified(name: string): { base: string; arch?: string } {
+  const colon = name.indexOf(':');
+  return colon < 0 ? { base: name } : { base: name.slice(0, colon), arch: name.slice(colon + 1) };
+}
+
+export function parseAptState(output: string, names: readonly string[]): AptState {
+  // dpkg-query lines: pkg <name> <arch> <status> <version>; a name may have a line per architecture.
+  const rows: { base: string; arch: string; installed: boolean; version: string }[] = [];
   let cacheAge = Number.POSITIVE_INFINITY;
   const lines = output.split('\n');
   let i = 0;
   for (; i < lines.length; i++) {
     const line = lines[i] ?? '';
     if (line === 'policy') break;
-    const [tag, a = '', b = '', c = ''] = line.split('\t');
+    const [tag, a = '', b = '', c = '', d = ''] = line.split('\t');
     if (tag === 'pkg') {
-      packages[a] = b.startsWith('ii') ? { installed: c } : {};
+      rows.push({ base: a, arch: b, installed: c.startsWith('ii'), version: d });
     } else if (tag === 'cache') {
       const mtime = Number(a);
       cacheAge = mtime > 0 ? Math.max(0, Number(b) - mtime) : Number.POSITIVE_INFINITY;
     }
   }
-  let current: string | undefined;
+  const packages: Record<string, PackageState> = {};
+  for (const name of names) {
+    const q = qualified(name);
+    const row = rows.find((r) => r.installed && r.base === q.base && (q.arch === undefined || r.arch === q.arch || r.arch === 'all'));
+    packages[name] = row ? { installed: row.version } : {};
+  }
+  // apt-cache policy: "haproxy:" or "nginx:amd64:" heads, then "  Candidate: <version>|(none)".
+  let current: string[] = [];
   for (i++; i < lines.length; i++) {
     const line = lines[i] ?? '';
     const head = /^(\S+):$/.exec(line);
     if (head?.[1]) {
-      current = head[1].replace(/:\w+$/, '');
+      const full = head[1];
+      const base = qualified(full).base;
+      // apt may qualify a plain name ("nginx:amd64:"); an exact match wins over the plain name.
+      current = names.includes(full) ? [full] : names.filter((n) => n === base);
       continue;
     }
     const cand = /^\s+Candidate:\s+(\S+)/.exec(line);
-    if (cand?.[1] && current && packages[current]) {
-      if (cand[1] !== '(none)') packages[current] = { ...packages[current], candidate: cand[1] };
+    if (cand?.[1] && cand[1] !== '(none)') {
+      for (const n of current) packages[n] = { ...packages[n], candidate: cand[1] };
     }
   }
   return { packages, cacheAge };

@@ -137,11 +137,13 @@ export class FakeHost implements RemoteHost {
         const all = f.params['candidates'] === 'all';
         let text = '';
         const need: string[] = [];
+        // As dpkg-query prints them: a line per package dpkg knows, none for the others.
         for (const n of names) {
           const p = this.packages.get(n);
-          text += `pkg\t${n}\t${p?.installed ? `ii \t${p.installed}` : ''}\n`;
+          if (p?.installed) text += `pkg\t${n}\tamd64\tii \t${p.installed}\n`;
           if (all || !p?.installed) need.push(n);
         }
+        if (need.length === 0) return text;
         const now = 1_800_000_000;
         text += `cache\t${Number.isFinite(this.aptCacheAge) ? now - this.aptCacheAge : 0}\t${now}\npolicy\n`;
         for (const n of need) {

@@ -12,10 +12,28 @@ describe('apt packages fact', () => {
     expect(state.cacheAge).toBeGreaterThanOrEqual(0);
   });
 
-  it('parses apt-cache policy output, including junk and arch-qualified names', () => {
+  it('reads nothing more than dpkg when every package is installed (the no-op case)', () => {
+    const fact = aptFact(['bash', 'dash'], false);
+    const out = runLocalSh(fact.script()).stdout;
+    expect(out).not.toMatch(/^policy$/m);
+    const state = fact.parse(out);
+    expect(state.packages['bash']?.installed).toMatch(/^\d/);
+    expect(state.packages['dash']?.installed).toMatch(/^\d/);
+  });
+
+  it('asks apt-cache for every package with state latest, installed or not', () => {
+    const fact = aptFact(['bash'], true);
+    const out = runLocalSh(fact.script()).stdout;
+    expect(out).toMatch(/^policy$/m);
+    expect(out).toMatch(/^bash:$/m);
+  });
+
+  it('parses dpkg-query and apt-cache policy output, including junk, removed and arch-qualified packages', () => {
     const out = [
-      'pkg\thaproxy\t',
-      'pkg\tnginx\tii \t1.22.1-9',
+      'pkg\tnginx\tamd64\tii \t1.22.1-9',
+      'pkg\tredis\tamd64\trc \t5:7.0.15-1',
+      'pkg\tlibfoo\tamd64\tii \t1.0',
+      'pkg\tlibfoo\ti386\tun \t',
       'cache\t1700000000\t1700003600',
       'policy',
       'N: Unable to locate package foo',
@@ -25,12 +43,21 @@ describe('apt packages fact', () => {
       '  Version table:',
       '     2.6.12-1+deb12u1 500',
       '        500 http://10.213.7.1:8088 ./ Packages',
+      'libfoo:i386:',
+      '  Installed: (none)',
+      '  Candidate: 1.0',
       'nginx:amd64:',
       '  Installed: 1.22.1-9',
       '  Candidate: (none)',
     ].join('\n');
-    expect(parseAptState(out)).toEqual({
-      packages: { haproxy: { candidate: '2.6.12-1+deb12u1' }, nginx: { installed: '1.22.1-9' } },
+    expect(parseAptState(out, ['haproxy', 'nginx', 'redis', 'libfoo', 'libfoo:i386'])).toEqual({
+      packages: {
+        haproxy: { candidate: '2.6.12-1+deb12u1' },
+        nginx: { installed: '1.22.1-9' },
+        redis: {},
+        libfoo: { installed: '1.0' },
+        'libfoo:i386': { candidate: '1.0' },
+      },
       cacheAge: 3600,
     });
   });

@@ -1,5 +1,6 @@
 import { chmodSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism, hostname, release, totalmem } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { fileFact, sha256 } from '../../../src/facts/file.js';
 import { hostFactsFact } from '../../../src/facts/host-facts.js';
@@ -49,6 +50,11 @@ describe('host facts and guards', () => {
     expect(facts.cpus).toBeGreaterThan(0);
     expect(facts.memory_mb).toBeGreaterThan(100);
     expect(facts.os_id).not.toBe('unknown');
+    // The builtin reads give what the commands they replace would.
+    expect(facts.hostname).toBe(hostname());
+    expect(facts.kernel).toBe(release());
+    expect(facts.memory_mb).toBe(Math.floor(totalmem() / 1024 / 1024));
+    expect(facts.cpus).toBe(availableParallelism());
   });
 
   it('a guard reports success and failure, and cannot end the probe with exit', () => {
