@@ -11,6 +11,30 @@ export interface Fact<T> {
   /** POSIX sh snippet; its stdout is handed to parse(). Values in it are quoted with shq(). */
   script(): string;
   parse(output: string): T;
+  /**
+   * Work this fact shares with others of the same probe, run once before every snippet (one `stat`
+   * for all files instead of one per file: each exec costs the host about a millisecond). The
+   * snippet must give the same answer without it (it then reads for itself).
+   */
+  readonly shared?: { readonly prelude: SharedPrelude; readonly item: string };
+}
+
+/** Builds, from the items of every fact that uses it, a script that leaves its results in shell variables. */
+export interface SharedPrelude {
+  readonly id: string;
+  script(items: readonly string[]): string;
+}
+
+/** The preludes the facts of one probe need, each built once from all of its items. */
+export function sharedPreludes(facts: readonly Fact<unknown>[]): string[] {
+  const byId = new Map<string, { prelude: SharedPrelude; items: Set<string> }>();
+  for (const f of facts) {
+    if (!f.shared) continue;
+    const entry = byId.get(f.shared.prelude.id) ?? { prelude: f.shared.prelude, items: new Set<string>() };
+    entry.items.add(f.shared.item);
+    byId.set(f.shared.prelude.id, entry);
+  }
+  return [...byId.values()].map((e) => e.prelude.script([...e.items]));
 }
 
 /** What a planner gets: the value of any fact it asked for. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { shq } from '../shell/quote.js';
-import type { Fact } from './fact.js';
+import type { Fact, SharedPrelude } from './fact.js';
 
 /** Content is fetched for diffs only when it differs from what we want and is at most this big. */
 export const MAX_DIFF_BYTES = 256 * 1024;
@@ -22,21 +22,63 @@ export function normaliseMode(mode: string): string {
 }
 
 /**
+ * One `stat` and one `sha256sum` for every plain file of a probe, run before the snippets, which look
+ * their path up in KANKA_STAT / KANKA_SHA256 with shell builtins (no exec per file). Lines are
+ * "<path>\t<stat columns>" and sha256sum's "<hash>  <path>", both between newlines.
+ */
+const fileStatPrelude: SharedPrelude = {
+  id: 'file-stat',
+  script: (paths) => {
+    const list = paths.map(shq).join(' ');
+    return [
+      `KANKA_NL='\n'`,
+      `set --; for p in ${list}; do if [ -e "$p" ] && [ ! -L "$p" ]; then set -- "$@" "$p"; fi; done`,
+      `KANKA_STAT=''; if [ $# -gt 0 ]; then KANKA_STAT="$KANKA_NL$(stat -c '%n\t%F\t%a\t%U\t%G\t%s' -- "$@")$KANKA_NL"; fi`,
+      `set --; for p in ${list}; do if [ -f "$p" ] && [ ! -L "$p" ]; then set -- "$@" "$p"; fi; done`,
+      `KANKA_SHA256=''; if [ $# -gt 0 ]; then KANKA_SHA256="$KANKA_NL$(sha256sum -- "$@")$KANKA_NL"; fi`,
+      `set --`,
+    ].join('\n');
+  },
+};
+
+/** Paths the prelude's line format can carry as they are (sha256sum escapes \\ and newlines). */
+const sharable = (path: string) => !/[\n\t\\]/.test(path);
+
+/**
  * The state of a path. When `wantSha256` is given and the file differs, its content is read
  * too (base64, if small enough) so the plan can show a diff without a second round trip.
  * `'always'` (never a hash) reads the content whatever it is (for edits such as `line`).
  */
 export function fileFact(path: string, wantSha256?: string): Fact<FileState> {
   const p = shq(path);
+  const shared = sharable(path);
+  // Looked up in the prelude's results; when absent there (no prelude, or the file appeared since),
+  // read here. A hash is only taken from the prelude when it is 64 hex digits.
+  const statLine = shared
+    ? [
+        `  r=''; case "$KANKA_STAT" in *"$KANKA_NL"${p}'\t'*) r=\${KANKA_STAT#*"$KANKA_NL"${p}'\t'}; r=\${r%%"$KANKA_NL"*};; esac`,
+        `  if [ -n "$r" ]; then printf '%s\\n' "$r"; else stat -c '%F\t%a\t%U\t%G\t%s' -- ${p}; fi`,
+      ]
+    : [`  stat -c '%F\t%a\t%U\t%G\t%s' -- ${p}`];
+  const hashLine = shared
+    ? [
+        `  h=''; case "$KANKA_SHA256" in *'  '${p}"$KANKA_NL"*) h=\${KANKA_SHA256%%'  '${p}"$KANKA_NL"*}; h=\${h##*"$KANKA_NL"};; esac`,
+        `  case "$h" in *[!0-9a-f]*|'') h='';; esac; if [ \${#h} -ne 64 ]; then h=$(sha256sum < ${p}); h=\${h%% *}; fi`,
+      ]
+    : [`  h=$(sha256sum < ${p}); h=\${h%% *}`];
   return {
     id: `file:${path}:${wantSha256 ?? ''}`,
     kind: 'file',
     params: wantSha256 === undefined ? { path } : { path, wantSha256 },
+    ...(shared ? { shared: { prelude: fileStatPrelude, item: path } } : {}),
     script: () =>
       [
         `if [ -L ${p} ]; then printf 'link\\t%s\\t' "$(stat -c '%U\t%G' -- ${p})"; readlink -- ${p};`,
-        `elif [ -e ${p} ]; then stat -c '%F\t%a\t%U\t%G\t%s' -- ${p};`,
-        `  if [ -f ${p} ]; then h=$(sha256sum < ${p}); h=\${h%% *}; printf 'sha256\\t%s\\n' "$h";`,
+        `elif [ -e ${p} ]; then`,
+        ...statLine,
+        `  if [ -f ${p} ]; then`,
+        ...hashLine,
+        `  printf 'sha256\\t%s\\n' "$h"`,
         wantSha256 === undefined
           ? '  :'
           : `  if [ "$h" != ${shq(wantSha256)} ] && [ "$(stat -c %s -- ${p})" -le ${MAX_DIFF_BYTES} ]; then printf 'content\\t'; base64 -w0 < ${p}; echo; fi`,

@@ -1,22 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import type { Fact } from '../facts/fact.js';
+import { sharedPreludes, type Fact } from '../facts/fact.js';
 import { RemoteError, type FactOutcome } from './host.js';
 import type { Transport } from './transport.js';
 import { runScript, sudoProblem } from './run-script.js';
 
 /**
- * Reads many facts in ONE round trip: every snippet runs in its own subshell, its output
- * framed by markers carrying a random nonce (so file content cannot fake a marker).
+ * Reads many facts in ONE round trip: the facts' shared preludes run once, then every snippet
+ * runs in its own subshell, its output framed by markers carrying a random nonce (so file content
+ * cannot fake a marker).
  */
 export async function probeFacts(transport: Transport, facts: readonly Fact<unknown>[], sudo: boolean, record?: (script: string) => void): Promise<Map<string, FactOutcome>> {
   const unique = [...new Map(facts.map((f) => [f.id, f])).values()];
   const results = new Map<string, FactOutcome>();
   if (unique.length === 0) return results;
   const nonce = randomBytes(8).toString('hex');
-  const script = unique
-    .map((f, i) => `printf '\\n@@KANKA:${nonce}:${i}\\n'\n( ${f.script()}\n)`)
-    .concat(`printf '\\n@@KANKA:${nonce}:end\\n'`)
-    .join('\n');
+  const script = [
+    // Shared reads first (their output, if any, lands in the preamble before the first marker).
+    ...sharedPreludes(unique).map((p) => `{ ${p}\n} >/dev/null 2>&1 </dev/null`),
+    ...unique.map((f, i) => `printf '\\n@@KANKA:${nonce}:${i}\\n'\n( ${f.script()}\n)`),
+    `printf '\\n@@KANKA:${nonce}:end\\n'`,
+  ].join('\n');
   record?.(script);
   const r = await runScript(transport, script, sudo);
   const problem = sudoProblem(r);

@@ -1,0 +1,89 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fileFact, sha256 } from '../../../src/facts/file.js';
+import { probeFacts } from '../../../src/transport/probe-script.js';
+import type { ExecResult, Transport } from '../../../src/transport/transport.js';
+import { runLocalSh } from '../../support/local-sh.js';
+import { tempTree } from '../../support/tmp.js';
+
+/** This machine as a host: every exec runs with the local sh, PATH first through `bin` when given. */
+function localTransport(bin?: string): Transport {
+  let roundTrips = 0;
+  return {
+    get roundTrips() {
+      return roundTrips;
+    },
+    close() {},
+    exec(command: string, stdin?: string | Buffer): Promise<ExecResult> {
+      roundTrips++;
+      return new Promise((resolve, reject) => {
+        const env = bin ? { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}` } : process.env;
+        const child = spawn('sh', ['-c', command], { env });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ stdout, stderr, code: code ?? 255 }));
+        child.stdin.end(stdin ?? '');
+      });
+    },
+  };
+}
+
+describe('probe script: shared file prelude', () => {
+  it('reads every kind of path exactly as each fact alone would, with one stat and one sha256sum for all', async () => {
+    const dir = tempTree({
+      'plain.conf': 'plain\n',
+      'a b*[1] $x.conf': "glob, space and dollar\n",
+      'plain.conf.bak': 'a name that starts like another\n',
+      "it's.conf": 'quote\n',
+      'tab\there': 'a tab: read by the fact itself\n',
+      'empty': '',
+      'sub/inner': 'x',
+    });
+    chmodSync(join(dir, 'plain.conf'), 0o640);
+    symlinkSync('plain.conf', join(dir, 'link'));
+    // A fifo must not be opened (it would block): neither the prelude nor the fact hashes it.
+    runLocalSh(`mkfifo ${join(dir, 'fifo')}`);
+    const paths = ['plain.conf', 'a b*[1] $x.conf', 'plain.conf.bak', "it's.conf", 'tab\there', 'empty', 'sub', 'link', 'fifo', 'absent'].map((p) =>
+      join(dir, p),
+    );
+    // Wrappers that count the calls, then run the real commands.
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    const log = join(dir, 'calls');
+    for (const cmd of ['stat', 'sha256sum']) {
+      writeFileSync(join(bin, cmd), `#!/bin/sh\necho ${cmd} >> '${log}'\nexec /usr/bin/${cmd} "$@"\n`);
+      chmodSync(join(bin, cmd), 0o755);
+    }
+    const facts = paths.map((p) => fileFact(p, sha256('wanted\n')));
+    const together = await probeFacts(localTransport(bin), facts, false);
+    const calls = readFileSync(log, 'utf8').trim().split('\n');
+    // stat: the prelude's one, the tab name's own, the link's owner, and one size check per differing
+    // regular file (6) for the content; sha256sum: the prelude's one and the tab name's own.
+    expect(calls.filter((c) => c === 'sha256sum')).toHaveLength(2);
+    expect(calls.filter((c) => c === 'stat')).toHaveLength(1 + 1 + 1 + 6);
+    for (const f of facts) {
+      const alone = await probeFacts(localTransport(), [f], false);
+      expect(together.get(f.id), f.params['path']).toEqual(alone.get(f.id));
+      expect(together.get(f.id)?.ok, f.params['path']).toBe(true);
+    }
+    const plain = together.get(facts[0]?.id ?? '');
+    expect(plain).toMatchObject({ ok: true, value: { type: 'file', mode: '0640', sha256: sha256('plain\n'), content: Buffer.from('plain\n') } });
+    expect(together.get(facts[7]?.id ?? '')).toMatchObject({ ok: true, value: { type: 'link', target: 'plain.conf' } });
+    expect(together.get(facts[8]?.id ?? '')).toMatchObject({ ok: true, value: { type: 'other', description: 'fifo' } });
+    expect(together.get(facts[9]?.id ?? '')).toEqual({ ok: true, value: { type: 'absent' } });
+  });
+
+  it('a file that appears after the prelude ran is still read by its own fact', async () => {
+    const dir = tempTree({});
+    const late = join(dir, 'late');
+    // The first fact of the probe creates the file the second one reads: the prelude did not see it.
+    const creator = { ...fileFact(join(dir, 'other')), id: 'creator', shared: undefined, script: () => `printf 'made\\n' > '${late}'; echo absent` };
+    const r = await probeFacts(localTransport(), [creator, fileFact(late)], false);
+    expect(r.get(fileFact(late).id)).toMatchObject({ ok: true, value: { type: 'file', sha256: sha256('made\n') } });
+  });
+});
