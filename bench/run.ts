@@ -12,14 +12,15 @@ import { spawn } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { loadProject } from '../src/config/load-project.js';
 import { compile } from '../src/engine/compile.js';
 import { allTasks } from '../src/engine/program.js';
 import { loadSecrets, resolveVaultPassword } from '../src/secrets/load-secrets.js';
 import { revealAll } from '../src/cli/load.js';
-import { fleetResetHost, fleetSupport, fleetUp, type Fleet } from '../test/fleet/index.js';
-import { lightDown, lightUp } from '../test/fleet/light.js';
+import { DEFAULT_FLEET, fleetCpuSeconds, fleetResetHost, fleetSupport, fleetUp } from '../test/fleet/index.js';
+import { DEFAULT_FORKS } from '../src/cli/options.js';
+import { LIGHT_FLEET, lightDown, lightUp } from '../test/fleet/light.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'bin', 'kanka-infra');
@@ -29,14 +30,17 @@ const BARE_RUNS = Number(process.env['BENCH_BARE_RUNS'] ?? 2);
 interface Timing {
   wall: number;
   cpu: number;
+  /** CPU seconds the hosts spent meanwhile (their cgroups), when measured. */
+  hostsCpu?: number;
 }
 
 /**
  * Runs a shell command line; wall time measured around it, CPU seconds from bash's `times` (user
  * and system time of every child, kanka-infra's node process included).
  */
-function timeShell(commandLine: string, env: Record<string, string> = {}): Promise<Timing & { code: number; out: string }> {
+function timeShell(commandLine: string, env: Record<string, string> = {}, hostsFleet?: string): Promise<Timing & { code: number; out: string }> {
   return new Promise((resolve, reject) => {
+    const hostsBefore = hostsFleet ? fleetCpuSeconds(hostsFleet) : undefined;
     const dir = mkdtempSync(join(tmpdir(), 'kanka-bench-'));
     const script = `( ${commandLine} ) > ${dir}/out 2> ${dir}/err; echo $? > ${dir}/code; times > ${dir}/times`;
     const t0 = process.hrtime.bigint();
@@ -50,7 +54,9 @@ function timeShell(commandLine: string, env: Record<string, string> = {}): Promi
       const out = readFileSync(join(dir, 'out'), 'utf8');
       const code = Number(readFileSync(join(dir, 'code'), 'utf8').trim());
       rmSync(dir, { recursive: true, force: true });
-      resolve({ wall, cpu, code, out });
+      const hostsAfter = hostsFleet ? fleetCpuSeconds(hostsFleet) : undefined;
+      const hostsCpu = hostsBefore !== undefined && hostsAfter !== undefined ? hostsAfter - hostsBefore : undefined;
+      resolve({ wall, cpu, code, out, ...(hostsCpu === undefined ? {} : { hostsCpu }) });
     });
   });
 }
@@ -72,17 +78,27 @@ function stats(values: number[]): Stats {
 const round = (n: number) => Math.round(n * 1000) / 1000;
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-function sshCommand(fleet: Fleet, address: string, remote: string): string {
-  return `ssh -i ${q(fleet.sshKeyFile)} -o UserKnownHostsFile=${q(fleet.knownHostsFile)} -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=10 root@${address} ${q(remote)}`;
+/**
+ * One plain OpenSSH `ssh`. Same key exchange as kanka-infra negotiates (curve25519): OpenSSH 9.2's
+ * default, sntrup761x25519, costs both ends more CPU and would make the floor easier to get close to.
+ */
+function sshCommand(keyFile: string, knownHostsFile: string, address: string, remote: string): string {
+  return `ssh -i ${q(keyFile)} -o UserKnownHostsFile=${q(knownHostsFile)} -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=10 -o KexAlgorithms=curve25519-sha256 root@${address} ${q(remote)}`;
 }
 
+/** Runs one command line per host, at most `parallel` at a time, as one timed shell (a script each, xargs -P). */
+function parallelLines(lines: readonly string[], parallel: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kanka-bench-lines-'));
+  lines.forEach((l, i) => writeFileSync(join(dir, `${String(i).padStart(4, '0')}.sh`), `${l}\n`));
+  return `ls ${q(dir)}/*.sh | xargs -P ${parallel} -n 1 sh; rc=$?; rm -rf ${q(dir)}; exit $rc`;
+}
 
 async function main(): Promise<void> {
   const support = fleetSupport();
   if (!support.ok) throw new Error(`bench needs the local fleet: ${support.reason}`);
   const fleet = await fleetUp({ log: () => {} });
   const inv = fleet.inventoryFile;
-  const kanka = (args: string) => timeShell(`${q(CLI)} ${args}`);
+  const kanka = (args: string, hostsFleet = DEFAULT_FLEET) => timeShell(`${q(CLI)} ${args}`, {}, hostsFleet);
   const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
   log('converging the site');
@@ -94,24 +110,29 @@ async function main(): Promise<void> {
   await timeShell(`${q(CLI)} plan ${q(inv)}`, { KANKA_INFRA_RECORD_PROBES: probeDir });
   const scripts = readdirSync(probeDir).map((f) => ({ host: f.replace(/\.sh$/, ''), file: join(probeDir, f) }));
   const address = (h: string) => fleet.hosts.find((x) => x.name === h)?.address ?? '';
-  const sshFloor = () => timeShell(scripts.map((s) => `${sshCommand(fleet, address(s.host), 'sh -s')} < ${q(s.file)} > /dev/null &`).join('\n') + '\nwait');
+  const sshFloor = () => timeShell(scripts.map((s) => `${sshCommand(fleet.sshKeyFile, fleet.knownHostsFile, address(s.host), 'sh -s')} < ${q(s.file)} > /dev/null &`).join('\n') + '\nwait', {}, DEFAULT_FLEET);
+
+  // Every measurement's runs, by name: wall, kanka-infra's CPU (or the floor's), the hosts' CPU.
+  const series = new Map<string, Timing[]>();
+  const record = (name: string, t: Timing) => series.set(name, [...(series.get(name) ?? []), t]);
+  const statsOf = (name: string, field: 'wall' | 'cpu' | 'hostsCpu'): Stats | undefined => {
+    const values = (series.get(name) ?? []).map((t) => t[field]).filter((v): v is number => v !== undefined);
+    return values.length > 0 ? stats(values) : undefined;
+  };
 
   log(`no-op plan, apply, drift and the ssh floor, ${RUNS} runs each (interleaved)`);
-  const walls: Record<string, number[]> = { plan: [], apply: [], drift: [], sshFloor: [] };
-  const cpuTimes: Record<string, number[]> = { plan: [], apply: [], drift: [], sshFloor: [] };
   let roundTrips = 0;
   for (let i = 0; i < RUNS; i++) {
-    for (const [name, run, ok] of [
-      ['sshFloor', sshFloor, [0]],
-      ['plan', () => kanka(`plan ${q(inv)} --json`), [0]],
-      ['apply', () => kanka(`apply ${q(inv)} --yes`), [0]],
-      ['drift', () => kanka(`drift ${q(inv)}`), [0]],
+    for (const [name, run] of [
+      ['sshFloor', sshFloor],
+      ['noopPlan', () => kanka(`plan ${q(inv)} --json`)],
+      ['noopApply', () => kanka(`apply ${q(inv)} --yes`)],
+      ['drift', () => kanka(`drift ${q(inv)}`)],
     ] as const) {
       const t = await run();
-      if (!(ok as readonly number[]).includes(t.code)) throw new Error(`${name} exited ${t.code}`);
-      walls[name]?.push(t.wall);
-      cpuTimes[name]?.push(t.cpu);
-      if (name === 'plan') roundTrips = Math.max(roundTrips, (JSON.parse(t.out) as { summary: { maxRoundTrips: number } }).summary.maxRoundTrips);
+      if (t.code !== 0) throw new Error(`${name} exited ${t.code}`);
+      record(name, t);
+      if (name === 'noopPlan') roundTrips = Math.max(roundTrips, (JSON.parse(t.out) as { summary: { maxRoundTrips: number } }).summary.maxRoundTrips);
     }
   }
   rmSync(probeDir, { recursive: true, force: true });
@@ -131,100 +152,123 @@ async function main(): Promise<void> {
   const aptFloor = () =>
     timeShell(
       fleet.hosts
-        .map((h) => `${sshCommand(fleet, h.address, `apt-get -q update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${(packagesOf.get(h.name) ?? []).join(' ')} >/dev/null`)} &`)
+        .map((h) => `${sshCommand(fleet.sshKeyFile, fleet.knownHostsFile, h.address, `apt-get -q update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${(packagesOf.get(h.name) ?? []).join(' ')} >/dev/null`)} &`)
         .join('\n') + '\nwait',
+      {},
+      DEFAULT_FLEET,
     );
   log(`first apply from bare hosts and the apt floor, ${BARE_RUNS} runs each`);
-  const bare: Record<string, number[]> = { firstApply: [], aptFloor: [] };
-  const bareCpu: Record<string, number[]> = { firstApply: [], aptFloor: [] };
   for (let i = 0; i < BARE_RUNS; i++) {
     await resetAll();
     const floor = await aptFloor();
     if (floor.code !== 0) throw new Error('apt floor failed');
-    bare['aptFloor']?.push(floor.wall);
-    bareCpu['aptFloor']?.push(floor.cpu);
+    record('aptFloor', floor);
     await resetAll();
     const first = await kanka(`apply ${q(inv)} --yes`);
     if (first.code !== 0) throw new Error(`first apply exited ${first.code}`);
-    bare['firstApply']?.push(first.wall);
-    bareCpu['firstApply']?.push(first.cpu);
+    record('firstApply', first);
   }
 
-  // Scale: the base role on light hosts (sshd only), converged first, then no-op plans, default forks.
+  // Scale: the base role on light hosts (sshd only), converged first, then no-op plans with the default
+  // forks, next to the floor for them: one plain ssh per host running the same probe, as many at once.
   const SCALE = (process.env['BENCH_SCALE'] ?? '20,50,100').split(',').map(Number).filter((n) => n > 0);
-  const scale: Array<{ hosts: number; wall: Stats; cpu: Stats; roundTrips: number }> = [];
+  const scale: Array<{ hosts: number; wall: Stats; cpu: Stats; hostsCpu?: Stats; roundTrips: number; sshFloor: Stats; sshFloorHostsCpu?: Stats; ratioToSshFloor: number }> = [];
   for (const n of SCALE) {
     log(`scale: ${n} light hosts`);
     const light = await lightUp(n, { log: () => {} });
-    const conv = await kanka(`apply ${q(light.inventoryFile)} --yes`);
+    const conv = await kanka(`apply ${q(light.inventoryFile)} --yes`, LIGHT_FLEET);
     if (conv.code !== 0) throw new Error(`light hosts (${n}) do not converge`);
-    const w: number[] = [];
-    const c: number[] = [];
+    const lightProbes = mkdtempSync(join(tmpdir(), 'kanka-probes-'));
+    await timeShell(`${q(CLI)} plan ${q(light.inventoryFile)}`, { KANKA_INFRA_RECORD_PROBES: lightProbes });
+    const knownHosts = join(dirname(light.inventoryFile), 'known_hosts');
+    const floorLines = light.hosts.map((h) => `${sshCommand(fleet.sshKeyFile, knownHosts, h.address, 'sh -s')} < ${q(join(lightProbes, `${h.name}.sh`))} > /dev/null`);
     let rt = 0;
     for (let i = 0; i < RUNS; i++) {
-      const t = await kanka(`plan ${q(light.inventoryFile)} --json`);
+      const f = await timeShell(parallelLines(floorLines, DEFAULT_FORKS), {}, LIGHT_FLEET);
+      if (f.code !== 0) throw new Error(`ssh floor on ${n} light hosts exited ${f.code}`);
+      record(`light${n}Floor`, f);
+      const t = await kanka(`plan ${q(light.inventoryFile)} --json`, LIGHT_FLEET);
       if (t.code !== 0) throw new Error(`no-op plan on ${n} light hosts exited ${t.code}`);
-      w.push(t.wall);
-      c.push(t.cpu);
+      record(`light${n}`, t);
       rt = Math.max(rt, (JSON.parse(t.out) as { summary: { maxRoundTrips: number } }).summary.maxRoundTrips);
     }
-    scale.push({ hosts: n, wall: stats(w), cpu: stats(c), roundTrips: rt });
+    rmSync(lightProbes, { recursive: true, force: true });
+    const wall = statsOf(`light${n}`, 'wall') as Stats;
+    const sshFloorStats = statsOf(`light${n}Floor`, 'wall') as Stats;
+    const hostsCpu = statsOf(`light${n}`, 'hostsCpu');
+    const floorHostsCpu = statsOf(`light${n}Floor`, 'hostsCpu');
+    scale.push({
+      hosts: n,
+      wall,
+      cpu: statsOf(`light${n}`, 'cpu') as Stats,
+      ...(hostsCpu ? { hostsCpu } : {}),
+      roundTrips: rt,
+      sshFloor: sshFloorStats,
+      ...(floorHostsCpu ? { sshFloorHostsCpu: floorHostsCpu } : {}),
+      ratioToSshFloor: round(wall.median / sshFloorStats.median),
+    });
   }
   if (SCALE.length > 0) await lightDown({ log: () => {} });
 
-  const s = (k: string, src = walls) => stats(src[k] ?? []);
+  const names = ['noopPlan', 'noopApply', 'drift', 'sshFloor', 'firstApply', 'aptFloor'] as const;
+  const pick = (field: 'wall' | 'cpu' | 'hostsCpu') => Object.fromEntries(names.map((k) => [k, statsOf(k, field)]));
+  const median = (k: string) => statsOf(k, 'wall')?.median ?? Number.NaN;
+  const first = scale[0];
+  const last = scale[scale.length - 1];
   const results = {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
     hosts: fleet.hosts.length,
     tasksPerHost: Object.fromEntries(programs.map((p) => [p.host.name, allTasks(p).length])),
     runs: RUNS,
-    wallSeconds: {
-      noopPlan: s('plan'),
-      noopApply: s('apply'),
-      drift: s('drift'),
-      sshFloor: s('sshFloor'),
-      firstApply: s('firstApply', bare),
-      aptFloor: s('aptFloor', bare),
-    },
-    cpuSeconds: {
-      noopPlan: s('plan', cpuTimes),
-      noopApply: s('apply', cpuTimes),
-      drift: s('drift', cpuTimes),
-      sshFloor: s('sshFloor', cpuTimes),
-      firstApply: s('firstApply', bareCpu),
-      aptFloor: s('aptFloor', bareCpu),
-    },
+    bareRuns: BARE_RUNS,
+    wallSeconds: pick('wall'),
+    cpuSeconds: pick('cpu'),
+    hostsCpuSeconds: pick('hostsCpu'),
     maxRoundTripsPerHost: roundTrips,
-    defaultForks: 25,
+    defaultForks: DEFAULT_FORKS,
     scaleNoopPlan: scale,
+    // From the fewest to the most light hosts: how much wall time grew, against how much hosts/forks did.
+    scaleGrowth:
+      first && last && first !== last
+        ? { hosts: [first.hosts, last.hosts], wallGrowth: round(last.wall.median / first.wall.median), hostsPerForksGrowth: round(last.hosts / Math.min(first.hosts, DEFAULT_FORKS)) }
+        : undefined,
     ratios: {
-      noopPlanToSshFloor: round(s('plan').median / s('sshFloor').median),
-      noopApplyToSshFloor: round(s('apply').median / s('sshFloor').median),
-      driftToSshFloor: round(s('drift').median / s('sshFloor').median),
-      firstApplyToAptFloor: round(s('firstApply', bare).median / s('aptFloor', bare).median),
+      noopPlanToSshFloor: round(median('noopPlan') / median('sshFloor')),
+      noopApplyToSshFloor: round(median('noopApply') / median('sshFloor')),
+      driftToSshFloor: round(median('drift') / median('sshFloor')),
+      firstApplyToAptFloor: round(median('firstApply') / median('aptFloor')),
     },
   };
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-  const row = (label: string, w: Stats, c: Stats, ratio: string) => `| ${label} | ${w.median.toFixed(2)} | ${w.min.toFixed(2)} | ${w.max.toFixed(2)} | ${c.median.toFixed(2)} | ${ratio} |`;
+  const num = (x: Stats | undefined) => (x ? x.median.toFixed(2) : '-');
+  const row = (label: string, k: (typeof names)[number], ratio: string) => {
+    const w = statsOf(k, 'wall');
+    return `| ${label} | ${num(w)} | ${w?.min.toFixed(2) ?? '-'} | ${w?.max.toFixed(2) ?? '-'} | ${num(statsOf(k, 'cpu'))} | ${num(statsOf(k, 'hostsCpu'))} | ${ratio} |`;
+  };
+  const growth = results.scaleGrowth;
   const lines = [
     `Machine: ${results.machine.cpus} cores (${results.machine.cpuModel}), ${results.machine.memoryGiB} GiB, Node ${results.machine.node}; ${results.hosts} hosts, site of ${Object.values(results.tasksPerHost).reduce((a, b) => a + b, 0)} task-hosts; ${RUNS} runs (${BARE_RUNS} for bare hosts); ${results.date}`,
     '',
-    '| measurement | median s | min s | max s | CPU s (median) | ratio to its floor |',
-    '|---|---|---|---|---|---|',
-    row('no-op `plan`', results.wallSeconds.noopPlan, results.cpuSeconds.noopPlan, `${results.ratios.noopPlanToSshFloor}x ssh floor`),
-    row('no-op `apply`', results.wallSeconds.noopApply, results.cpuSeconds.noopApply, `${results.ratios.noopApplyToSshFloor}x ssh floor`),
-    row('`drift`', results.wallSeconds.drift, results.cpuSeconds.drift, `${results.ratios.driftToSshFloor}x ssh floor`),
-    row('ssh floor (1 plain ssh per host, same reads)', results.wallSeconds.sshFloor, results.cpuSeconds.sshFloor, '1x'),
-    row('first `apply` from bare hosts', results.wallSeconds.firstApply, results.cpuSeconds.firstApply, `${results.ratios.firstApplyToAptFloor}x apt floor`),
-    row('apt floor (1 apt-get install per host)', results.wallSeconds.aptFloor, results.cpuSeconds.aptFloor, '1x'),
+    '| measurement | median s | min s | max s | CPU s, tool (median) | CPU s, hosts (median) | ratio to its floor |',
+    '|---|---|---|---|---|---|---|',
+    row('no-op `plan`', 'noopPlan', `${results.ratios.noopPlanToSshFloor}x ssh floor`),
+    row('no-op `apply`', 'noopApply', `${results.ratios.noopApplyToSshFloor}x ssh floor`),
+    row('`drift`', 'drift', `${results.ratios.driftToSshFloor}x ssh floor`),
+    row('ssh floor (1 plain ssh per host, same reads)', 'sshFloor', '1x'),
+    row('first `apply` from bare hosts', 'firstApply', `${results.ratios.firstApplyToAptFloor}x apt floor`),
+    row('apt floor (1 apt-get install per host)', 'aptFloor', '1x'),
     '',
     `SSH round trips per host in a no-op plan: ${roundTrips}.`,
     '',
-    '| light hosts (base role, no-op plan, default forks) | median s | min s | max s | CPU s (median) | round trips/host |',
-    '|---|---|---|---|---|---|',
-    ...scale.map((x) => `| ${x.hosts} | ${x.wall.median.toFixed(2)} | ${x.wall.min.toFixed(2)} | ${x.wall.max.toFixed(2)} | ${x.cpu.median.toFixed(2)} | ${x.roundTrips} |`),
+    `| light hosts (base role, no-op plan, ${DEFAULT_FORKS} forks) | median s | min s | max s | CPU s, tool | CPU s, hosts | round trips/host | ssh floor s (${DEFAULT_FORKS} at a time) | ratio to it |`,
+    '|---|---|---|---|---|---|---|---|---|',
+    ...scale.map(
+      (x) =>
+        `| ${x.hosts} | ${x.wall.median.toFixed(2)} | ${x.wall.min.toFixed(2)} | ${x.wall.max.toFixed(2)} | ${x.cpu.median.toFixed(2)} | ${num(x.hostsCpu)} | ${x.roundTrips} | ${x.sshFloor.median.toFixed(2)} | ${x.ratioToSshFloor}x |`,
+    ),
+    ...(growth ? ['', `From ${growth.hosts[0]} to ${growth.hosts[1]} light hosts, wall time grew ${growth.wallGrowth}x while hosts/forks grew ${growth.hostsPerForksGrowth}x.`] : []),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

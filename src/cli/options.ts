@@ -1,5 +1,8 @@
 import { Option, type Command } from 'commander';
 
+/** Hosts handled at once unless --forks says otherwise. */
+export const DEFAULT_FORKS = 25;
+
 /** Options shared by the commands that read a project. */
 export interface ProjectOptions {
   project?: string;
@@ -42,6 +45,6 @@ export function addProjectOptions(cmd: Command): Command {
 
 export function addRunOptions(cmd: Command): Command {
   return addProjectOptions(cmd).addOption(
-    new Option('-f, --forks <n>', 'hosts handled in parallel').default(25).argParser(parsePositiveInt('--forks')),
+    new Option('-f, --forks <n>', 'hosts handled in parallel').default(DEFAULT_FORKS).argParser(parsePositiveInt('--forks')),
   );
 }

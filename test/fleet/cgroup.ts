@@ -118,3 +118,20 @@ export function removeCgroups(cg: HostCgroups): void {
 export function removeFleetCgroups(fleet: string): void {
   removeCgroups({ dirs: hierarchies().map((h) => join(h.mount, GROUP_ROOT, fleet)) });
 }
+
+/**
+ * CPU seconds used so far by every process of a fleet (all its hosts' cgroups), from the unified
+ * hierarchy's cpu.stat; undefined where the machine has no unified hierarchy. For benchmarks: what
+ * the hosts spent, next to what the tool spent.
+ */
+export function fleetCpuSeconds(fleet: string): number | undefined {
+  const unified = hierarchies().find((h) => h.unified);
+  if (!unified) return undefined;
+  try {
+    const stat = readFileSync(join(unified.mount, GROUP_ROOT, fleet, 'cpu.stat'), 'utf8');
+    const usec = /^usage_usec (\d+)$/m.exec(stat)?.[1];
+    return usec === undefined ? undefined : Number(usec) / 1e6;
+  } catch {
+    return undefined;
+  }
+}

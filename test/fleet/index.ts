@@ -6,3 +6,4 @@ export { fleetSupport } from './support.js';
 export { sshToHost } from './ssh.js';
 export type { SshRunOptions } from './ssh.js';
 export { DEFAULT_FLEET, DEFAULT_HOSTS } from './paths.js';
+export { fleetCpuSeconds } from './cgroup.js';

@@ -51,6 +51,8 @@ import type { Log } from './types.js';
 
 /** Name of the light fleet in the state root and the cgroup tree (not a main-fleet name: it has a dash). */
 const LIGHT = 'kanka-light';
+/** The light hosts' name in the cgroup tree (for fleetCpuSeconds). */
+export const LIGHT_FLEET = LIGHT;
 export const LIGHT_STATE_DIR = join(STATE_ROOT, LIGHT);
 const STATE_FILE = join(LIGHT_STATE_DIR, 'state.json');
 const LOCK_FILE = join(LIGHT_STATE_DIR, 'lock');
