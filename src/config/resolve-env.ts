@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { ConfigError } from './diagnostics.js';
 
@@ -21,7 +21,7 @@ export function resolveInventoryFile(env: string, projectDir: string): string {
   }
   const known = existsSync(dir)
     ? readdirSync(dir)
-        .filter((f) => /\.ya?ml$/.test(f))
+        .filter((f) => /\.ya?ml$/.test(f) && !isVaultFile(join(dir, f)))
         .map((f) => basename(f).replace(/\.ya?ml$/, ''))
     : [];
   throw new ConfigError([
@@ -31,4 +31,20 @@ export function resolveInventoryFile(env: string, projectDir: string): string {
       hint: known.length > 0 ? `known environments: ${known.join(', ')}` : `create ${join(dir, `${env}.yml`)} or pass a path to an inventory file`,
     },
   ]);
+}
+
+/** An encrypted secrets file (prod.secrets.yml) sits beside the inventories but is not an environment. */
+function isVaultFile(file: string): boolean {
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      const head = Buffer.alloc(15);
+      readSync(fd, head, 0, head.length, 0);
+      return head.toString('latin1') === '$ANSIBLE_VAULT;';
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
 }
