@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -111,6 +112,16 @@ describe.skipIf(!fleet)(`foundation on the local fleet${reason ? ` (skipped: ${r
     expect(r.code).toBe(3);
     expect(r.stdout).toContain('HOST KEY CHANGED');
     expect(r.stdout).toMatch(/offered ssh-ed25519 SHA256:\S+, pinned ssh-ed25519 SHA256:\S+/);
+  });
+
+  it('a key the host does not accept is an authentication failure, named as such', async () => {
+    const dir = dirname(inventoryVariant(fleet!));
+    const key = join(dir, 'stranger_ed25519');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+    writeFileSync(join(dir, 'inventory.yml'), readFileSync(join(dir, 'inventory.yml'), 'utf8').replace(/key_file: .*/, `key_file: ${key}`));
+    const r = await kanka(['plan', join(dir, 'inventory.yml'), '--playbook', playbook, '--limit', 'backend1']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/backend1 \(10\.213\.7\.\d+:22\): authentication failed for user root \(key not accepted\)/);
   });
 
   it('an unreachable host is reported by name and cause, the rest still planned', async () => {
