@@ -1,4 +1,6 @@
 import { runCli } from './main.js';
 
 // The only place that ends the process: everything else returns an exit code.
-process.exitCode = await runCli(process.argv.slice(2));
+void runCli(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,71 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempTree } from '../../support/tmp.js';
+
+const runBundleModule = join(import.meta.dirname, '..', '..', '..', 'src', 'launch', 'run-bundle.ts');
+
+/** Runs `bundle` the way bin/kanka-infra does, in a child Node (the cache is written at its exit). */
+function launch(bundle: string, args: string[], env: Record<string, string>): { stdout: string; stderr: string; code: number } {
+  const code = `import(${JSON.stringify(runBundleModule)}).then((m) => m.runBundle(${JSON.stringify(bundle)}, ${JSON.stringify(args)}))`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  return { stdout: r.stdout, stderr: r.stderr, code: r.status ?? 255 };
+}
+
+/** A CommonJS "bundle" that uses require, module and its exit code like the real one. */
+const bundleSource = (word: string) => `const { join } = require('node:path');\nfunction greet(w) { return join('say', w); }\nprocess.stdout.write(greet('${word}') + '\\n');\nprocess.exitCode = 3;\n`;
+
+const cacheFiles = (cacheHome: string) => (existsSync(join(cacheHome, 'kanka-infra')) ? readdirSync(join(cacheHome, 'kanka-infra')) : []);
+
+describe('running the bundled CLI with a V8 code cache', () => {
+  it('writes a cache per command at exit, reuses it, and keys it on the content (V8 only checks the length)', () => {
+    const dir = tempTree({ 'cli.cjs': bundleSource('hello') });
+    const bundle = join(dir, 'cli.cjs');
+    const env = { XDG_CACHE_HOME: join(dir, 'cache') };
+
+    const first = launch(bundle, ['plan', 'prod'], env);
+    expect(first).toMatchObject({ stdout: 'say/hello\n', code: 3 });
+    const files = cacheFiles(env.XDG_CACHE_HOME);
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^[0-9a-f]{16}-node.*-plan\.v8cache$/);
+    const cacheFile = join(env.XDG_CACHE_HOME, 'kanka-infra', files[0] ?? '');
+    const written = statSync(cacheFile).mtimeMs;
+
+    // Accepted: same result, and the cache is left as it is.
+    expect(launch(bundle, ['plan', 'prod'], env)).toMatchObject({ stdout: 'say/hello\n', code: 3 });
+    expect(statSync(cacheFile).mtimeMs).toBe(written);
+
+    // Another command has its own cache.
+    launch(bundle, ['drift', 'prod'], env);
+    expect(cacheFiles(env.XDG_CACHE_HOME).sort()).toEqual([files[0], files[0]?.replace(/-plan\./, '-drift.')].sort());
+
+    // A new build of the same length: new result, and the old build's caches are gone.
+    writeFileSync(bundle, bundleSource('world'));
+    expect(launch(bundle, ['plan', 'prod'], env)).toMatchObject({ stdout: 'say/world\n', code: 3 });
+    const after = cacheFiles(env.XDG_CACHE_HOME);
+    expect(after).toHaveLength(1);
+    expect(after[0]).not.toBe(files[0]);
+  });
+
+  it('a corrupt cache is refused by V8 and replaced; the CLI runs the same', () => {
+    const dir = tempTree({ 'cli.cjs': bundleSource('hello') });
+    const bundle = join(dir, 'cli.cjs');
+    const env = { XDG_CACHE_HOME: join(dir, 'cache') };
+    launch(bundle, ['plan'], env);
+    const cacheFile = join(env.XDG_CACHE_HOME, 'kanka-infra', cacheFiles(env.XDG_CACHE_HOME)[0] ?? '');
+    writeFileSync(cacheFile, 'not a code cache');
+    expect(launch(bundle, ['plan'], env)).toMatchObject({ stdout: 'say/hello\n', code: 3 });
+    expect(readFileSync(cacheFile).toString()).not.toBe('not a code cache');
+  });
+
+  it('off, or nowhere to write: no cache, same result', () => {
+    const dir = tempTree({ 'cli.cjs': bundleSource('hello'), 'not-a-dir': 'x' });
+    const bundle = join(dir, 'cli.cjs');
+    const off = launch(bundle, ['plan'], { XDG_CACHE_HOME: join(dir, 'cache'), KANKA_INFRA_CODE_CACHE: 'off' });
+    expect(off).toMatchObject({ stdout: 'say/hello\n', stderr: '', code: 3 });
+    expect(existsSync(join(dir, 'cache'))).toBe(false);
+    const blocked = launch(bundle, ['plan'], { XDG_CACHE_HOME: join(dir, 'not-a-dir') });
+    expect(blocked).toMatchObject({ stdout: 'say/hello\n', stderr: '', code: 3 });
+  });
+});
