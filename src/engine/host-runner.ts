@@ -111,6 +111,38 @@ export class HostRunner {
     return [...this.reports.values()].some((r) => r.status === 'pending' || r.status === 'deferred');
   }
 
+  /** Indexes of the plays in which this host has something to do (pending or deferred). */
+  get playsWithChanges(): number[] {
+    return this.program.plays
+      .filter((p) => p.roles.some((r) => [...r.tasks, ...r.handlers].some((t) => ['pending', 'deferred'].includes(this.reports.get(t.key)?.status ?? ''))))
+      .map((p) => p.index);
+  }
+
+  /** Whether every failure of the plan is a task read at its turn (a health check). */
+  get onlyChecksFailed(): boolean {
+    const failed = allTasks(this.program).filter((t) => this.reports.get(t.key)?.status === 'failed');
+    return failed.length > 0 && failed.every((t) => t.module.atItsTurn === true);
+  }
+
+  /**
+   * A health check that fails in the plan while another host has changes planned in the same play or
+   * an earlier one (a frontend's check while its backend is still to be set up) is not a failure yet:
+   * it is reported as waiting for them, and apply checks it at its turn, after them.
+   * `changesBefore(play)` names such a host, if any.
+   */
+  deferChecksAfterOtherHosts(changesBefore: (playIndex: number) => string | undefined): void {
+    for (const play of this.program.plays) {
+      const who = changesBefore(play.index);
+      if (!who) continue;
+      for (const task of play.roles.flatMap((r) => r.tasks)) {
+        const report = this.reports.get(task.key);
+        if (!task.module.atItsTurn || report?.status !== 'failed') continue;
+        const { error, ...rest } = report;
+        this.reports.set(task.key, { ...rest, status: 'deferred', reason: `after the changes planned on ${who}: ${error ?? 'failed now'}` });
+      }
+    }
+  }
+
   get hasFailures(): boolean {
     return [...this.reports.values()].some((r) => r.status === 'failed');
   }

@@ -54,6 +54,8 @@ export function connectionTarget(inventory: Inventory, host: HostProgram['host']
 async function planAll(project: Project, programs: HostProgram[], opts: RunOptions): Promise<HostState[]> {
   const limit = pLimit(opts.forks);
   const states: HostState[] = programs.map((program) => ({ program, status: 'ok', connectMs: 0, started: Date.now(), durationMs: 0 }));
+  // Hosts whose only failures are health checks: reported once the other hosts' plans are known.
+  const checksOnly: HostState[] = [];
   await Promise.all(
     states.map((state) =>
       limit(async () => {
@@ -72,10 +74,23 @@ async function planAll(project: Project, programs: HostProgram[], opts: RunOptio
           failHost(state, err);
         }
         state.durationMs = Date.now() - state.started;
-        opts.emit({ type: 'host-end', host, phase: 'plan', report: hostReport(state) });
+        if (state.status === 'failed' && state.runner?.onlyChecksFailed) checksOnly.push(state);
+        else opts.emit({ type: 'host-end', host, phase: 'plan', report: hostReport(state) });
       }),
     ),
   );
+  // Only changes of their own count (not another host's check waiting in turn).
+  const changing = states.filter((o) => o.status === 'pending').map((o) => ({ host: o.program.host.name, plays: o.runner?.playsWithChanges ?? [] }));
+  for (const state of checksOnly) {
+    const runner = state.runner;
+    if (!runner) continue;
+    runner.deferChecksAfterOtherHosts((play) => changing.find((o) => o.plays.some((p) => p <= play))?.host);
+    if (!runner.hasFailures) {
+      state.status = 'pending';
+      delete state.error;
+    }
+    opts.emit({ type: 'host-end', host: state.program.host.name, phase: 'plan', report: hostReport(state) });
+  }
   return states;
 }
 

@@ -41,7 +41,7 @@ function renderTask(t: TaskReport, o: HumanOptions): string[] {
     return lines;
   }
   if (t.status === 'deferred') {
-    lines.push(`  ${s.cyan('?')} ${s.cyan('after an earlier task')} ${label}`);
+    lines.push(`  ${s.cyan('?')} ${s.cyan('after earlier changes')} ${label}`);
     lines.push(s.dim(`      ${t.reason ?? ''}`));
     return lines;
   }

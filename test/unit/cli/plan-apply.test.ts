@@ -129,12 +129,41 @@ describe('plan and apply on in-memory hosts', () => {
     });
     const plan = await cli(['plan', 'test', '--limit', 'web1'], { cwd, connect: fleet.connect });
     expect(plan.code).toBe(2);
-    expect(plan.stdout).toContain('after an earlier task');
+    expect(plan.stdout).toContain('after earlier changes');
     expect(plan.stdout).toContain('after "migrate the old conf directory"');
     const apply = await cli(['apply', 'test', '--yes', '--limit', 'web1'], { cwd, connect: fleet.connect });
     expect(apply.code).toBe(0);
     expect(fleet.hosts.get('web1')?.files.get('/srv/conf')).toMatchObject({ type: 'file' });
     expect((await cli(['plan', 'test', '--limit', 'web1'], { cwd, connect: fleet.connect })).code).toBe(0);
+  });
+
+  it("a health check failing because another host's changes are still to come waits for them", async () => {
+    const cwd = projectDir({
+      'playbooks/site.yml': '- name: database\n  hosts: db\n  roles: [db]\n- name: web\n  hosts: web\n  roles: [health]\n',
+      'roles/db/tasks.yml': '- name: start the database\n  command: { run: start-db, creates: /srv/db-running }\n',
+      'roles/health/tasks.yml': '- name: the app reaches its database\n  check: { command: db-answers, retries: 2, delay: 0.01 }\n',
+    });
+    let broken = false;
+    const fleet = fakeFleet((_name, h) => {
+      h.command = (cmd, host) => {
+        if (cmd === 'start-db') host.put('/srv/db-running', { content: '' });
+        if (cmd === 'db-answers') return !broken && fleet.hosts.get('db1')?.files.has('/srv/db-running') ? 0 : 1;
+        return 0;
+      };
+    });
+    // db1 still has its change to make: web1's check is not a failure yet.
+    const plan = await cli(['plan', 'test'], { cwd, connect: fleet.connect });
+    expect(plan.code).toBe(2);
+    expect(plan.stdout).toContain('after the changes planned on db1');
+    const apply = await cli(['apply', 'test', '--yes'], { cwd, connect: fleet.connect });
+    expect(apply.code).toBe(0);
+    expect(apply.stdout).toMatch(/web1\s+ok=1 .*failed=0/);
+    expect((await cli(['plan', 'test'], { cwd, connect: fleet.connect })).code).toBe(0);
+    // Nothing left to change anywhere: a failing check is a failure again.
+    broken = true;
+    const failing = await cli(['plan', 'test'], { cwd, connect: fleet.connect });
+    expect(failing.code).toBe(3);
+    expect(failing.stdout).toContain('check failed after 1 tries: db-answers');
   });
 
   it('serial: a failed host stops the later batches of its play', async () => {
