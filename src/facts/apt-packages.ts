@@ -1,5 +1,5 @@
 import { shq } from '../shell/quote.js';
-import type { Fact } from './fact.js';
+import type { Fact, SharedPrelude } from './fact.js';
 
 export interface PackageState {
   /** Installed version, or undefined when not (fully) installed. */
@@ -17,19 +17,33 @@ export interface AptState {
 /**
  * Installed versions of `names`; candidates (apt-cache policy) only for packages that are not
  * installed, or for all when `candidates` is set (state: latest): policy is the slow part.
- * One dpkg-query for all the names (each run parses dpkg's whole status file, so a call per package
- * was most of a no-op probe's cost on the host); the installed check runs on shell builtins.
+ * One dpkg-query for all the names, shared by every apt task of the probe (each run parses dpkg's
+ * whole status file, so a call per package was most of a no-op probe's cost on the host); the
+ * installed check runs on shell builtins.
  * The lists' age is only read when something may be installed: it only matters then.
  */
+const DPKG_QUERY = `dpkg-query -W -f='pkg\\t\${Package}\\t\${Architecture}\\t\${db:Status-Abbrev}\\t\${Version}\\n'`;
+
+/**
+ * One dpkg-query for the packages of every apt task of a probe, kept in KANKA_DPKG: each task prints
+ * it whole (its parser picks its own packages) and looks its own up with builtins.
+ */
+const dpkgPrelude: SharedPrelude = {
+  id: 'dpkg',
+  script: (items) => `KANKA_DPKG=$(${DPKG_QUERY} -- ${[...new Set(items.flatMap((i) => i.split(' ')))].map(shq).join(' ')} 2>/dev/null)`,
+};
+
 export function aptFact(names: readonly string[], candidates: boolean): Fact<AptState> {
   const list = names.map(shq).join(' ');
   return {
     id: `apt:${candidates ? 'all' : 'missing'}:${names.join(',')}`,
     kind: 'apt-packages',
     params: { names: names.join(' '), candidates: candidates ? 'all' : 'missing' },
+    // Package names are words (the schema checks): a space-separated list is one item.
+    shared: { prelude: dpkgPrelude, item: names.join(' ') },
     script: () =>
       [
-        `st=$(dpkg-query -W -f='pkg\\t\${Package}\\t\${Architecture}\\t\${db:Status-Abbrev}\\t\${Version}\\n' -- ${list} 2>/dev/null)`,
+        `if [ -n "\${KANKA_DPKG+set}" ]; then st=$KANKA_DPKG; else st=$(${DPKG_QUERY} -- ${list} 2>/dev/null); fi`,
         `printf '%s\\n' "$st"`,
         `ok=' '`,
         `while IFS='\t' read -r t n a s v; do case "$s" in ii*) ok="$ok$n $n:$a ";; esac; done <<KANKA_EOF`,

@@ -1,4 +1,4 @@
-import type { Fact } from './fact.js';
+import type { Fact, SharedPrelude } from './fact.js';
 import { heredoc } from '../shell/quote.js';
 
 /** SQL string literal (MariaDB, default sql_mode: backslash escapes). */
@@ -11,10 +11,21 @@ export const MYSQL = 'mysql --protocol=socket -N -B';
 
 export type MysqlAvailability = { available: false; reason: string } | { available: true };
 
+const OWN_CHECK = `if ! command -v mysql >/dev/null 2>&1; then echo 'no-mysql client not installed'; exit 0; fi\nif ! ${MYSQL} -e 'SELECT 1' >/dev/null 2>&1; then echo 'no-mysql server not running or root cannot log in over the socket'; exit 0; fi`;
+
+/** Whether mysql answers, asked once per probe (each client start costs the host several ms): KANKA_MYSQL. */
+const mysqlPrelude: SharedPrelude = {
+  id: 'mysql',
+  script: () =>
+    `if ! command -v mysql >/dev/null 2>&1; then KANKA_MYSQL='no-mysql client not installed'; elif ! ${MYSQL} -e 'SELECT 1' >/dev/null 2>&1; then KANKA_MYSQL='no-mysql server not running or root cannot log in over the socket'; else KANKA_MYSQL=ok; fi`,
+};
+
 /** Prints "no-mysql" when the client or server is missing, so plans can say what waits for what. */
 function guard(): string {
-  return `if ! command -v mysql >/dev/null 2>&1; then echo 'no-mysql client not installed'; exit 0; fi\nif ! ${MYSQL} -e 'SELECT 1' >/dev/null 2>&1; then echo 'no-mysql server not running or root cannot log in over the socket'; exit 0; fi`;
+  return `case "$KANKA_MYSQL" in ok) ;; no-mysql*) echo "$KANKA_MYSQL"; exit 0;; *) ${OWN_CHECK.replace('\n', '; ')};; esac`;
 }
+
+const shared = { prelude: mysqlPrelude, item: 'mysql' } as const;
 
 function unavailable(output: string): MysqlAvailability | undefined {
   const m = /^no-mysql (.*)$/m.exec(output);
@@ -29,6 +40,7 @@ export function databaseFact(name: string): Fact<DatabaseState> {
     id: `mysql-db:${name}`,
     kind: 'mysql-database',
     params: { name },
+    shared,
     script: () => `${guard()}\necho ok\n${heredoc(MYSQL, sql)}`,
     parse: (output) => {
       const u = unavailable(output);
@@ -57,6 +69,7 @@ export function mysqlUserFact(name: string): Fact<UserAccountsState> {
     id: `mysql-user:${name}`,
     kind: 'mysql-user',
     params: { name },
+    shared,
     script: () =>
       [
         guard(),

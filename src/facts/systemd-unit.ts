@@ -1,5 +1,5 @@
 import { shq } from '../shell/quote.js';
-import type { Fact } from './fact.js';
+import type { Fact, SharedPrelude } from './fact.js';
 
 export interface UnitState {
   /** loaded, not-found, masked, ... */
@@ -18,14 +18,40 @@ export function unitName(name: string): string {
   return /\.(service|socket|timer|target|path|mount|slice|scope)$/.test(name) ? name : `${name}.service`;
 }
 
+const PROPERTIES = '-p LoadState -p ActiveState -p UnitFileState -p NeedDaemonReload -p ConditionResult -p ConditionTimestampMonotonic';
+
+/**
+ * One `systemctl show` for every unit of a probe (each call costs the host about 7 ms): blocks
+ * separated by blank lines, each with its Id=, kept in KANKA_UNITS for the unit snippets to cut out.
+ */
+const unitsPrelude: SharedPrelude = {
+  id: 'systemd-units',
+  script: (units) =>
+    [
+      `KANKA_NL='\n'`,
+      `KANKA_UNITS=''; if command -v systemctl >/dev/null 2>&1; then KANKA_UNITS="$KANKA_NL$(systemctl show -p Id ${PROPERTIES} -- ${units.map(shq).join(' ')})$KANKA_NL"; fi`,
+    ].join('\n'),
+};
+
 export function unitFact(name: string): Fact<UnitState> {
   const unit = unitName(name);
+  const u = shq(unit);
+  const own = `if command -v systemctl >/dev/null 2>&1; then systemctl show ${PROPERTIES} -- ${u}; else echo 'LoadState=no-systemd'; fi`;
+  // The unit's block in the prelude's output: the lines before its Id= back to the blank line, and
+  // those after it up to the next one; its own systemctl call when it is not there.
+  const idLine = `"$KANKA_NL"Id=${u}"$KANKA_NL"`;
   return {
     id: `unit:${unit}`,
     kind: 'systemd-unit',
     params: { unit },
+    shared: { prelude: unitsPrelude, item: unit },
     script: () =>
-      `if command -v systemctl >/dev/null 2>&1; then systemctl show -p LoadState -p ActiveState -p UnitFileState -p NeedDaemonReload -p ConditionResult -p ConditionTimestampMonotonic -- ${shq(unit)}; else echo 'LoadState=no-systemd'; fi`,
+      [
+        `case "$KANKA_UNITS" in`,
+        `  *${idLine}*) b=\${KANKA_UNITS%%${idLine}*}; a=\${KANKA_UNITS#*${idLine}}; printf '%s\\n%s\\n' "\${b##*"$KANKA_NL$KANKA_NL"}" "\${a%%"$KANKA_NL$KANKA_NL"*}";;`,
+        `  *) ${own};;`,
+        `esac`,
+      ].join('\n'),
     parse: parseUnitState,
   };
 }

@@ -2,7 +2,10 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { aptFact } from '../../../src/facts/apt-packages.js';
+import type { Fact } from '../../../src/facts/fact.js';
 import { fileFact, sha256 } from '../../../src/facts/file.js';
+import { databaseFact, mysqlUserFact } from '../../../src/facts/mysql.js';
 import { probeFacts } from '../../../src/transport/probe-script.js';
 import type { ExecResult, Transport } from '../../../src/transport/transport.js';
 import { runLocalSh } from '../../support/local-sh.js';
@@ -85,5 +88,37 @@ describe('probe script: shared file prelude', () => {
     const creator = { ...fileFact(join(dir, 'other')), id: 'creator', shared: undefined, script: () => `printf 'made\\n' > '${late}'; echo absent` };
     const r = await probeFacts(localTransport(), [creator, fileFact(late)], false);
     expect(r.get(fileFact(late).id)).toMatchObject({ ok: true, value: { type: 'file', sha256: sha256('made\n') } });
+  });
+});
+
+describe('probe script: shared package and mysql reads', () => {
+  const alone = (f: Fact<unknown>): Fact<unknown> => ({ ...f, shared: undefined });
+
+  it('one dpkg-query for every apt task: each task gets what its own query gives', async () => {
+    const facts = [aptFact(['bash', 'dash'], false), aptFact(['coreutils', 'bash', 'kanka-no-such-package'], false), aptFact(['dash'], true)];
+    const together = await probeFacts(localTransport(), facts, false);
+    for (const f of facts) {
+      const own = await probeFacts(localTransport(), [alone(f)], false);
+      // The lists' age is read at the moment of each probe: compare the packages.
+      const packagesOf = (o: unknown) => (o as { value?: { packages?: unknown } }).value?.packages;
+      expect(packagesOf(together.get(f.id)), f.id).toEqual(packagesOf(own.get(f.id)));
+      expect(together.get(f.id)?.ok).toBe(true);
+    }
+    expect(together.get(facts[1]?.id ?? '')).toMatchObject({ value: { packages: { 'kanka-no-such-package': {} } } });
+    // Read by the shared query: a dpkg-query that answers nonsense, first in PATH after the prelude, is never called.
+    const bin = tempTree({ 'dpkg-query': "#!/bin/sh\nprintf 'pkg\\tbash\\tamd64\\tii \\t0-read-on-its-own\\n'\n" });
+    chmodSync(join(bin, 'dpkg-query'), 0o755);
+    const shadowed = facts.map((f) => ({ ...f, script: () => `PATH='${bin}':$PATH\n${f.script()}` }));
+    const r = await probeFacts(localTransport(), shadowed, false);
+    expect(r.get(facts[0]?.id ?? '')).toMatchObject({ value: { packages: { bash: { installed: expect.not.stringMatching(/read-on-its-own/) } } } });
+    expect((await probeFacts(localTransport(), [alone(shadowed[0] as Fact<unknown>)], false)).get(facts[0]?.id ?? '')).toMatchObject({
+      value: { packages: { bash: { installed: '0-read-on-its-own' } } },
+    });
+  });
+
+  it('mysql is asked once whether it answers; each fact says the same as on its own', async () => {
+    const facts = [databaseFact('kanka'), mysqlUserFact('kanka')];
+    const together = await probeFacts(localTransport(), facts, false);
+    for (const f of facts) expect(together.get(f.id), f.id).toEqual((await probeFacts(localTransport(), [alone(f)], false)).get(f.id));
   });
 });
