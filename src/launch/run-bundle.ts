@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { Script } from 'node:vm';
 
 /**
@@ -37,7 +37,10 @@ interface CacheFile {
 }
 
 export function cacheFileFor(source: string, argv: readonly string[], env: NodeJS.ProcessEnv): CacheFile | undefined {
-  const base = env['XDG_CACHE_HOME'] || (env['HOME'] ? join(env['HOME'], '.cache') : safeHomedir());
+  // The XDG spec ignores a relative XDG_CACHE_HOME; so do we (it would write under the current directory).
+  const xdg = env['XDG_CACHE_HOME'];
+  const home = env['HOME'] || safeHomedir();
+  const base = xdg && isAbsolute(xdg) ? xdg : home ? join(home, '.cache') : undefined;
   if (!base) return undefined;
   const dir = join(base, 'kanka-infra');
   // V8 checks a cache against the source's length only: the key is the content.

@@ -4,12 +4,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempTree } from '../../support/tmp.js';
 
-const runBundleModule = join(import.meta.dirname, '..', '..', '..', 'src', 'launch', 'run-bundle.ts');
+const repoRoot = join(import.meta.dirname, '..', '..', '..');
+const runBundleModule = join(repoRoot, 'src', 'launch', 'run-bundle.ts');
+// By path, so that a child started in another directory finds it.
+const tsxLoader = join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
 
 /** Runs `bundle` the way bin/kanka-infra does, in a child Node (the cache is written at its exit). */
 function launch(bundle: string, args: string[], env: Record<string, string>): { stdout: string; stderr: string; code: number } {
   const code = `import(${JSON.stringify(runBundleModule)}).then((m) => m.runBundle(${JSON.stringify(bundle)}, ${JSON.stringify(args)}))`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', tsxLoader, '-e', code], { env: { ...process.env, ...env }, encoding: 'utf8' });
   return { stdout: r.stdout, stderr: r.stderr, code: r.status ?? 255 };
 }
 
@@ -67,5 +70,17 @@ describe('running the bundled CLI with a V8 code cache', () => {
     expect(existsSync(join(dir, 'cache'))).toBe(false);
     const blocked = launch(bundle, ['plan'], { XDG_CACHE_HOME: join(dir, 'not-a-dir') });
     expect(blocked).toMatchObject({ stdout: 'say/hello\n', stderr: '', code: 3 });
+  });
+
+  it('a relative XDG_CACHE_HOME is ignored (as the XDG spec says): the cache goes to $HOME/.cache', () => {
+    const dir = tempTree({ 'cli.cjs': bundleSource('hello') });
+    const r = spawnSync(process.execPath, ['--import', tsxLoader, '-e', `import(${JSON.stringify(runBundleModule)}).then((m) => m.runBundle(${JSON.stringify(join(dir, 'cli.cjs'))}, ['plan']))`], {
+      cwd: dir,
+      env: { ...process.env, XDG_CACHE_HOME: 'relative-cache', HOME: join(dir, 'home') },
+      encoding: 'utf8',
+    });
+    expect(r.stdout).toBe('say/hello\n');
+    expect(existsSync(join(dir, 'relative-cache'))).toBe(false);
+    expect(cacheFiles(join(dir, 'home', '.cache'))).toHaveLength(1);
   });
 });
