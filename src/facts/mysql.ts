@@ -11,18 +11,15 @@ export const MYSQL = 'mysql --protocol=socket -N -B';
 
 export type MysqlAvailability = { available: false; reason: string } | { available: true };
 
-const OWN_CHECK = `if ! command -v mysql >/dev/null 2>&1; then echo 'no-mysql client not installed'; exit 0; fi\nif ! ${MYSQL} -e 'SELECT 1' >/dev/null 2>&1; then echo 'no-mysql server not running or root cannot log in over the socket'; exit 0; fi`;
+/** Sets KANKA_MYSQL to "ok", or to why mysql cannot be asked ("no-mysql ..."). */
+const ASK_MYSQL = `if ! command -v mysql >/dev/null 2>&1; then KANKA_MYSQL='no-mysql client not installed'; elif ! ${MYSQL} -e 'SELECT 1' >/dev/null 2>&1; then KANKA_MYSQL='no-mysql server not running or root cannot log in over the socket'; else KANKA_MYSQL=ok; fi`;
 
-/** Whether mysql answers, asked once per probe (each client start costs the host several ms): KANKA_MYSQL. */
-const mysqlPrelude: SharedPrelude = {
-  id: 'mysql',
-  script: () =>
-    `if ! command -v mysql >/dev/null 2>&1; then KANKA_MYSQL='no-mysql client not installed'; elif ! ${MYSQL} -e 'SELECT 1' >/dev/null 2>&1; then KANKA_MYSQL='no-mysql server not running or root cannot log in over the socket'; else KANKA_MYSQL=ok; fi`,
-};
+/** Whether mysql answers, asked once per probe (each client start costs the host several ms). */
+const mysqlPrelude: SharedPrelude = { id: 'mysql', script: () => ASK_MYSQL };
 
 /** Prints "no-mysql" when the client or server is missing, so plans can say what waits for what. */
 function guard(): string {
-  return `case "$KANKA_MYSQL" in ok) ;; no-mysql*) echo "$KANKA_MYSQL"; exit 0;; *) ${OWN_CHECK.replace('\n', '; ')};; esac`;
+  return `if [ -z "\${KANKA_MYSQL:-}" ]; then ${ASK_MYSQL}; fi\nif [ "$KANKA_MYSQL" != ok ]; then echo "$KANKA_MYSQL"; exit 0; fi`;
 }
 
 const shared = { prelude: mysqlPrelude, item: 'mysql' } as const;
