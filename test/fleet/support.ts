@@ -14,6 +14,8 @@ const TOOLS: readonly (readonly [string, string])[] = [
   ['dpkg-scanpackages', 'dpkg-dev'],
   ['ssh', 'openssh-client'],
   ['ssh-keygen', 'openssh-client'],
+  // The apt_source e2e signs its own repository.
+  ['gpg', 'gnupg'],
 ];
 
 function onPath(cmd: string): boolean {
