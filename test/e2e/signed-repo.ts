@@ -79,7 +79,11 @@ export async function startSignedRepo(dir: string, bindAddress: string): Promise
     uri: `http://${bindAddress}:${port}/`,
     key,
     strangerKey,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // gpg started an agent per home directory: stop them with the test.
+      for (const home of ['gnupg', 'gnupg-stranger']) execFileSync('gpgconf', ['--homedir', join(dir, home), '--kill', 'gpg-agent'], { stdio: 'ignore' });
+    },
   };
 }
 
