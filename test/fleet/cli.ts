@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fleetDown, fleetResetHost, fleetStartHost, fleetStatus, fleetStopHost, fleetSupport, fleetUp, sshToHost } from './index.js';
 import type { Fleet, FleetHostSpec } from './index.js';
+import { runHarnessCli, UsageError } from './cli-support.js';
 
 const USAGE = `usage: tsx test/fleet/cli.ts <command> [--fleet NAME]
   up [--hosts name:group[+group],...]   boot the fleet (default: the five Kanka hosts); writes .fleet/<fleet>/inventory.yml
@@ -16,7 +17,6 @@ const USAGE = `usage: tsx test/fleet/cli.ts <command> [--fleet NAME]
   status                                show the hosts and whether they answer
   stop HOST | start HOST | reset HOST   power one host off / on / back to a bare host (same key and address)`;
 
-class UsageError extends Error {}
 
 interface Parsed {
   command: string;
@@ -134,15 +134,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof UsageError) {
-      process.stderr.write(`${err.message ? `${err.message}\n` : ''}${USAGE}\n`);
-      process.exit(2);
-    }
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`fleet: ${message}\n`);
-    process.exit(1);
-  },
-);
+runHarnessCli(main, USAGE, 'fleet');

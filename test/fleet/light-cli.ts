@@ -6,13 +6,13 @@
  */
 import { relative } from 'node:path';
 import { LIGHT_MAX_HOSTS, lightDown, lightLeftovers, lightStatus, lightUp, tcpOpen } from './light.js';
+import { runHarnessCli, UsageError } from './cli-support.js';
 
 const USAGE = `usage: tsx test/fleet/light-cli.ts <command>
   up N            make exactly N light hosts run (1-${LIGHT_MAX_HOSTS}; shrinking removes the ones above N)
   down [--purge]  stop every light host and remove its disk (--purge: also the SSH host keys)
   status          show the light hosts and whether their sshd answers`;
 
-class UsageError extends Error {}
 
 process.stdout.on('error', () => undefined);
 
@@ -81,14 +81,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof UsageError) {
-      process.stderr.write(`${err.message ? `${err.message}\n` : ''}${USAGE}\n`);
-      process.exit(2);
-    }
-    process.stderr.write(`light: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runHarnessCli(main, USAGE, 'light');
