@@ -4,6 +4,8 @@ import { loadAndCompile } from '../load.js';
 import type { ProjectOptions } from '../options.js';
 import { allTasks } from '../../engine/program.js';
 
+const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 /** Offline check of inventory, playbook, roles and every task's arguments for every host. */
 export function validateCommand(env: string, opts: ProjectOptions, io: Io): ExitCode {
   const { project, programs } = loadAndCompile(env, opts, io);
@@ -14,8 +16,8 @@ export function validateCommand(env: string, opts: ProjectOptions, io: Io): Exit
   } else {
     write(
       io.stdout,
-      `${project.inventory.file}: valid (${project.inventory.hosts.length} hosts, ${groups.size} groups)\n` +
-        `${project.playbookFile}: valid (${project.plays.length} plays, ${project.roles.size} roles, ${tasks} tasks on ${programs.length} hosts)`,
+      `${project.inventory.file}: valid (${count(project.inventory.hosts.length, 'host')}, ${count(groups.size, 'group')})\n` +
+        `${project.playbookFile}: valid (${count(project.plays.length, 'play')}, ${count(project.roles.size, 'role')}, ${count(tasks, 'task')} on ${count(programs.length, 'host')})`,
     );
   }
   return EXIT.OK;

@@ -8,7 +8,7 @@ describe('offline commands', () => {
     const r = await cli(['validate', 'test'], { cwd: projectDir() });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/valid \(2 hosts, 2 groups\)/);
-    expect(r.stdout).toMatch(/1 plays, 1 roles, 4 tasks on 2 hosts/);
+    expect(r.stdout).toMatch(/1 play, 1 role, 4 tasks on 2 hosts/);
     expect(r.connected).toEqual([]);
   });
 
