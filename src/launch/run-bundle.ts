@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -36,7 +36,7 @@ interface CacheFile {
   prefix: string;
 }
 
-export function cacheFileFor(source: string, argv: readonly string[], env: NodeJS.ProcessEnv): CacheFile | undefined {
+function cacheFileFor(source: string, argv: readonly string[], env: NodeJS.ProcessEnv): CacheFile | undefined {
   // The XDG spec ignores a relative XDG_CACHE_HOME; so do we (it would write under the current directory).
   const xdg = env['XDG_CACHE_HOME'];
   const home = env['HOME'] || safeHomedir();
@@ -50,16 +50,23 @@ export function cacheFileFor(source: string, argv: readonly string[], env: NodeJ
 }
 
 function writeCache(cache: CacheFile, script: Script): void {
+  const tmp = `${cache.file}.${process.pid}.tmp`;
   try {
     mkdirSync(cache.dir, { recursive: true, mode: 0o700 });
     for (const f of readdirSync(cache.dir)) {
-      if (f.endsWith('.v8cache') && !f.startsWith(cache.prefix)) unlinkSync(join(cache.dir, f));
+      const path = join(cache.dir, f);
+      // Other builds' caches, and temporary files a killed run left (a minute old: not being written).
+      if ((f.endsWith('.v8cache') && !f.startsWith(cache.prefix)) || (f.endsWith('.tmp') && Date.now() - statSync(path).mtimeMs > 60_000)) unlinkSync(path);
     }
-    const tmp = `${cache.file}.${process.pid}.tmp`;
     writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
     renameSync(tmp, cache.file);
   } catch {
-    // A read-only or full home: no cache, same result.
+    // A read-only or full home, or another run cleaning up at the same time: no cache, same result.
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // Nothing was written, then.
+    }
   }
 }
 

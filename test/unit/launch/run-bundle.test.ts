@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempTree } from '../../support/tmp.js';
@@ -60,6 +60,17 @@ describe('running the bundled CLI with a V8 code cache', () => {
     writeFileSync(cacheFile, 'not a code cache');
     expect(launch(bundle, ['plan'], env)).toMatchObject({ stdout: 'say/hello\n', code: 3 });
     expect(readFileSync(cacheFile).toString()).not.toBe('not a code cache');
+  });
+
+  it('temporary files a killed run left are removed once a minute old, not while another run may be writing them', () => {
+    const dir = tempTree({ 'cli.cjs': bundleSource('hello'), 'cache/kanka-infra/x-plan.v8cache.1.tmp': 'old', 'cache/kanka-infra/x-plan.v8cache.2.tmp': 'fresh' });
+    const old = join(dir, 'cache', 'kanka-infra', 'x-plan.v8cache.1.tmp');
+    utimesSync(old, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+    launch(join(dir, 'cli.cjs'), ['plan'], { XDG_CACHE_HOME: join(dir, 'cache') });
+    const left = cacheFiles(join(dir, 'cache'));
+    expect(left).toContain('x-plan.v8cache.2.tmp');
+    expect(left).not.toContain('x-plan.v8cache.1.tmp');
+    expect(left.filter((f) => f.endsWith('-plan.v8cache'))).toHaveLength(1);
   });
 
   it('off, or nowhere to write: no cache, same result', () => {
