@@ -10,7 +10,10 @@ export function webhookBody(report: RunReport, exitCode: number): { text: string
   const broken = report.hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable');
   const lines = [`kanka-infra drift ${report.env}: ${exitCode === 0 ? 'no drift' : exitCode === 2 ? 'drift found' : 'some hosts could not be checked'}`];
   for (const h of drifted) {
-    const items = h.tasks.filter((t) => t.status === 'pending' || t.status === 'deferred').flatMap((t) => (t.changes.length ? t.changes.map((c) => `${c.action} ${c.subject}`) : [t.name]));
+    // A task waiting for others (a health check failing while another host drifted) says why.
+    const items = h.tasks
+      .filter((t) => t.status === 'pending' || t.status === 'deferred')
+      .flatMap((t) => (t.changes.length ? t.changes.map((c) => `${c.action} ${c.subject}`) : [t.reason ? `${t.name} (${t.reason.split('\n')[0]})` : t.name]));
     lines.push(`- ${h.host}: ${items.length} drifted item(s): ${items.slice(0, 5).join('; ')}${items.length > 5 ? '; ...' : ''}`);
   }
   for (const h of broken) lines.push(`- ${h.host}: ${h.status}: ${(h.error ?? '').split('\n')[0]}`);

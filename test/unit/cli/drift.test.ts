@@ -60,6 +60,28 @@ describe('drift', () => {
     expect(motd?.type === 'file' && motd.content.toString()).toBe('hand edit\n');
   });
 
+  it("a health check failing because another host drifted is reported with the drift, and says why", async () => {
+    const cwd = projectDir({
+      'playbooks/site.yml': '- name: database\n  hosts: db\n  roles: [db]\n- name: web\n  hosts: web\n  roles: [health]\n',
+      'roles/db/tasks.yml': '- name: database config\n  copy: { dest: /etc/db.conf, content: "listen = all\\n" }\n',
+      'roles/health/tasks.yml': '- name: the app reaches its database\n  check: { command: db-answers, retries: 1, delay: 0.01 }\n',
+    });
+    const f = fakeFleet((_name, h) => {
+      h.command = (cmd) => {
+        const conf = f.hosts.get('db1')?.files.get('/etc/db.conf');
+        return cmd === 'db-answers' && !(conf?.type === 'file' && conf.content.toString() === 'listen = all\n') ? 1 : 0;
+      };
+    });
+    expect((await cli(['apply', 'test', '--yes'], { cwd, connect: f.connect })).code).toBe(0);
+    f.hosts.get('db1')?.put('/etc/db.conf', { content: 'listen = localhost\n' });
+    const hook = await receiver();
+    const drift = await cli(['drift', 'test', '--webhook', hook.url], { cwd, connect: f.connect });
+    expect(drift.code).toBe(2);
+    const body = hook.bodies[0] as { text: string };
+    expect(body.text).toContain('- db1: 1 drifted item(s): update /etc/db.conf');
+    expect(body.text).toContain('- web1: 1 drifted item(s): the app reaches its database (after the changes planned on db1: check failed after 1 tries: db-answers)');
+  });
+
   it('a host that cannot be checked: exit 3, the others are still reported; a failing webhook is one clear line', async () => {
     const cwd = projectDir();
     const f = fakeFleet();
