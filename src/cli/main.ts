@@ -28,7 +28,12 @@ Exit codes:
   1  invalid input or usage     3  a host failed, was unreachable or is locked by another run
   4  internal error (a bug in kanka-infra: please report it)
 
-<env> is a name (inventory/<env>.yml in the project) or a path to an inventory file.`;
+<env> is a name (inventory/<env>.yml in the project) or a path to an inventory file.
+
+Environment:
+  KANKA_VAULT_PASSWORD_FILE, KANKA_VAULT_PASSWORD   the secrets password (or --vault-password-file)
+  NO_COLOR                                        no colours (as --no-color)
+  KANKA_INFRA_CODE_CACHE=off                      no V8 code cache in ~/.cache/kanka-infra (a faster start)`;
 
 /** Builds the CLI. Each action stores its exit code; only the entry point exits the process. */
 export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: readonly string[] = []): Command {
