@@ -31,7 +31,11 @@ export class Redactor {
       if (s.length >= MIN_REDACTED_LENGTH) unique.add(s);
     }
     this.#count = unique.size;
-    this.#pattern = unique.size === 0 ? undefined : new RegExp(`(?=(${trieSource([...unique])}))`, 'g');
+    // JSON output (--json, webhook bodies, lock records) carries a value with " \ or a newline
+    // escaped: mask that spelling too, or the masking is bypassed by encoding.
+    const spellings = new Set(unique);
+    for (const s of unique) spellings.add(JSON.stringify(s).slice(1, -1));
+    this.#pattern = unique.size === 0 ? undefined : new RegExp(`(?=(${trieSource([...spellings])}))`, 'g');
   }
 
   /** A redactor that masks nothing (no secrets loaded). */

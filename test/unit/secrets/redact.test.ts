@@ -41,6 +41,15 @@ describe('Redactor', () => {
     expect(r.redact('1 a.b*c+(d)?[e]{2}|^$\\/- 2 aXb*c 3 pässwört☕😀x 4')).toBe('1 <secret> 2 aXb*c 3 <secret> 4');
   });
 
+  it('masks a value as JSON spells it too (quotes, backslashes and newlines escaped)', () => {
+    const value = 'pa"ss\\wo\nrd';
+    const r = new Redactor([value]);
+    const json = JSON.stringify({ diff: `+pw=${value}\n` });
+    expect(r.redact(json)).toBe('{"diff":"+pw=<secret>\\n"}');
+    expect(r.redact(`pw=${value}`)).toBe('pw=<secret>');
+    expect(r.size).toBe(1);
+  });
+
   it(`ignores values shorter than ${MIN_REDACTED_LENGTH} characters and duplicates`, () => {
     const r = new Redactor(['on', 'yes', '1', 'long-enough', 'long-enough']);
     expect(r.size).toBe(1);
