@@ -135,9 +135,12 @@ class SshTransport implements Transport {
     private readonly host: string,
     private readonly endpoint: string,
   ) {
-    client.on('error', (err: Error) => {
-      this.lost = err.message;
-    });
+    // After the handshake an 'error' with no listener would end the process: one host lost is not that.
+    for (const c of jump ? [client, jump] : [client]) {
+      c.on('error', (err: Error) => {
+        this.lost = err.message;
+      });
+    }
     client.on('close', () => {
       this.lost ??= 'connection closed';
     });
