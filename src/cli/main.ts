@@ -5,7 +5,7 @@ import { registerVaultCommand } from './commands/vault.js';
 import { UsageError } from './errors.js';
 import { processIo, write, type Io } from './io.js';
 import { redactingIo } from './redacting-io.js';
-import { addProjectOptions, addRunOptions, InvalidOptionError, parsePositiveInt, type ProjectOptions, type RunCliOptions } from './options.js';
+import { addChangeOptions, addProjectOptions, addRunOptions, InvalidOptionError, parsePositiveInt, type ProjectOptions, type RunCliOptions } from './options.js';
 import type { AddHostOptions } from './commands/add-host.js';
 import type { RemoveHostOptions } from './commands/remove-host.js';
 
@@ -63,37 +63,31 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
       setExit(await planCommand(env, opts, io));
     });
 
-  addRunOptions(program.command('apply').argument('<env>', 'environment name or inventory file'))
+  addChangeOptions(addRunOptions(program.command('apply').argument('<env>', 'environment name or inventory file')))
     .description('show the plan, ask for confirmation, then make the changes')
-    .option('-y, --yes', 'apply without asking (required when not on a terminal)')
-    .option('--break-lock', 'take over host locks left by a run that is gone (kanka-infra says when that is safe)')
     .addHelpText('after', '\nExit: 0 applied (or nothing to do), 1 invalid input or cancelled, 3 a host failed or was unreachable.')
     .action(async (env: string, opts: RunCliOptions & { yes?: boolean; breakLock?: boolean }) => {
       const { applyCommand } = await import('./commands/apply.js');
       setExit(await applyCommand(env, opts, io, argv));
     });
 
-  addRunOptions(program.command('add-host').argument('<name>', 'the new host\'s name'))
+  addChangeOptions(addRunOptions(program.command('add-host').argument('<name>', 'the new host\'s name')))
     .description('bring a new server into the fleet: pin its key, add it to the inventory, apply it and every host that depends on it')
     .requiredOption('-e, --env <env>', 'environment name or inventory file')
     .requiredOption('-g, --group <group>', 'its group (declared in the inventory)')
     .requiredOption('-a, --address <address>', 'its address')
     .addOption(new Option('--port <port>', 'its SSH port').argParser(parsePositiveInt('--port')))
     .option('--host-key <fingerprint>', 'the SHA256:... fingerprint it must offer (non-interactive runs)')
-    .option('-y, --yes', 'apply without asking (required when not on a terminal)')
-    .option('--break-lock', 'take over host locks left by a run that is gone')
     .addHelpText('after', '\nExample:\n  kanka-infra add-host backend3 --env prod --group backend --address 10.0.0.6 --host-key SHA256:abc... --yes\nRun again, it changes nothing. Exit: 0 done, 1 invalid input or cancelled, 3 a host failed.')
     .action(async (name: string, opts: AddHostOptions) => {
       const { addHostCommand } = await import('./commands/add-host.js');
       setExit(await addHostCommand(name, opts, io, argv));
     });
 
-  addRunOptions(program.command('remove-host').argument('<name>', 'the host to take out'))
+  addChangeOptions(addRunOptions(program.command('remove-host').argument('<name>', 'the host to take out')))
     .description('take a host out of the fleet: drain it from the frontends first, then update allowlists, grants and /etc/hosts, then drop it from the inventory (the host itself is not wiped)')
     .requiredOption('-e, --env <env>', 'environment name or inventory file')
     .option('--drain <group>', 'the group that routes traffic, changed first', 'frontend')
-    .option('-y, --yes', 'apply without asking (required when not on a terminal)')
-    .option('--break-lock', 'take over host locks left by a run that is gone')
     .action(async (name: string, opts: RemoveHostOptions) => {
       const { removeHostCommand } = await import('./commands/remove-host.js');
       setExit(await removeHostCommand(name, opts, io, argv));

@@ -48,3 +48,10 @@ export function addRunOptions(cmd: Command): Command {
     new Option('-f, --forks <n>', 'hosts handled in parallel').default(DEFAULT_FORKS).argParser(parsePositiveInt('--forks')),
   );
 }
+
+/** --yes and --break-lock, for the commands that change hosts (apply, add-host, remove-host). */
+export function addChangeOptions(cmd: Command): Command {
+  return cmd
+    .option('-y, --yes', 'apply without asking (required when not on a terminal)')
+    .option('--break-lock', 'take over host locks left by a run that is gone (kanka-infra says when that is safe)');
+}

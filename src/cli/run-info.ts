@@ -4,6 +4,8 @@ import { newToken, type RunInfo } from '../engine/lock.js';
 
 /** Who runs what, from where, on which commit of the configuration: for locks and apply logs. */
 export function runInfo(env: string, argv: readonly string[], projectDir: string): RunInfo {
+  // Asked for each host's apply record: two git runs, once per run.
+  let commit: string | undefined;
   return {
     user: safeUser(),
     machine: hostname(),
@@ -12,7 +14,7 @@ export function runInfo(env: string, argv: readonly string[], projectDir: string
     env,
     startedAt: new Date().toISOString(),
     token: newToken(),
-    commit: () => gitCommit(projectDir),
+    commit: () => (commit ??= gitCommit(projectDir)),
   };
 }
 

@@ -38,9 +38,4 @@ export class RunOutput {
     if (this.opts.json) write(this.io.stdout, renderJson(report, exitCode, extra));
     else write(this.io.stdout, renderReport(report, { style: this.style, verbose: this.opts.verbose === true }));
   }
-
-  note(text: string): void {
-    this.progress?.finish();
-    write(this.opts.json ? this.io.stderr : this.io.stdout, text);
-  }
 }

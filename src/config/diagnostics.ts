@@ -35,19 +35,11 @@ export function formatDiagnostic(d: Diagnostic): string {
   return d.hint ? `${head}\n  hint: ${d.hint}` : head;
 }
 
-/** Collects diagnostics while loading several files, then throws them all at once. */
-export class DiagnosticBag {
-  readonly items: Diagnostic[] = [];
-  add(d: Diagnostic): void {
-    this.items.push(d);
-  }
-  addAll(ds: Iterable<Diagnostic>): void {
-    for (const d of ds) this.items.push(d);
-  }
-  get empty(): boolean {
-    return this.items.length === 0;
-  }
-  throwIfAny(): void {
-    if (this.items.length > 0) throw new ConfigError(this.items);
-  }
+/** Why a file could not be read, in words ("file not found", "permission denied"...). */
+export function describeFsError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return 'file not found';
+  if (code === 'EISDIR') return 'is a directory, not a file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return err instanceof Error ? err.message : String(err);
 }

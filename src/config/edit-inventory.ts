@@ -1,6 +1,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isMap, parseDocument, YAMLMap } from 'yaml';
 import { ConfigError } from './diagnostics.js';
+import { readKnownHosts } from '../transport/known-hosts.js';
 
 /** Writes a file atomically (temporary file, then rename): an interrupted edit never leaves half a file. */
 function writeAtomic(file: string, text: string): void {
@@ -41,24 +42,15 @@ export function removeHostFromInventory(file: string, name: string): boolean {
 
 /** Pins a host key: appends an OpenSSH known_hosts line (the file is created if missing). */
 export function pinHostKey(knownHostsFile: string, line: string): void {
-  let text = '';
-  try {
-    text = readFileSync(knownHostsFile, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+  const text = readKnownHosts(knownHostsFile);
   if (text.split('\n').includes(line)) return;
   writeAtomic(knownHostsFile, `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${line}\n`);
 }
 
 /** Drops every known_hosts line for this exact host name ("addr" or "[addr]:port"). */
 export function unpinHost(knownHostsFile: string, knownName: string): void {
-  let text: string;
-  try {
-    text = readFileSync(knownHostsFile, 'utf8');
-  } catch {
-    return;
-  }
+  const text = readKnownHosts(knownHostsFile);
+  if (text === '') return;
   const kept = text.split('\n').filter((l) => l.split(/\s+/)[0] !== knownName);
   writeAtomic(knownHostsFile, kept.join('\n'));
 }

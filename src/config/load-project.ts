@@ -77,4 +77,3 @@ function checkNotify(roles: Map<string, Role>, diagnostics: Diagnostic[]): void 
   }
 }
 
-export { ConfigError };

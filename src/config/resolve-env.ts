@@ -1,6 +1,7 @@
 import { closeSync, existsSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { ConfigError } from './diagnostics.js';
+import { isVaultText } from '../secrets/vault-format.js';
 
 /**
  * `<env>` is a name (inventory/<env>.yml under the project directory) or a path to an
@@ -38,9 +39,8 @@ function isVaultFile(file: string): boolean {
   try {
     const fd = openSync(file, 'r');
     try {
-      const head = Buffer.alloc(15);
-      readSync(fd, head, 0, head.length, 0);
-      return head.toString('latin1') === '$ANSIBLE_VAULT;';
+      const head = Buffer.alloc(64);
+      return isVaultText(head.subarray(0, readSync(fd, head, 0, head.length, 0)));
     } finally {
       closeSync(fd);
     }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isSeq, isScalar, isPair, LineCounter, parseDocument, type Node } from 'yaml';
-import { ConfigError, type Diagnostic } from './diagnostics.js';
+import { ConfigError, describeFsError, type Diagnostic } from './diagnostics.js';
 
 /**
  * A parsed YAML file that remembers where every value came from, so a schema error on
@@ -19,9 +19,7 @@ export function readTextFile(file: string, what: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : code === 'EACCES' ? 'permission denied' : String(err);
-    throw new ConfigError([{ file, message: `cannot read ${what}: ${reason}` }]);
+    throw new ConfigError([{ file, message: `cannot read ${what}: ${describeFsError(err)}` }]);
   }
 }
 

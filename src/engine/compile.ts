@@ -11,7 +11,7 @@ import type { TaskContext } from '../modules/module.js';
 import { evaluateWhen, loopItems } from './conditions.js';
 import { InterpolationError, interpolate } from './interpolate.js';
 import type { CompiledTask, HostProgram, PlayRun } from './program.js';
-import { hostVars, inventoryContext, RESERVED_VARS } from './vars.js';
+import { hostContext, hostVars, inventoryContext, RESERVED_VARS } from './vars.js';
 
 export interface CompileOptions {
   /** Host pattern limiting the run (--limit). */
@@ -40,15 +40,17 @@ export function compile(project: Project, opts: CompileOptions = {}): HostProgra
   }
   checkReservedVars(project, diagnostics);
   const programs = new Map<string, HostProgram>();
+  const everyone = inventoryContext(inventory);
+  const byName = new Map(inventory.hosts.map((h) => [h.name, h]));
   project.plays.forEach((play, playIndex) => {
     const { hosts } = resolveHostPattern(play.hosts, inventory);
+    const roles = play.roles.map((r) => project.roles.get(r)).filter((r): r is Role => r !== undefined);
     for (const hostName of hosts) {
       if (limited && !limited.has(hostName)) continue;
-      const host = inventory.hosts.find((h) => h.name === hostName);
+      const host = byName.get(hostName);
       if (!host) continue;
-      const roles = play.roles.map((r) => project.roles.get(r)).filter((r): r is Role => r !== undefined);
       const vars = hostVars(inventory, host, play, roles);
-      const context = { ...vars, ...inventoryContext(inventory, host), secrets: opts.secrets ?? {} };
+      const context = { ...vars, ...everyone, ...hostContext(host), secrets: opts.secrets ?? {} };
       const playRun: PlayRun = { index: playIndex, play, roles: [] };
       for (const role of roles) {
         const select = (t: TaskDef) => !opts.tags?.length || [...t.tags, ...play.tags].some((tag) => opts.tags?.includes(tag));

@@ -27,7 +27,6 @@ export class HostRunner {
   private staleMarked = false;
   /** Handlers notified and not yet run, as recorded on the host ("role\thandler"). */
   private pending = new Set<string>();
-  failed = false;
 
   constructor(
     readonly program: HostProgram,
@@ -211,7 +210,6 @@ export class HostRunner {
     }
     this.record({ ...report, durationMs: Date.now() - this.taskStarted }, 'apply');
     if (report.status === 'failed') {
-      this.failed = true;
       throw new TaskFailed(task, report.error ?? 'failed');
     }
   }
@@ -240,11 +238,12 @@ export class HostRunner {
    * reached, so a run of many changes does not re-probe the whole program after each one.
    */
   private async replan(tasks: CompiledTask[]): Promise<void> {
-    const probed = await this.remote.probe(tasks.flatMap((t) => this.factsOf(t)));
-    for (const [key, plan] of await this.planTasks(tasks, probed)) {
-      this.plans.set(key, plan);
-      this.plannedAt.set(key, this.changeCount);
-    }
+    // Tasks read at their turn (health checks) are read then anyway: not here as well.
+    const now = tasks.filter((t) => !t.module.atItsTurn);
+    for (const t of tasks) this.plannedAt.set(t.key, this.changeCount);
+    if (now.length === 0) return;
+    const probed = await this.remote.probe(now.flatMap((t) => this.factsOf(t)));
+    for (const [key, plan] of await this.planTasks(now, probed)) this.plans.set(key, plan);
   }
 
   private toReport(task: CompiledTask, plan: TaskPlan, phase: Phase, after?: CompiledTask): TaskReport {

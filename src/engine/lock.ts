@@ -24,7 +24,7 @@ export function newToken(): string {
   return randomBytes(8).toString('hex');
 }
 
-export function ownerLine(info: RunInfo): string {
+function ownerLine(info: RunInfo): string {
   return `${info.user}@${info.machine} pid ${info.pid} since ${info.startedAt}: ${info.command} [${info.token}]`;
 }
 

@@ -43,7 +43,7 @@ function probedReader(facts: ReadonlyMap<string, FactOutcome>): FactReader {
 }
 
 /** Errors that are the task's problem (bad template, host state) rather than a bug: their message. */
-export function taskProblem(err: unknown): string | undefined {
+function taskProblem(err: unknown): string | undefined {
   if (err instanceof PlanError || err instanceof TemplateError) return err.message;
   if (err instanceof ConfigError) return err.message;
   return undefined;

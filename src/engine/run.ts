@@ -33,7 +33,7 @@ interface HostState {
   durationMs: number;
 }
 
-export function connectionTarget(inventory: Inventory, host: HostProgram['host']): ConnectionTarget {
+function connectionTarget(inventory: Inventory, host: HostProgram['host']): ConnectionTarget {
   const ssh = inventory.ssh;
   return {
     host: host.name,

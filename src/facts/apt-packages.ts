@@ -14,14 +14,6 @@ export interface AptState {
   cacheAge: number;
 }
 
-/**
- * Installed versions of `names`; candidates (apt-cache policy) only for packages that are not
- * installed, or for all when `candidates` is set (state: latest): policy is the slow part.
- * One dpkg-query for all the names, shared by every apt task of the probe (each run parses dpkg's
- * whole status file, so a call per package was most of a no-op probe's cost on the host); the
- * installed check runs on shell builtins.
- * The lists' age is only read when something may be installed: it only matters then.
- */
 const DPKG_QUERY = `dpkg-query -W -f='pkg\\t\${Package}\\t\${Architecture}\\t\${db:Status-Abbrev}\\t\${Version}\\n'`;
 
 /**
@@ -30,17 +22,24 @@ const DPKG_QUERY = `dpkg-query -W -f='pkg\\t\${Package}\\t\${Architecture}\\t\${
  */
 const dpkgPrelude: SharedPrelude = {
   id: 'dpkg',
-  script: (items) => `KANKA_DPKG=$(${DPKG_QUERY} -- ${[...new Set(items.flatMap((i) => i.split(' ')))].map(shq).join(' ')} 2>/dev/null)`,
+  script: (names) => `KANKA_DPKG=$(${DPKG_QUERY} -- ${names.map(shq).join(' ')} 2>/dev/null)`,
 };
 
+/**
+ * Installed versions of `names`; candidates (apt-cache policy) only for packages that are not
+ * installed, or for all when `candidates` is set (state: latest): policy is the slow part.
+ * One dpkg-query for all the names, shared by every apt task of the probe (each run parses dpkg's
+ * whole status file, so a call per package was most of a no-op probe's cost on the host); the
+ * installed check runs on shell builtins.
+ * The lists' age is only read when something may be installed: it only matters then.
+ */
 export function aptFact(names: readonly string[], candidates: boolean): Fact<AptState> {
   const list = names.map(shq).join(' ');
   return {
     id: `apt:${candidates ? 'all' : 'missing'}:${names.join(',')}`,
     kind: 'apt-packages',
     params: { names: names.join(' '), candidates: candidates ? 'all' : 'missing' },
-    // Package names are words (the schema checks): a space-separated list is one item.
-    shared: { prelude: dpkgPrelude, item: names.join(' ') },
+    shared: { prelude: dpkgPrelude, items: names },
     script: () =>
       [
         `if [ -n "\${KANKA_DPKG+set}" ]; then st=$KANKA_DPKG; else st=$(${DPKG_QUERY} -- ${list} 2>/dev/null); fi`,

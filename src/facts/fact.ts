@@ -14,9 +14,10 @@ export interface Fact<T> {
   /**
    * Work this fact shares with others of the same probe, run once before every snippet (one `stat`
    * for all files instead of one per file: each exec costs the host about a millisecond). The
-   * snippet must give the same answer without it (it then reads for itself).
+   * snippet must give the same answer without it (it then reads for itself). Preludes and snippets
+   * may use KANKA_NL (a newline), set once before the preludes.
    */
-  readonly shared?: { readonly prelude: SharedPrelude; readonly item: string };
+  readonly shared?: { readonly prelude: SharedPrelude; readonly items: readonly string[] };
 }
 
 /** Builds, from the items of every fact that uses it, a script that leaves its results in shell variables. */
@@ -25,16 +26,17 @@ export interface SharedPrelude {
   script(items: readonly string[]): string;
 }
 
-/** The preludes the facts of one probe need, each built once from all of its items. */
+/** The preludes the facts of one probe need, each built once from all of its items (none: no script). */
 export function sharedPreludes(facts: readonly Fact<unknown>[]): string[] {
   const byId = new Map<string, { prelude: SharedPrelude; items: Set<string> }>();
   for (const f of facts) {
     if (!f.shared) continue;
     const entry = byId.get(f.shared.prelude.id) ?? { prelude: f.shared.prelude, items: new Set<string>() };
-    entry.items.add(f.shared.item);
+    for (const item of f.shared.items) entry.items.add(item);
     byId.set(f.shared.prelude.id, entry);
   }
-  return [...byId.values()].map((e) => e.prelude.script([...e.items]));
+  if (byId.size === 0) return [];
+  return [`KANKA_NL='\n'`, ...[...byId.values()].map((e) => e.prelude.script([...e.items]))];
 }
 
 /** What a planner gets: the value of any fact it asked for. */

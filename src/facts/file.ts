@@ -17,7 +17,7 @@ export function sha256(content: Buffer | string): string {
 }
 
 /** Normalises stat's %a ("644") to the 4-digit form users write ("0644"). */
-export function normaliseMode(mode: string): string {
+function normaliseMode(mode: string): string {
   return mode.padStart(4, '0');
 }
 
@@ -31,7 +31,6 @@ const fileStatPrelude: SharedPrelude = {
   script: (paths) => {
     const list = paths.map(shq).join(' ');
     return [
-      `KANKA_NL='\n'`,
       `set --; for p in ${list}; do if [ -e "$p" ] && [ ! -L "$p" ]; then set -- "$@" "$p"; fi; done`,
       `KANKA_STAT=''; if [ $# -gt 0 ]; then KANKA_STAT="$KANKA_NL$(stat -c '%n\t%F\t%a\t%U\t%G\t%s' -- "$@")$KANKA_NL"; fi`,
       `set --; for p in ${list}; do if [ -f "$p" ] && [ ! -L "$p" ]; then set -- "$@" "$p"; fi; done`,
@@ -70,7 +69,7 @@ export function fileFact(path: string, wantSha256?: string): Fact<FileState> {
     id: `file:${path}:${wantSha256 ?? ''}`,
     kind: 'file',
     params: wantSha256 === undefined ? { path } : { path, wantSha256 },
-    ...(shared ? { shared: { prelude: fileStatPrelude, item: path } } : {}),
+    ...(shared ? { shared: { prelude: fileStatPrelude, items: [path] } } : {}),
     script: () =>
       [
         `if [ -L ${p} ]; then printf 'link\\t%s\\t' "$(stat -c '%U\t%G' -- ${p})"; readlink -- ${p};`,
@@ -89,7 +88,7 @@ export function fileFact(path: string, wantSha256?: string): Fact<FileState> {
   };
 }
 
-export function parseFileState(output: string): FileState {
+function parseFileState(output: string): FileState {
   const lines = output.split('\n').filter((l) => l.length > 0);
   const first = lines[0];
   if (first === undefined) throw new Error('empty output from the file probe');

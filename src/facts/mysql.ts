@@ -9,7 +9,11 @@ export function sqlString(s: string): string {
 /** The mysql client as root over the local socket (Debian's root uses unix_socket auth). */
 export const MYSQL = 'mysql --protocol=socket -N -B';
 
-export type MysqlAvailability = { available: false; reason: string } | { available: true };
+/** Why mysql could not be asked. */
+export interface MysqlUnavailable {
+  available: false;
+  reason: string;
+}
 
 /** Sets KANKA_MYSQL to "ok", or to why mysql cannot be asked ("no-mysql ..."). */
 const ASK_MYSQL = `if ! command -v mysql >/dev/null 2>&1; then KANKA_MYSQL='no-mysql client not installed'; elif ! ${MYSQL} -e 'SELECT 1' >/dev/null 2>&1; then KANKA_MYSQL='no-mysql server not running or root cannot log in over the socket'; else KANKA_MYSQL=ok; fi`;
@@ -17,37 +21,36 @@ const ASK_MYSQL = `if ! command -v mysql >/dev/null 2>&1; then KANKA_MYSQL='no-m
 /** Whether mysql answers, asked once per probe (each client start costs the host several ms). */
 const mysqlPrelude: SharedPrelude = { id: 'mysql', script: () => ASK_MYSQL };
 
-/** Prints "no-mysql" when the client or server is missing, so plans can say what waits for what. */
-function guard(): string {
-  return `if [ -z "\${KANKA_MYSQL:-}" ]; then ${ASK_MYSQL}; fi\nif [ "$KANKA_MYSQL" != ok ]; then echo "$KANKA_MYSQL"; exit 0; fi`;
-}
-
-const shared = { prelude: mysqlPrelude, item: 'mysql' } as const;
-
-function unavailable(output: string): MysqlAvailability | undefined {
+function unavailable(output: string): MysqlUnavailable | undefined {
   const m = /^no-mysql (.*)$/m.exec(output);
   return m ? { available: false, reason: m[1] ?? '' } : undefined;
 }
 
-export type DatabaseState = (MysqlAvailability & { available: false }) | { available: true; exists: boolean; charset?: string; collation?: string };
+/**
+ * A fact read with the mysql client: its SQL runs only when mysql answers; otherwise the fact says
+ * why ("no-mysql ..."), so plans can say what waits for what.
+ */
+function mysqlFact<T>(id: string, kind: string, name: string, sql: string, parse: (output: string) => T): Fact<T | MysqlUnavailable> {
+  return {
+    id,
+    kind,
+    params: { name },
+    shared: { prelude: mysqlPrelude, items: [] },
+    script: () => `if [ -z "\${KANKA_MYSQL:-}" ]; then ${ASK_MYSQL}; fi\nif [ "$KANKA_MYSQL" != ok ]; then echo "$KANKA_MYSQL"; exit 0; fi\necho ok\n${sql}`,
+    parse: (output) => unavailable(output) ?? parse(output),
+  };
+}
+
+export type DatabaseState = MysqlUnavailable | { available: true; exists: boolean; charset?: string; collation?: string };
 
 export function databaseFact(name: string): Fact<DatabaseState> {
   const sql = `SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${sqlString(name)}`;
-  return {
-    id: `mysql-db:${name}`,
-    kind: 'mysql-database',
-    params: { name },
-    shared,
-    script: () => `${guard()}\necho ok\n${heredoc(MYSQL, sql)}`,
-    parse: (output) => {
-      const u = unavailable(output);
-      if (u && !u.available) return u;
-      const row = output.split('\n').slice(1).find((l) => l.includes('\t'));
-      if (!row) return { available: true, exists: false };
-      const [charset = '', collation = ''] = row.split('\t');
-      return { available: true, exists: true, charset, collation };
-    },
-  };
+  return mysqlFact(`mysql-db:${name}`, 'mysql-database', name, heredoc(MYSQL, sql), (output): DatabaseState => {
+    const row = output.split('\n').slice(1).find((l) => l.includes('\t'));
+    if (!row) return { available: true, exists: false };
+    const [charset = '', collation = ''] = row.split('\t');
+    return { available: true, exists: true, charset, collation };
+  });
 }
 
 export interface MysqlAccount {
@@ -57,31 +60,22 @@ export interface MysqlAccount {
   grants: string[];
 }
 
-export type UserAccountsState = (MysqlAvailability & { available: false }) | { available: true; accounts: MysqlAccount[] };
+export type UserAccountsState = MysqlUnavailable | { available: true; accounts: MysqlAccount[] };
 
 /** Every account of a user name, with its password hash and its grants (SHOW GRANTS). */
 export function mysqlUserFact(name: string): Fact<UserAccountsState> {
   const where = `FROM mysql.user WHERE User = ${sqlString(name)}`;
-  return {
-    id: `mysql-user:${name}`,
-    kind: 'mysql-user',
-    params: { name },
-    shared,
-    script: () =>
-      [
-        guard(),
-        'echo ok',
-        heredoc(MYSQL, `SELECT 'account', Host, authentication_string, plugin ${where} ORDER BY Host;`),
-        // SQL writes the SHOW GRANTS statements itself (QUOTE() escapes the host): no shell quoting of data.
-        heredoc(MYSQL, `SELECT CONCAT('SHOW GRANTS FOR ', QUOTE(User), '@', QUOTE(Host), ';') ${where};`, `| ${MYSQL}`),
-      ].join('\n'),
-    parse: (output) => parseMysqlUser(output),
-  };
+  const sql = [
+    heredoc(MYSQL, `SELECT 'account', Host, authentication_string, plugin ${where} ORDER BY Host;`),
+    // SQL writes the SHOW GRANTS statements itself (QUOTE() escapes the host): no shell quoting of data.
+    heredoc(MYSQL, `SELECT CONCAT('SHOW GRANTS FOR ', QUOTE(User), '@', QUOTE(Host), ';') ${where};`, `| ${MYSQL}`),
+  ].join('\n');
+  return mysqlFact(`mysql-user:${name}`, 'mysql-user', name, sql, parseMysqlUser);
 }
 
 export function parseMysqlUser(output: string): UserAccountsState {
   const u = unavailable(output);
-  if (u && !u.available) return u;
+  if (u) return u;
   const accounts: MysqlAccount[] = [];
   const lines = output.split('\n');
   for (const line of lines) {

@@ -27,10 +27,7 @@ const PROPERTIES = '-p LoadState -p ActiveState -p UnitFileState -p NeedDaemonRe
 const unitsPrelude: SharedPrelude = {
   id: 'systemd-units',
   script: (units) =>
-    [
-      `KANKA_NL='\n'`,
-      `KANKA_UNITS=''; if command -v systemctl >/dev/null 2>&1; then KANKA_UNITS="$KANKA_NL$(systemctl show -p Id ${PROPERTIES} -- ${units.map(shq).join(' ')})$KANKA_NL"; fi`,
-    ].join('\n'),
+    `KANKA_UNITS=''; if command -v systemctl >/dev/null 2>&1; then KANKA_UNITS="$KANKA_NL$(systemctl show -p Id ${PROPERTIES} -- ${units.map(shq).join(' ')})$KANKA_NL"; fi`,
 };
 
 export function unitFact(name: string): Fact<UnitState> {
@@ -44,7 +41,7 @@ export function unitFact(name: string): Fact<UnitState> {
     id: `unit:${unit}`,
     kind: 'systemd-unit',
     params: { unit },
-    shared: { prelude: unitsPrelude, item: unit },
+    shared: { prelude: unitsPrelude, items: [unit] },
     script: () =>
       [
         `case "$KANKA_UNITS" in`,

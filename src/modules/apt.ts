@@ -23,7 +23,7 @@ type AptArgs = z.infer<typeof args>;
 const names = (a: AptArgs): string[] => (Array.isArray(a.name) ? a.name : [a.name]);
 
 /** Non-interactive apt-get that waits for a held lock (up to lock_timeout) instead of failing at once. */
-export function aptGet(a: Pick<AptArgs, 'lock_timeout' | 'install_recommends'>, verb: string, pkgs: string[]): string {
+function aptGet(a: Pick<AptArgs, 'lock_timeout' | 'install_recommends'>, verb: string, pkgs: string[]): string {
   const opts = [
     '-q', '-y',
     `-o DPkg::Lock::Timeout=${a.lock_timeout}`,

@@ -1,12 +1,11 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { createTwoFilesPatch } from 'diff';
-import type { FileState } from '../facts/file.js';
+import { MAX_DIFF_BYTES, sha256, type FileState } from '../facts/file.js';
 import type { Ownership } from './ops.js';
 
 export const absolutePath = z.string().regex(/^\//, 'must be an absolute path (start with /)');
 
-export const modeSchema = z
+const modeSchema = z
   .union([z.string(), z.number()])
   // YAML reads an unquoted 0644 or 644 as the number 644: its digits are what the user meant.
   .transform((m) => (typeof m === 'number' ? String(m) : m))
@@ -50,21 +49,19 @@ export function describeType(state: FileState): string {
   }
 }
 
-/** Content above this size, or that is not text, is summarised by size and hash rather than diffed. */
-const MAX_TEXT_DIFF = 256 * 1024;
-
 function isText(b: Buffer): boolean {
   return !b.subarray(0, 8000).includes(0);
 }
 
 /** A unified diff, or a one-line summary for binary or large content. */
 export function contentDiff(path: string, before: Buffer | undefined, after: Buffer, beforeSummary?: string): string {
-  const summary = (b: Buffer) => `${b.length} bytes, sha256 ${sha256Short(b)}`;
+  // Content above MAX_DIFF_BYTES (the old content is not even fetched then), or not text, is summarised.
+  const summary = (b: Buffer) => `${b.length} bytes, sha256 ${sha256(b).slice(0, 12)}`;
   if (before === undefined && beforeSummary !== undefined) {
     return `content differs (was ${beforeSummary}; now ${summary(after)})`;
   }
   const old = before ?? Buffer.alloc(0);
-  if (!isText(old) || !isText(after) || old.length > MAX_TEXT_DIFF || after.length > MAX_TEXT_DIFF) {
+  if (!isText(old) || !isText(after) || old.length > MAX_DIFF_BYTES || after.length > MAX_DIFF_BYTES) {
     return `binary or large content (${before ? `was ${summary(old)}; ` : ''}now ${summary(after)})`;
   }
   return createTwoFilesPatch(before ? path : '/dev/null', path, old.toString('utf8'), after.toString('utf8'), '', '', {
@@ -75,8 +72,4 @@ export function contentDiff(path: string, before: Buffer | undefined, after: Buf
     .map((line) => (line.startsWith('--- ') || line.startsWith('+++ ') ? line.trimEnd() : line))
     .join('\n')
     .trimEnd();
-}
-
-function sha256Short(b: Buffer): string {
-  return createHash('sha256').update(b).digest('hex').slice(0, 12);
 }

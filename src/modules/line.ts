@@ -25,7 +25,7 @@ const args = z
 type LineArgs = z.infer<typeof args>;
 
 /** The new text, or undefined when nothing changes. Keeps the file's final newline convention. */
-export function editLines(text: string, a: Pick<LineArgs, 'line' | 'regexp' | 'state'>): string {
+function editLines(text: string, a: Pick<LineArgs, 'line' | 'regexp' | 'state'>): string {
   const endsWithNewline = text.endsWith('\n') || text === '';
   const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
   const re = a.regexp !== undefined ? new RegExp(a.regexp) : undefined;

@@ -60,7 +60,7 @@ const userArgs = z
 type UserArgs = z.infer<typeof userArgs>;
 
 /** The hash MariaDB stores for mysql_native_password: compared without ever sending the password. */
-export function nativePasswordHash(password: string): string {
+function nativePasswordHash(password: string): string {
   const once = createHash('sha1').update(password, 'utf8').digest();
   return `*${createHash('sha1').update(once).digest('hex').toUpperCase()}`;
 }
@@ -70,7 +70,7 @@ function account(name: string, host: string): string {
 }
 
 /** "GRANT SELECT, INSERT ON `kanka`.* TO ..." -> "kanka.*" => "INSERT, SELECT" (GRANT USAGE ignored). */
-export function parseGrants(lines: readonly string[]): Map<string, string> {
+function parseGrants(lines: readonly string[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of lines) {
     const m = /^GRANT (.+?) ON (\S+) TO /.exec(line);
@@ -89,7 +89,7 @@ const PRIVILEGE_ALIASES: Record<string, string> = {
   'REPLICATION REPLICA': 'REPLICATION SLAVE',
 };
 
-export function normalisePrivileges(p: string): string {
+function normalisePrivileges(p: string): string {
   return p
     .split(',')
     .map((x) => x.trim().toUpperCase())

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
-import { ConfigError, type Diagnostic } from '../config/diagnostics.js';
+import { ConfigError, describeFsError, type Diagnostic } from '../config/diagnostics.js';
 import { Redactor } from './redact.js';
 import { Secret } from './secret.js';
 import { decryptVault, VaultError } from './vault-format.js';
@@ -132,14 +132,6 @@ function readVaultFile(file: string): Buffer {
   } catch (err) {
     throw new ConfigError([{ file, message: `cannot read the secrets vault: ${describeFsError(err)}` }]);
   }
-}
-
-export function describeFsError(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') return 'file not found';
-  if (code === 'EISDIR') return 'is a directory, not a file';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  return err instanceof Error ? err.message : String(err);
 }
 
 // Python's bytes.strip(): ASCII whitespace only, like ansible-vault does for password files.

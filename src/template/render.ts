@@ -25,33 +25,33 @@ export class TemplateError extends Error {
   }
 }
 
-function compiled(file: string, source?: string): Handlebars.TemplateDelegate {
+function compiled(file: string): Handlebars.TemplateDelegate {
   let t = cache.get(file);
   if (!t) {
-    let text = source;
-    if (text === undefined) {
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch {
-        throw new TemplateError(file, undefined, undefined, 'template file not found');
-      }
-    }
+    let text: string;
     try {
-      // precompile now (not lazily at first render) so syntax errors surface with their line
-      hb.precompile(text, { strict: true });
+      text = readFileSync(file, 'utf8');
+    } catch {
+      throw new TemplateError(file, undefined, undefined, 'template file not found');
+    }
+    let ast: hbs.AST.Program;
+    try {
+      // Parsed now (not lazily at first render) so syntax errors surface with their line; compiled
+      // from the same tree, not parsed again.
+      ast = hb.parse(text);
     } catch (err) {
       const m = /Parse error on line (\d+)/.exec((err as Error).message);
       const detail = (err as Error).message.split('\n').slice(-1)[0] ?? '';
       throw new TemplateError(file, m ? Number(m[1]) : undefined, undefined, `syntax error: ${detail}`);
     }
-    t = hb.compile(text, { strict: true, noEscape: true });
+    t = hb.compile(ast, { strict: true, noEscape: true });
     cache.set(file, t);
   }
   return t;
 }
 
-export function renderTemplate(file: string, context: Record<string, unknown>, source?: string): string {
-  const t = compiled(file, source);
+export function renderTemplate(file: string, context: Record<string, unknown>): string {
+  const t = compiled(file);
   try {
     return t(context);
   } catch (err) {

@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 
 /** One pinned key from an OpenSSH known_hosts file. */
 export interface KnownHostEntry {
@@ -45,6 +45,34 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
   return entries;
 }
 
+/** A known_hosts file's text; empty when there is none yet (any other read error is thrown). */
+export function readKnownHosts(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    return '';
+  }
+}
+
+// Every host of a run checks its key against the same file: parse it once while it is unchanged.
+const parsed = new Map<string, { stamp: string; entries: KnownHostEntry[] }>();
+
+function entriesOf(file: string): KnownHostEntry[] {
+  let stamp = 'absent';
+  try {
+    const st = statSync(file);
+    stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const cached = parsed.get(file);
+  if (cached?.stamp === stamp) return cached.entries;
+  const entries = parseKnownHosts(readKnownHosts(file));
+  parsed.set(file, { stamp, entries });
+  return entries;
+}
+
 function matchesPattern(pattern: string, name: string): boolean {
   if (pattern.startsWith('|1|')) {
     // Hashed entry: |1|base64(salt)|base64(HMAC-SHA1(salt, name))
@@ -52,6 +80,7 @@ function matchesPattern(pattern: string, name: string): boolean {
     if (!salt || !hash) return false;
     return createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64') === hash;
   }
+  if (!/[*?]/.test(pattern)) return pattern === name;
   const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
   return re.test(name);
 }
@@ -72,17 +101,11 @@ export type HostKeyVerdict =
 
 /** Decides whether `key`, offered by the host at address:port, is the pinned one. */
 export function verifyHostKey(file: string, address: string, port: number, key: Buffer): HostKeyVerdict {
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
   const name = knownHostsName(address, port);
   const offered = `${keyTypeOf(key)} ${fingerprint(key)}`;
   const pinLine = `${name} ${keyTypeOf(key)} ${key.toString('base64')}`;
   const trustHint = `If this is the right host (compare the fingerprint on its console: ssh-keygen -lf /etc/ssh/ssh_host_${keyTypeOf(key).replace(/^ssh-/, '')}_key.pub), pin it with:\n  printf '%s\\n' '${pinLine}' >> ${file}`;
-  const matching = parseKnownHosts(text).filter((e) => entryMatches(e, name));
+  const matching = entriesOf(file).filter((e) => entryMatches(e, name));
   if (matching.some((e) => e.revoked && e.key.equals(key))) {
     return { ok: false, kind: 'revoked', message: `host key ${offered} is marked @revoked in ${file}` };
   }

@@ -22,7 +22,7 @@ function attributes(target: string, o: Ownership): string[] {
 }
 
 /** Compiles one op to a POSIX sh fragment. Fragments run under `set -e`. */
-export function opToShell(op: Op): string {
+function opToShell(op: Op): string {
   switch (op.op) {
     case 'write': {
       const dest = shq(op.path);

@@ -67,9 +67,3 @@ export function assignAddress(state: FleetState, prefix: string): string {
   }
   throw new Error('no free address left in the fleet subnet');
 }
-
-/** Hosts in address order (10.213.7.11, .12, ...). */
-export function byAddress(a: HostState, b: HostState): number {
-  const last = (h: HostState): number => Number(h.address.split('.').at(-1));
-  return last(a) - last(b);
-}

@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../config/diagnostics.js';
 import { addHostToInventory, pinHostKey } from '../../config/edit-inventory.js';
 import { resolveInventoryFile } from '../../config/resolve-env.js';
 import { nameSchema } from '../../config/schema/common.js';
 import { fetchHostKey } from '../../transport/host-key.js';
-import { entryMatches, knownHostsName, parseKnownHosts } from '../../transport/known-hosts.js';
+import { entryMatches, knownHostsName, parseKnownHosts, readKnownHosts } from '../../transport/known-hosts.js';
 import { UsageError } from '../errors.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { write, type Io } from '../io.js';
@@ -72,13 +71,7 @@ export async function addHostCommand(name: string, opts: AddHostOptions, io: Io,
 /** Pins the host key unless it already is; the person (or --host-key) must agree with it. */
 async function pinKey(name: string, opts: AddHostOptions, port: number, knownHostsFile: string, timeoutMs: number, io: Io): Promise<void> {
   const knownName = knownHostsName(opts.address, port);
-  let text = '';
-  try {
-    text = readFileSync(knownHostsFile, 'utf8');
-  } catch {
-    // no file yet
-  }
-  if (parseKnownHosts(text).some((e) => !e.revoked && entryMatches(e, knownName))) return;
+  if (parseKnownHosts(readKnownHosts(knownHostsFile)).some((e) => !e.revoked && entryMatches(e, knownName))) return;
   const offered = await (io.hostKey ?? fetchHostKey)({ host: name, address: opts.address, port, connectTimeoutMs: timeoutMs });
   const shown = `${offered.type} ${offered.fingerprint}`;
   if (opts.hostKey !== undefined) {

@@ -23,9 +23,10 @@ export async function driftCommand(env: string, opts: DriftCliOptions, io: Io): 
   const code = planExitCode(report);
   out.print(report, code);
   if (opts.webhook && code !== 0) {
-    // The body goes through the same masking as everything else this process writes.
-    const body = JSON.parse(io.redact ? io.redact(JSON.stringify(webhookBody(report, code))) : JSON.stringify(webhookBody(report, code))) as unknown;
-    const problem = await postWebhook(opts.webhook, body);
+    // The text goes through the same masking as everything else this process writes.
+    const { text } = webhookBody(report, code);
+    const masked = io.redact ? io.redact(text) : text;
+    const problem = await postWebhook(opts.webhook, { text: masked, content: masked });
     write(io.stderr, problem ? `drift: ${problem} (the report above is complete)` : 'drift: summary posted to the webhook');
   }
   return code;

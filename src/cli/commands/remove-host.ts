@@ -19,21 +19,23 @@ export interface RemoveHostOptions extends ApplyCliOptions {
  */
 export async function removeHostCommand(name: string, opts: RemoveHostOptions, io: Io, argv: readonly string[]): Promise<ExitCode> {
   requireYesOffTerminal(opts, io, 'remove-host');
-  const { project, secrets } = loadWithSecrets(opts.env, { ...opts, limit: undefined }, io);
+  const { project, secrets } = loadWithSecrets(opts.env, opts, io);
   const host = project.inventory.hosts.find((h) => h.name === name);
   if (!host) {
     write(io.stdout, `${name} is not in ${project.inventory.file}: nothing to do.`);
     return EXIT.OK;
   }
   const without: Project = { ...project, inventory: { ...project.inventory, hosts: project.inventory.hosts.filter((h) => h.name !== name) } };
-  const drainers = without.inventory.hosts.filter((h) => h.groups.includes(opts.drain));
+  const drainers = new Set(without.inventory.hosts.filter((h) => h.groups.includes(opts.drain)).map((h) => h.name));
+  // Compiled once, before any stage: a problem anywhere is reported before the frontends change.
+  const all = compileWith(without, secrets, { ...opts, limit: undefined });
   const stages = [
-    ...(drainers.length > 0 ? [{ what: `drain ${name} from ${opts.drain}`, limit: opts.drain }] : []),
-    { what: `update the rest of the fleet without ${name}`, limit: undefined },
+    ...(drainers.size > 0 ? [{ what: `drain ${name} from ${opts.drain}`, programs: all.filter((p) => drainers.has(p.host.name)) }] : []),
+    { what: `update the rest of the fleet without ${name}`, programs: all },
   ];
   for (const stage of stages) {
     write(io.stderr, `remove-host ${name}: ${stage.what}`);
-    const programs = compileWith(without, secrets, { ...opts, limit: stage.limit });
+    const programs = stage.programs;
     const { code } = await applyPrograms(without, programs, opts, io, argv, (p) => `Remove ${name}, step "${stage.what}": apply these changes to ${p.hosts.filter((h) => h.status === 'pending').length} host(s)?`);
     if (code !== EXIT.OK) {
       write(io.stderr, `\nremove-host ${name}: stopped at "${stage.what}". ${name} is still in ${project.inventory.file}; fix the cause above and run remove-host again (the steps already done change nothing the second time).`);

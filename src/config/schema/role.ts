@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nameSchema, tagsSchema, varsSchema } from './common.js';
+import { tagsSchema, varsSchema } from './common.js';
 
 /** The keys every task may have besides its one module key. */
 export const taskCommonShape = {
@@ -20,9 +20,3 @@ export const taskCommonShape = {
 export const taskCommonKeys = Object.keys(taskCommonShape);
 
 export const roleDefaultsSchema = varsSchema.describe('role defaults: the lowest-precedence variables');
-
-export const roleMetaSchema = z
-  .strictObject({
-    name: nameSchema,
-  })
-  .describe('role');
