@@ -18,7 +18,7 @@ import { compile } from '../src/engine/compile.js';
 import { allTasks } from '../src/engine/program.js';
 import { loadSecrets, resolveVaultPassword } from '../src/secrets/load-secrets.js';
 import { revealAll } from '../src/cli/load.js';
-import { DEFAULT_FLEET, fleetCpuSeconds, fleetResetHost, fleetSupport, fleetUp } from '../test/fleet/index.js';
+import { DEFAULT_FLEET, fleetCpuSeconds, fleetResetHosts, fleetSupport, fleetUp } from '../test/fleet/index.js';
 import { DEFAULT_FORKS } from '../src/cli/options.js';
 import { LIGHT_FLEET, lightDown, lightUp } from '../test/fleet/light.js';
 
@@ -93,6 +93,16 @@ function parallelLines(lines: readonly string[], parallel: number): string {
   return `ls ${q(dir)}/*.sh | xargs -P ${parallel} -n 1 sh; rc=$?; rm -rf ${q(dir)}; exit $rc`;
 }
 
+/** The exact probe scripts a no-op plan sends, one file per host (<host>.sh), for an ssh floor. */
+async function recordProbes(inventory: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'kanka-probes-'));
+  await timeShell(`${q(CLI)} plan ${q(inventory)}`, { KANKA_INFRA_RECORD_PROBES: dir });
+  return dir;
+}
+
+/** SSH round trips of the busiest host, from a `plan --json` report. */
+const maxRoundTrips = (json: string) => (JSON.parse(json) as { summary: { maxRoundTrips: number } }).summary.maxRoundTrips;
+
 async function main(): Promise<void> {
   const support = fleetSupport();
   if (!support.ok) throw new Error(`bench needs the local fleet: ${support.reason}`);
@@ -106,8 +116,7 @@ async function main(): Promise<void> {
   if (converge.code !== 0) throw new Error('the site does not converge: run `kanka-infra apply` on the fleet and look');
 
   // The exact probe scripts of a no-op plan, for the ssh floor.
-  const probeDir = mkdtempSync(join(tmpdir(), 'kanka-probes-'));
-  await timeShell(`${q(CLI)} plan ${q(inv)}`, { KANKA_INFRA_RECORD_PROBES: probeDir });
+  const probeDir = await recordProbes(inv);
   const scripts = readdirSync(probeDir).map((f) => ({ host: f.replace(/\.sh$/, ''), file: join(probeDir, f) }));
   const address = (h: string) => fleet.hosts.find((x) => x.name === h)?.address ?? '';
   const sshFloor = () => timeShell(scripts.map((s) => `${sshCommand(fleet.sshKeyFile, fleet.knownHostsFile, address(s.host), 'sh -s')} < ${q(s.file)} > /dev/null &`).join('\n') + '\nwait', {}, DEFAULT_FLEET);
@@ -132,7 +141,7 @@ async function main(): Promise<void> {
       const t = await run();
       if (t.code !== 0) throw new Error(`${name} exited ${t.code}`);
       record(name, t);
-      if (name === 'noopPlan') roundTrips = Math.max(roundTrips, (JSON.parse(t.out) as { summary: { maxRoundTrips: number } }).summary.maxRoundTrips);
+      if (name === 'noopPlan') roundTrips = Math.max(roundTrips, maxRoundTrips(t.out));
     }
   }
   rmSync(probeDir, { recursive: true, force: true });
@@ -146,9 +155,7 @@ async function main(): Promise<void> {
     const n = (t.args as { name: string | string[] }).name;
     return Array.isArray(n) ? n : [n];
   }))]]));
-  const resetAll = async () => {
-    for (const h of fleet.hosts) await fleetResetHost(h.name, { log: () => {} });
-  };
+  const resetAll = () => fleetResetHosts(fleet.hosts.map((h) => h.name), { log: () => {} });
   const aptFloor = () =>
     timeShell(
       fleet.hosts
@@ -178,8 +185,7 @@ async function main(): Promise<void> {
     const light = await lightUp(n, { log: () => {} });
     const conv = await kanka(`apply ${q(light.inventoryFile)} --yes`, LIGHT_FLEET);
     if (conv.code !== 0) throw new Error(`light hosts (${n}) do not converge`);
-    const lightProbes = mkdtempSync(join(tmpdir(), 'kanka-probes-'));
-    await timeShell(`${q(CLI)} plan ${q(light.inventoryFile)}`, { KANKA_INFRA_RECORD_PROBES: lightProbes });
+    const lightProbes = await recordProbes(light.inventoryFile);
     const knownHosts = join(dirname(light.inventoryFile), 'known_hosts');
     const floorLines = light.hosts.map((h) => `${sshCommand(fleet.sshKeyFile, knownHosts, h.address, 'sh -s')} < ${q(join(lightProbes, `${h.name}.sh`))} > /dev/null`);
     let rt = 0;
@@ -190,7 +196,7 @@ async function main(): Promise<void> {
       const t = await kanka(`plan ${q(light.inventoryFile)} --json`, LIGHT_FLEET);
       if (t.code !== 0) throw new Error(`no-op plan on ${n} light hosts exited ${t.code}`);
       record(`light${n}`, t);
-      rt = Math.max(rt, (JSON.parse(t.out) as { summary: { maxRoundTrips: number } }).summary.maxRoundTrips);
+      rt = Math.max(rt, maxRoundTrips(t.out));
     }
     rmSync(lightProbes, { recursive: true, force: true });
     const wall = statsOf(`light${n}`, 'wall') as Stats;

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fleetResetHost, sshToHost } from '../fleet/index.js';
+import { fleetResetHosts, sshToHost } from '../fleet/index.js';
 import { httpsGet, keepRequesting, waitFor } from './http.js';
 import { fleetOrSkip, inventoryVariant, kanka } from './support.js';
 
@@ -29,7 +29,7 @@ describe.skipIf(!fleet)(`the Kanka site on the local fleet${reason ? ` (skipped:
   const inventory = fleet?.inventoryFile ?? '';
 
   beforeAll(async () => {
-    for (const n of names) await fleetResetHost(n);
+    await fleetResetHosts(names);
   });
 
   it('from bare hosts, one apply converges all five; plan right after: exit 0, no changes', async () => {

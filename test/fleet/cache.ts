@@ -15,8 +15,8 @@ function inUse(dir: string): boolean {
   return processesUsing(dir).length > 0;
 }
 
-/** Removes CACHE_DIR/<kind>-* other than `keep`, with their logs, where nothing uses them. */
-export async function pruneCache(kind: 'base' | 'mirror', keep: string, log: Log): Promise<void> {
+/** Removes CACHE_DIR/<kind>-* other than `keep` (bases, mirrors, light-host bases), with their logs, where nothing uses them. */
+export async function pruneCache(kind: 'base' | 'mirror' | 'light', keep: string, log: Log): Promise<void> {
   let entries: string[];
   try {
     entries = readdirSync(CACHE_DIR);

@@ -16,7 +16,7 @@ import { checkHostSpecs, DEFAULT_FLEET, DEFAULT_HOSTS, fleetNetwork, fleetPaths,
 import { readPublicKey, ensureKeyPair } from './ssh.js';
 import type { FleetState, HostState } from './state.js';
 import { assignAddress, loadState, newState, saveState } from './state.js';
-import { fleetSupport } from './support.js';
+import { assertFleetSupport } from './support.js';
 import type { Fleet, FleetHost, FleetOptions, FleetRef, Log } from './types.js';
 
 export interface FleetDownOptions extends FleetRef {
@@ -26,11 +26,6 @@ export interface FleetDownOptions extends FleetRef {
 
 function defaultLog(line: string): void {
   process.stderr.write(`[fleet] ${line}\n`);
-}
-
-function assertSupported(): void {
-  const support = fleetSupport();
-  if (!support.ok) throw new Error(support.reason);
 }
 
 function fleetName(opts: { fleet?: string } | undefined): string {
@@ -114,7 +109,7 @@ async function bootAll(ctx: HostContext, hosts: HostState[]): Promise<void> {
  * without touching the others. Writes the inventory and known_hosts. Idempotent.
  */
 export async function fleetUp(opts: FleetOptions = {}): Promise<Fleet> {
-  assertSupported();
+  assertFleetSupport();
   const fleet = fleetName(opts);
   const log = opts.log ?? defaultLog;
   const specs = opts.hosts ?? DEFAULT_HOSTS;
@@ -156,7 +151,7 @@ export async function fleetUp(opts: FleetOptions = {}): Promise<Fleet> {
 
 /** Stops every host of the fleet, unmounts, stops the mirror server, deletes the bridge and the inventory. */
 export async function fleetDown(opts: FleetDownOptions = {}): Promise<void> {
-  assertSupported();
+  assertFleetSupport();
   const fleet = fleetName(opts);
   const log = opts.log ?? defaultLog;
   await withFleetLock(fleet, log, async () => {
@@ -196,7 +191,7 @@ export async function fleetStatus(opts: FleetRef = {}): Promise<Fleet | undefine
 
 /** Powers one host off (clean shutdown); it stays in the inventory, unreachable until started again. */
 export async function fleetStopHost(name: string, opts: FleetRef = {}): Promise<void> {
-  assertSupported();
+  assertFleetSupport();
   const fleet = fleetName(opts);
   const log = opts.log ?? defaultLog;
   await withFleetLock(fleet, log, async () => {
@@ -207,7 +202,7 @@ export async function fleetStopHost(name: string, opts: FleetRef = {}): Promise<
 
 /** Boots one stopped host again, as it was (its disk state is kept). A no-op if it runs. */
 export async function fleetStartHost(name: string, opts: FleetRef = {}): Promise<void> {
-  assertSupported();
+  assertFleetSupport();
   const fleet = fleetName(opts);
   const log = opts.log ?? defaultLog;
   await withFleetLock(fleet, log, async () => {
@@ -220,21 +215,28 @@ export async function fleetStartHost(name: string, opts: FleetRef = {}): Promise
 }
 
 /** Stop, back to a bare host (overlay upper dir wiped), boot again with the same address and SSH host key. */
-export async function fleetResetHost(name: string, opts: FleetRef = {}): Promise<void> {
-  assertSupported();
+export function fleetResetHost(name: string, opts: FleetRef = {}): Promise<void> {
+  return fleetResetHosts([name], opts);
+}
+
+/** fleetResetHost for several hosts at once: one lock, stopped, wiped and booted in parallel. */
+export async function fleetResetHosts(names: readonly string[], opts: FleetRef = {}): Promise<void> {
+  assertFleetSupport();
   const fleet = fleetName(opts);
   const log = opts.log ?? defaultLog;
   await withFleetLock(fleet, log, async () => {
-    const { state, host } = hostOrThrow(loadState(fleet), fleet, name);
+    const state = loadState(fleet);
+    const hosts = names.map((name) => hostOrThrow(state, fleet, name).host);
+    if (!state) return;
     const started = Date.now();
     const ctx = await prepareInfra(state, log);
-    await stopHost(state, host, log);
-    await wipeHost(fleet, host);
+    await Promise.all(hosts.map((h) => stopHost(state, h, log)));
+    for (const h of hosts) await wipeHost(fleet, h);
     saveState(state);
-    await ensureHostKey(fleet, host);
-    await ensureHostUp(ctx, host);
+    for (const h of hosts) await ensureHostKey(fleet, h);
+    await bootAll(ctx, hosts);
     await refreshInventory(state);
-    log(`${name}: reset to a bare host in ${seconds(started)}`);
+    log(`${names.join(', ')}: reset to ${names.length === 1 ? 'a bare host' : 'bare hosts'} in ${seconds(started)}`);
   });
 }
 

@@ -26,24 +26,26 @@ import {
   readlinkSync,
   renameSync,
   rmSync,
-  unlinkSync,
   writeFileSync,
-  writeSync,
 } from 'node:fs';
 import { get } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { baseDir } from './base.js';
+import { pruneCache } from './cache.js';
 import { cgroupPids, createCgroups, hostCgroups, killCgroup, removeCgroups, removeFleetCgroups } from './cgroup.js';
 import { lastLines, run, runOk, sbinPath, seconds, sleep } from './exec.js';
 import type { RunResult } from './exec.js';
 import { fleetPublicKey, fleetUp } from './fleet.js';
 import { pathInRoot, removeTree, writeFileAtomic, writeInRoot } from './fsutil.js';
 import { isMountPoint, mountOverlay, mountPoints, mountsUnder, unmountAllUnder } from './mounts.js';
-import { CACHE_DIR, DEFAULT_FLEET, MIRROR_PORT, REPO_ROOT, STATE_ROOT, fleetNetwork, fleetPaths } from './paths.js';
+import { CACHE_DIR, DEFAULT_FLEET, REPO_ROOT, STATE_ROOT, fleetNetwork, fleetPaths } from './paths.js';
 import { allPids, pidAlive, processStartTime, processesUsing, readCmdline, terminate } from './proc.js';
+import { removeInventory } from './inventory.js';
+import { withLockFile } from './lock.js';
+import { mirrorUrl } from './mirror.js';
 import { ensureKeyPair, knownHostsLine } from './ssh.js';
-import { fleetSupport } from './support.js';
+import { assertFleetSupport } from './support.js';
 import type { Log } from './types.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -194,64 +196,9 @@ function saveState(state: LightState): void {
   writeFileAtomic(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`, 0o600);
 }
 
-interface LockOwner {
-  pid: number;
-  start: string;
-}
-
-function lockOwner(): LockOwner | undefined {
-  try {
-    const parsed: unknown = JSON.parse(readFileSync(LOCK_FILE, 'utf8'));
-    if (typeof parsed === 'object' && parsed !== null) {
-      const { pid, start } = parsed as { pid?: unknown; start?: unknown };
-      if (typeof pid === 'number' && typeof start === 'string') return { pid, start };
-    }
-  } catch {
-    // unreadable: stale
-  }
-  return undefined;
-}
-
-function ownerAlive(o: LockOwner | undefined): boolean {
-  return o !== undefined && pidAlive(o.pid) && processStartTime(o.pid) === o.start;
-}
-
 /** One light operation at a time; a lock left by a killed process is taken over. */
-async function withLightLock<T>(log: Log, fn: () => Promise<T>, waitMs = 20 * 60_000): Promise<T> {
-  mkdirSync(LIGHT_STATE_DIR, { recursive: true, mode: 0o700 });
-  const me: LockOwner = { pid: process.pid, start: processStartTime(process.pid) ?? '' };
-  const deadline = Date.now() + waitMs;
-  let told = false;
-  for (;;) {
-    try {
-      const fd = openSync(LOCK_FILE, 'wx', 0o600);
-      writeSync(fd, JSON.stringify(me));
-      closeSync(fd);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const owner = lockOwner();
-    if (!ownerAlive(owner)) {
-      await sleep(200);
-      if (!ownerAlive(lockOwner())) {
-        rmSync(LOCK_FILE, { force: true });
-        continue;
-      }
-    }
-    if (!told) {
-      log(`waiting for another light-host operation (pid ${owner?.pid ?? '?'})`);
-      told = true;
-    }
-    if (Date.now() > deadline) throw new Error(`light hosts busy: ${LOCK_FILE} is held by pid ${owner?.pid ?? '?'}`);
-    await sleep(500);
-  }
-  try {
-    return await fn();
-  } finally {
-    const owner = lockOwner();
-    if (owner && owner.pid === me.pid && owner.start === me.start) rmSync(LOCK_FILE, { force: true });
-  }
+function withLightLock<T>(log: Log, fn: () => Promise<T>, waitMs = 20 * 60_000): Promise<T> {
+  return withLockFile(LIGHT_STATE_DIR, LOCK_FILE, { waiting: 'another light-host operation', busy: 'light hosts busy' }, log, fn, waitMs);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -357,7 +304,7 @@ async function linkList(): Promise<Map<string, LinkInfo>> {
 // ---------------------------------------------------------------------------------------------------------
 // The main fleet's part: bridge, mirror, login key, main base
 
-const MIRROR_URL = `http://${NET.gateway}:${MIRROR_PORT}/`;
+const MIRROR_URL = mirrorUrl(NET.gateway);
 
 /**
  * The bridge, the mirror (answering), the fleet key and the main base. When all are there, nothing of the
@@ -455,26 +402,6 @@ async function ensureLightBase(mainBase: string, log: Log): Promise<{ dir: strin
   renameSync(tmp, dir);
   log(`light base: built in ${seconds(started)} (copy ${((copied - started) / 1000).toFixed(1)} s, apt ${seconds(copied)})`);
   return { dir, built: true, ms: Date.now() - started };
-}
-
-/** Older light bases that no overlay uses any more. */
-async function pruneLightBases(keep: string, log: Log): Promise<void> {
-  let entries: string[];
-  try {
-    entries = readdirSync(CACHE_DIR);
-  } catch {
-    return;
-  }
-  const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
-  for (const name of entries) {
-    if (!/^light-[0-9a-f]{16}$/.test(name)) continue;
-    const dir = join(CACHE_DIR, name);
-    if (dir === keep || mountinfo.includes(`lowerdir=${dir},`) || mountinfo.includes(`lowerdir=${dir} `)) continue;
-    if (processesUsing(dir).length > 0) continue;
-    await removeTree(dir);
-    rmSync(`${dir}.log`, { force: true });
-    log(`light base: removed the outdated ${dir}`);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -737,17 +664,12 @@ async function writeInventory(hosts: readonly HostNames[]): Promise<void> {
   writeFileAtomic(LIGHT_INVENTORY_FILE, lightInventoryYaml(hosts, fleetPaths(DEFAULT_FLEET).keyFile));
 }
 
-function removeInventory(): void {
-  for (const f of [LIGHT_INVENTORY_FILE, KNOWN_HOSTS_FILE]) if (existsSync(f)) unlinkSync(f);
+function removeLightInventory(): void {
+  removeInventory({ inventoryFile: LIGHT_INVENTORY_FILE, knownHostsFile: KNOWN_HOSTS_FILE });
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Public operations
-
-function assertSupported(): void {
-  const s = fleetSupport();
-  if (!s.ok) throw new Error(s.reason);
-}
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -763,7 +685,7 @@ export async function lightUp(count: number, opts: LightOptions = {}): Promise<L
   if (!Number.isInteger(count) || count < 0 || count > LIGHT_MAX_HOSTS) {
     throw new Error(`light host count must be an integer from 0 to ${LIGHT_MAX_HOSTS} (got ${count})`);
   }
-  assertSupported();
+  assertFleetSupport();
   const log = opts.log ?? defaultLog;
   const t0 = Date.now();
   const main = await ensureMainFleet(log);
@@ -805,8 +727,8 @@ export async function lightUp(count: number, opts: LightOptions = {}): Promise<L
       log(`hosts: ${perHost.length} started in ${(startMs / 1000).toFixed(1)} s (per host ${perHostMs.min}/${perHostMs.median}/${perHostMs.max} ms min/median/max)`);
     }
     if (count > 0) await writeInventory(wanted);
-    else removeInventory();
-    await pruneLightBases(base.dir, log);
+    else removeLightInventory();
+    await pruneCache('light', base.dir, log);
     const totalMs = Date.now() - t0;
     log(`light: ${count} hosts up in ${(totalMs / 1000).toFixed(1)} s (${perHost.length} started, ${count - perHost.length} kept, ${extra.length} removed); inventory ${LIGHT_INVENTORY_FILE}`);
     return {
@@ -863,7 +785,7 @@ async function knownHostIndexes(state: LightState): Promise<number[]> {
  * unless `purge`. Also cleans up after a crashed lightUp.
  */
 export async function lightDown(opts: LightDownOptions = {}): Promise<void> {
-  assertSupported();
+  assertFleetSupport();
   const log = opts.log ?? defaultLog;
   await withLightLock(log, async () => {
     const started = Date.now();
@@ -876,7 +798,7 @@ export async function lightDown(opts: LightDownOptions = {}): Promise<void> {
     const leftovers = await unmountAllUnder(LIGHT_STATE_DIR);
     if (leftovers.length > 0) log(`unmounted ${leftovers.length} leftover mounts`);
     removeFleetCgroups(LIGHT);
-    removeInventory();
+    removeLightInventory();
     if (failures.length > 0) {
       saveState(state);
       throw new Error(`light down: ${failures.length} hosts not cleaned: ${failures.slice(0, 5).join('; ')}`);

@@ -27,9 +27,19 @@ function ownerAlive(owner: LockOwner | undefined): boolean {
   return owner !== undefined && pidAlive(owner.pid) && processStartTime(owner.pid) === owner.start;
 }
 
-export async function withFleetLock<T>(fleet: string, log: Log, fn: () => Promise<T>, waitMs = 20 * 60_000): Promise<T> {
+/** One fleet operation at a time on this fleet. */
+export function withFleetLock<T>(fleet: string, log: Log, fn: () => Promise<T>, waitMs = 20 * 60_000): Promise<T> {
   const { stateDir, lockFile } = fleetPaths(fleet);
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  return withLockFile(stateDir, lockFile, { waiting: 'another fleet operation', busy: `fleet "${fleet}" is busy` }, log, fn, waitMs);
+}
+
+/**
+ * Runs fn holding an exclusive lock file (created in `dir`); a lock whose holder process is gone (a
+ * killed run) is taken over. `what.waiting` names the holder in the log line, `what.busy` starts the
+ * error after `waitMs`.
+ */
+export async function withLockFile<T>(dir: string, lockFile: string, what: { waiting: string; busy: string }, log: Log, fn: () => Promise<T>, waitMs: number): Promise<T> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const me: LockOwner = { pid: process.pid, start: processStartTime(process.pid) ?? '' };
   const deadline = Date.now() + waitMs;
   let told = false;
@@ -56,10 +66,10 @@ export async function withFleetLock<T>(fleet: string, log: Log, fn: () => Promis
       }
     }
     if (!told) {
-      log(`waiting for another fleet operation (pid ${owner?.pid ?? '?'}) to finish`);
+      log(`waiting for ${what.waiting} (pid ${owner?.pid ?? '?'}) to finish`);
       told = true;
     }
-    if (Date.now() > deadline) throw new Error(`fleet "${fleet}" is busy: ${lockFile} is held by pid ${owner?.pid ?? '?'}`);
+    if (Date.now() > deadline) throw new Error(`${what.busy}: ${lockFile} is held by pid ${owner?.pid ?? '?'}`);
     await sleep(500);
   }
   try {

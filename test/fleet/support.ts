@@ -46,3 +46,9 @@ export function fleetSupport(): FleetSupport {
   }
   return { ok: true };
 }
+
+/** Throws the one-line reason when this machine cannot run the fleet. */
+export function assertFleetSupport(): void {
+  const support = fleetSupport();
+  if (!support.ok) throw new Error(support.reason);
+}
