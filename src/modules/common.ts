@@ -53,6 +53,25 @@ function isText(b: Buffer): boolean {
   return !b.subarray(0, 8000).includes(0);
 }
 
+/** A file no group or other may read (0600, 0700...): its content is treated as sensitive. */
+export function isPrivateMode(mode: string | undefined): boolean {
+  return mode !== undefined && (parseInt(mode, 8) & 0o044) === 0;
+}
+
+/** Lines a unified diff adds or removes (its headers not counted). */
+export function changedLines(diff: string): number {
+  return diff.split('\n').filter((l) => (l.startsWith('+') && !l.startsWith('+++ ')) || (l.startsWith('-') && !l.startsWith('--- '))).length;
+}
+
+/**
+ * What a sensitive file's change shows instead of its diff: how much changed and the hashes, never
+ * a line of the content (old or new).
+ */
+export function sensitiveDiff(lines: number | undefined, before: string | undefined, after: string): string {
+  const hashes = `sha256 ${before ? `${before.slice(0, 12)} -> ` : ''}${after.slice(0, 12)}`;
+  return `(sensitive content: ${lines === undefined ? 'changed' : `${lines} line${lines === 1 ? '' : 's'} changed`}; ${hashes})`;
+}
+
 /** A unified diff, or a one-line summary for binary or large content. */
 export function contentDiff(path: string, before: Buffer | undefined, after: Buffer, beforeSummary?: string): string {
   // Content above MAX_DIFF_BYTES (the old content is not even fetched then), or not text, is summarised.
