@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import Handlebars from 'handlebars';
 import { Redactor } from '../secrets/redact.js';
 import { templateHelpers } from './helpers.js';
-import { isDefined, plainValue, strictContext, traced, UnknownVariable, unwrap, type RenderTrace } from './strict-context.js';
+import { isDefined, newTrace, plainValue, strictContext, traceInto, traced, UnknownVariable, unwrap, type RenderTrace } from './strict-context.js';
 
 /**
  * One Handlebars environment for every template: HTML escaping OFF (these are config files,
@@ -32,7 +32,11 @@ const compileOptions: CompileOptions = {
   strict: true,
   noEscape: true,
   knownHelpersOnly: true,
-  knownHelpers: Object.fromEntries([...Object.keys(templateHelpers), 'defined', 'lookup', 'if', 'unless', 'each', 'with', '__capture'].map((n) => [n, true])),
+  knownHelpers: {
+    ...Object.fromEntries([...Object.keys(templateHelpers), 'defined', 'lookup', 'if', 'unless', 'each', 'with', '__capture'].map((n) => [n, true])),
+    // Handlebars counts it as known by default: unknown here, so using it is a compile error.
+    log: false,
+  },
 };
 type CompileOptions = NonNullable<Parameters<typeof hb.compile>[1]>;
 
@@ -117,17 +121,16 @@ function helperProblem(message: string): string {
  * a message from a render that read secrets has their values masked (a helper may quote its input).
  */
 function run(t: Compiled, file: string, context: Record<string, unknown>): Rendered {
-  let trace: RenderTrace | undefined;
+  const trace = newTrace();
   try {
-    const out = traced(() => t.run(strictContext(context)));
-    trace = out.trace;
-    return { text: out.value, sensitive: out.trace.sensitive };
+    const text = traceInto(trace, () => t.run(strictContext(context)));
+    return { text, sensitive: trace.sensitive };
   } catch (err) {
     throw renderError(err, t.ast, file, trace);
   }
 }
 
-function renderError(err: unknown, ast: hbs.AST.Program, file: string, trace: RenderTrace | undefined): TemplateError {
+function renderError(err: unknown, ast: hbs.AST.Program, file: string, trace: RenderTrace): TemplateError {
   if (err instanceof TemplateError) return err;
   if (err instanceof UnknownVariable) {
     const at = findPath(ast, err.variable);
@@ -137,7 +140,7 @@ function renderError(err: unknown, ast: hbs.AST.Program, file: string, trace: Re
   const missing = /"([^"]+)" not defined in .* - (\d+):(\d+)/.exec(message);
   if (missing) return new TemplateError(file, Number(missing[2]), Number(missing[3]) + 1, `unknown variable "${missing[1]}"`);
   const at = / - (\d+):(\d+)$/.exec(message);
-  const masked = trace && trace.secrets.size > 0 ? new Redactor([...trace.secrets], '(sensitive)').redact(message) : message;
+  const masked = trace.secrets.size > 0 ? new Redactor([...trace.secrets], '(sensitive)').redact(message) : message;
   return new TemplateError(file, at ? Number(at[1]) : undefined, at ? Number(at[2]) + 1 : undefined, helperProblem(masked.replace(/ - \d+:\d+$/, '')));
 }
 

@@ -29,11 +29,20 @@ let active: RenderTrace | undefined;
 
 /** Runs `fn` (a render) and says whether it read a secret. Nested traces all see the read. */
 export function traced<T>(fn: () => T): { value: T; trace: RenderTrace } {
+  const trace = newTrace();
+  return { value: traceInto(trace, fn), trace };
+}
+
+export function newTrace(): RenderTrace {
+  return { sensitive: false, secrets: new Set() };
+}
+
+/** Like `traced`, with a trace the caller holds: it is filled in even when `fn` throws. */
+export function traceInto<T>(trace: RenderTrace, fn: () => T): T {
   const outer = active;
-  const trace: RenderTrace = { sensitive: false, secrets: new Set() };
   active = trace;
   try {
-    return { value: fn(), trace };
+    return fn();
   } finally {
     active = outer;
     if (outer && trace.sensitive) {
