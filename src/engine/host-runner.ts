@@ -12,6 +12,7 @@ import type { CompiledTask, HostProgram, PlayRun } from './program.js';
 import { allTasks } from './program.js';
 import type { TaskReport } from './report.js';
 import { changeView, taskText } from './sensitive-view.js';
+import { approveTask, type HostApproval } from './approval.js';
 
 /** Drives one host: facts, one batched probe, pure planning, then applying only the changes. */
 export class HostRunner {
@@ -141,6 +142,13 @@ export class HostRunner {
         this.reports.set(task.key, { ...rest, status: 'deferred', reason: `after the changes planned on ${who}: ${error ?? 'failed now'}` });
       }
     }
+  }
+
+  /** What the current plan is, as an operator approves it (see approval.ts). */
+  approval(key: Buffer): HostApproval {
+    const out: HostApproval = {};
+    for (const [taskKey, report] of this.reports) out[taskKey] = approveTask(report, this.plans.get(taskKey), key);
+    return out;
   }
 
   get hasFailures(): boolean {
