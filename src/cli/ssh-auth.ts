@@ -49,14 +49,14 @@ async function loadCredentials(inventory: Inventory, io: Io, env: NodeJS.Process
   let key = read && !read.encrypted ? read.key : undefined;
   if (read?.encrypted) {
     const fromFile = passphraseFromFile(inventory, env, io.cwd);
-    if (fromFile !== undefined) key = unlock(inventory, read, fromFile.passphrase, `from ${PASSPHRASE_FILE_ENV}=${fromFile.shown}`);
+    if (fromFile !== undefined) key = unlock(inventory, read, fromFile.passphrase, `passphrase from ${PASSPHRASE_FILE_ENV}=${fromFile.shown}`);
     else if (agentSocket === undefined) {
       if (!(io.stdinIsTTY && io.stderrIsTTY)) {
         throw problem('key_file', `the SSH key ${read.file} is protected by a passphrase: set ${PASSPHRASE_FILE_ENV} or run on a terminal, or use ssh.agent`, `${PASSPHRASE_FILE_ENV}=FILE names a file holding the passphrase (kept out of the repository)`);
       }
       const typed = await askHidden(io, `Passphrase for the SSH key ${read.file}: `);
       if (typed === undefined) throw problem('key_file', `no passphrase entered for the SSH key ${read.file}: cancelled, no host was contacted`, `type the passphrase, or set ${PASSPHRASE_FILE_ENV}`);
-      key = unlock(inventory, read, typed, 'as typed');
+      key = unlock(inventory, read, typed, 'passphrase typed at the prompt');
     }
     // else: agent and key_file, no passphrase file: the agent is expected to hold the key.
   }
@@ -75,7 +75,7 @@ function unlock(inventory: Inventory, read: { file: string; data: Buffer }, pass
   try {
     return unlockKey(read, passphrase);
   } catch (err) {
-    if (err instanceof KeyFileError) throw new ConfigError([{ ...keyDiagnostic(inventory, err), message: `the SSH key ${err.file}: ${err.problem} (passphrase ${source})` }]);
+    if (err instanceof KeyFileError) throw new ConfigError([{ ...keyDiagnostic(inventory, err), message: `the SSH key ${err.file}: ${err.problem} (${source})` }]);
     throw err;
   }
 }
@@ -133,7 +133,7 @@ export function checkSshAuth(inventory: Inventory, cwd: string, env: NodeJS.Proc
   const read = readKey(inventory, keyFile);
   if (!read.encrypted) return notes;
   const fromFile = passphraseFromFile(inventory, env, cwd);
-  if (fromFile) unlock(inventory, read, fromFile.passphrase, `from ${PASSPHRASE_FILE_ENV}=${fromFile.shown}`);
+  if (fromFile) unlock(inventory, read, fromFile.passphrase, `passphrase from ${PASSPHRASE_FILE_ENV}=${fromFile.shown}`);
   else notes.push(`ssh.key_file: ${read.file} is protected by a passphrase, which was not checked (set ${PASSPHRASE_FILE_ENV} to check it)`);
   return notes;
 }

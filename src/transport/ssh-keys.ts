@@ -36,7 +36,7 @@ export function readKeyFile(file: string): KeyFile {
 export function unlockKey(keyFile: { file: string; data: Buffer }, passphrase: string): ParsedKey {
   const parsed = ssh2.utils.parseKey(keyFile.data, passphrase);
   if (parsed instanceof Error && /passphrase/i.test(parsed.message)) {
-    throw new KeyFileError(keyFile.file, 'wrong passphrase (the key could not be decrypted with it)', 'check the passphrase (`ssh-keygen -y -f FILE` asks for it and shows the public key when it is right)');
+    throw new KeyFileError(keyFile.file, 'wrong passphrase', `check it: \`ssh-keygen -y -f ${keyFile.file}\` asks for it and shows the public key when it is right`);
   }
   return usablePrivateKey(keyFile.file, parsed);
 }

@@ -82,7 +82,7 @@ describe('passphrase-protected SSH keys', { timeout: 30_000 }, () => {
     vi.stubEnv(ENV, passphraseFile(cwd, 'battery staple\n'));
     const r = await cli(['plan', 'test'], { cwd, connect: fakeFleet().connect });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/inventory\/test\.yml: ssh\.key_file: the SSH key \S+id_test: wrong passphrase .*\(passphrase from KANKA_SSH_KEY_PASSPHRASE_FILE=/);
+    expect(r.stderr).toMatch(/inventory\/test\.yml: ssh\.key_file: the SSH key \S+id_test: wrong passphrase \(passphrase from KANKA_SSH_KEY_PASSPHRASE_FILE=/);
     expect(r.stderr).not.toContain('battery staple');
     expect(r.connected).toEqual([]);
   });
@@ -114,7 +114,7 @@ describe('passphrase-protected SSH keys', { timeout: 30_000 }, () => {
     const cwd = projectWithKey(keys.ed25519);
     const wrong = await cli(['plan', 'test'], { cwd, tty: true, stdin: 'battery staple\n', connect: fakeFleet().connect });
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toMatch(/ssh\.key_file: the SSH key \S+id_test: wrong passphrase .*\(passphrase as typed\)/);
+    expect(wrong.stderr).toMatch(/ssh\.key_file: the SSH key \S+id_test: wrong passphrase \(passphrase typed at the prompt\)\n  hint: check it: `ssh-keygen -y -f \S+id_test`/);
     expect(wrong.stderr).not.toContain('battery staple');
     expect(wrong.connected).toEqual([]);
     const eof = await cli(['plan', 'test'], { cwd, tty: true, stdin: '', connect: fakeFleet().connect });
