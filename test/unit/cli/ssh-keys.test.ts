@@ -153,6 +153,10 @@ describe('ssh.agent', { timeout: 30_000 }, () => {
     expect(r.stderr).toMatch(/inventory\/test\.yml: ssh\.agent: ssh\.agent is true but SSH_AUTH_SOCK is not set/);
     expect(r.stderr).toMatch(/hint: start an agent/);
     expect(r.connected).toEqual([]);
+    // validate is offline (CI has no agent): valid, with a note.
+    const v = await cli(['validate', 'test'], { cwd });
+    expect(v.code).toBe(0);
+    expect(v.stdout).toMatch(/note: ssh\.agent: ssh\.agent is true but SSH_AUTH_SOCK is not set .*; plan and apply will need a running agent/);
   });
 
   it('with a passphrase-protected key_file and no passphrase file: the agent is used, nothing is asked', async () => {
