@@ -10,6 +10,7 @@ import { write, type Io } from '../io.js';
 import { compileWith, loadWithSecrets } from '../load.js';
 import type { Project } from '../../config/model.js';
 import { confirm } from '../prompt.js';
+import { runConnector } from '../ssh-auth.js';
 import { applyPrograms, requireYesOffTerminal, type ApplyCliOptions } from './apply.js';
 
 export interface AddHostOptions extends ApplyCliOptions {
@@ -50,6 +51,8 @@ export async function addHostCommand(name: string, opts: AddHostOptions, io: Io,
     ? project
     : { ...project, inventory: { ...inventory, hosts: [...inventory.hosts, { name, address: opts.address, port, user: inventory.ssh.user, groups: [opts.group], vars: {} }] } };
   const programs = compileWith(withHost, secrets, opts);
+  // The SSH key is loaded (its passphrase asked) before the host key is fetched: before any connection.
+  await runConnector(inventory, io);
   await pinKey(name, opts, port, inventory.ssh.known_hosts, inventory.ssh.connect_timeout * 1000, io);
   if (addHostToInventory(file, name, { address: opts.address, port, groups: [opts.group] })) {
     write(io.stderr, `${name} (${opts.address}) added to ${file}, group ${opts.group}.`);

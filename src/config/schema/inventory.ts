@@ -13,8 +13,8 @@ export const sshSettingsSchema = z
   .strictObject({
     user: z.string().min(1).default('root').describe('SSH user; when not root, set sudo: true'),
     port: portSchema.default(22),
-    key_file: z.string().min(1).optional().describe('private key file (absolute, ~/..., or relative to the inventory file)'),
-    agent: z.boolean().default(false).describe('use ssh-agent ($SSH_AUTH_SOCK) for authentication'),
+    key_file: z.string().min(1).optional().describe('private key file (absolute, ~/..., or relative to the inventory file); if it has a passphrase: $KANKA_SSH_KEY_PASSPHRASE_FILE, else asked once on a terminal'),
+    agent: z.boolean().default(false).describe('use ssh-agent ($SSH_AUTH_SOCK); with key_file, that key is offered first, and a passphrase-protected key_file is left to the agent (not asked for) unless $KANKA_SSH_KEY_PASSPHRASE_FILE is set'),
     known_hosts: z.string().min(1).default('known_hosts').describe('pinned host keys, OpenSSH format, relative to the inventory file'),
     sudo: z.boolean().default(false).describe('run everything through `sudo -n` (for a non-root user with passwordless sudo)'),
     jump: jumpHostSchema.optional(),
