@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { checkFact } from '../facts/check.js';
+import { roleShell } from '../shell/role-shell.js';
 import { noop, PlanError } from './change.js';
 import { defineModule } from './module.js';
 
@@ -19,9 +20,9 @@ export const checkModule = defineModule<CheckArgs>({
   args,
   atItsTurn: true,
   // A plan only looks (one try); apply waits for the check to pass.
-  facts: (a, ctx) => [checkFact(a.command, ctx.planning ? 1 : a.retries, a.delay)],
+  facts: (a, ctx) => [checkFact(roleShell(a.command), ctx.planning ? 1 : a.retries, a.delay)],
   plan(a, facts, ctx) {
-    const r = facts.get(checkFact(a.command, ctx.planning ? 1 : a.retries, a.delay));
+    const r = facts.get(checkFact(roleShell(a.command), ctx.planning ? 1 : a.retries, a.delay));
     if (r.passed) return noop(`check passed${r.tries > 1 ? ` after ${r.tries} tries` : ''}: ${a.command}`);
     throw new PlanError(`check failed after ${r.tries} tries: ${a.command}${r.output ? `\n${r.output}` : ''}`);
   },

@@ -1,6 +1,7 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { raw, sh } from '../../../src/shell/command.js';
 import { opsToScript, VALIDATION_FAILED_EXIT } from '../../../src/transport/ops-to-shell.js';
 import { runLocalSh } from '../../support/local-sh.js';
 import { tempTree } from '../../support/tmp.js';
@@ -86,7 +87,7 @@ describe('ops compiled to shell', () => {
   it('stops at the first failing op', () => {
     const dir = tempTree();
     const r = runLocalSh(opsToScript([
-      { op: 'exec', command: 'false' },
+      { op: 'exec', command: raw('false') },
       { op: 'mkdir', path: join(dir, 'never') },
     ]));
     expect(r.code).not.toBe(0);
@@ -97,8 +98,8 @@ describe('ops compiled to shell', () => {
     const dir = tempTree();
     mkdirSync(join(dir, 'd'));
     const r = runLocalSh(opsToScript([
-      { op: 'exec', command: 'cat > /dev/null' },
-      { op: 'exec', command: `touch ${join(dir, 'd', 'after')}` },
+      { op: 'exec', command: raw('cat > /dev/null') },
+      { op: 'exec', command: sh`touch ${join(dir, 'd', 'after')}` },
     ]));
     expect(r.code).toBe(0);
     expect(existsSync(join(dir, 'd', 'after'))).toBe(true);
