@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { roleShellText } from '../config/schema/values.js';
 import { checkFact } from '../facts/check.js';
 import { roleShell } from '../shell/role-shell.js';
 import { noop, PlanError } from './change.js';
@@ -6,7 +7,7 @@ import { defineModule } from './module.js';
 
 const args = z
   .strictObject({
-    command: z.string().min(1).describe('shell command that exits 0 when all is well (e.g. curl -fsk https://127.0.0.1/healthz)'),
+    command: roleShellText.describe('shell command that exits 0 when all is well (e.g. curl -fsk https://127.0.0.1/healthz)'),
     retries: z.number().int().positive().default(10).describe('tries before the check fails'),
     delay: z.number().positive().default(1).describe('seconds between tries'),
   })

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { commandSucceedsFact } from '../facts/command-status.js';
+import { roleShellText } from '../config/schema/values.js';
 import { fileFact } from '../facts/file.js';
 import { roleShell } from '../shell/role-shell.js';
 import { changes, noop } from './change.js';
@@ -8,9 +9,9 @@ import { defineModule } from './module.js';
 
 const args = z
   .strictObject({
-    run: z.string().min(1).describe('shell command (POSIX sh) run on the host'),
+    run: roleShellText.describe('shell command (POSIX sh) run on the host'),
     creates: absolutePath.optional().describe('skip when this path exists'),
-    unless: z.string().min(1).optional().describe('skip when this command exits 0'),
+    unless: roleShellText.optional().describe('skip when this command exits 0'),
     cwd: absolutePath.optional().describe('directory to run in'),
     always: z.boolean().default(false).describe('run on every apply (a change every time); otherwise creates or unless is required'),
   })

@@ -3,10 +3,11 @@ import { groupFact } from '../facts/accounts.js';
 import { join, sh } from '../shell/command.js';
 import { changes, noop } from './change.js';
 import { defineModule } from './module.js';
+import { accountName } from '../config/schema/values.js';
 
 const args = z
   .strictObject({
-    name: z.string().regex(/^[a-z_][a-z0-9_-]*$/, 'must be a valid group name'),
+    name: accountName,
     state: z.enum(['present', 'absent']).default('present'),
     gid: z.number().int().nonnegative().optional(),
     system: z.boolean().default(false),

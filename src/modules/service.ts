@@ -6,7 +6,7 @@ import { defineModule } from './module.js';
 
 const args = z
   .strictObject({
-    name: z.string().regex(/^[A-Za-z0-9@_.:-]+$/, 'must be a systemd unit name such as nginx or php8.2-fpm.service'),
+    name: z.string().regex(/^[A-Za-z0-9@_.:][A-Za-z0-9@_.:-]*$/, 'must be a systemd unit name such as nginx or php8.2-fpm.service (not starting with "-")'),
     state: z.enum(['started', 'stopped', 'restarted', 'reloaded']).optional().describe('restarted/reloaded act on every run: use them in handlers'),
     enabled: z.boolean().optional().describe('start at boot'),
   })

@@ -4,11 +4,11 @@ import { fileFact, sha256 } from '../facts/file.js';
 import { join, sh, type ShellCommand } from '../shell/command.js';
 import { changes, noop, PlanError, type Change, type PlanResult } from './change.js';
 import type { FactReader } from '../facts/fact.js';
+import { accountName, singleLine } from '../config/schema/values.js';
 import { absolutePath, describeType } from './common.js';
 import { planFileContent } from './file-content.js';
 import { defineModule } from './module.js';
 
-const accountName = z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/, 'must be a valid user name (lower case letters, digits, _ and -)');
 
 const args = z
   .strictObject({
@@ -17,10 +17,10 @@ const args = z
     uid: z.number().int().nonnegative().optional(),
     group: accountName.optional().describe('primary group (must exist)'),
     groups: z.array(accountName).optional().describe('supplementary groups, exactly these (must exist)'),
-    shell: z.string().min(1).optional(),
+    shell: absolutePath.optional().describe('login shell, e.g. /bin/bash or /usr/sbin/nologin'),
     home: absolutePath.optional().describe('home directory (default /home/<name>, /root for root)'),
     system: z.boolean().default(false).describe('a system account (no aging, uid below 1000) when created'),
-    authorized_keys: z.array(z.string().regex(/^(ssh-|ecdsa-|sk-)\S+ \S+/, 'must be an OpenSSH public key line')).optional().describe('exactly these keys in ~/.ssh/authorized_keys'),
+    authorized_keys: z.array(singleLine('ssh-ed25519 AAAA... user@laptop').regex(/^(ssh-|ecdsa-|sk-)\S+ \S+/, 'must be an OpenSSH public key line')).optional().describe('exactly these keys in ~/.ssh/authorized_keys'),
   })
   .describe('a local user account, and the SSH keys that may log in as it');
 
