@@ -1,9 +1,9 @@
 import { z } from 'zod';
+import { accountName } from '../config/schema/values.js';
 import { groupFact } from '../facts/accounts.js';
 import { join, sh } from '../shell/command.js';
 import { changes, noop } from './change.js';
 import { defineModule } from './module.js';
-import { accountName } from '../config/schema/values.js';
 
 const args = z
   .strictObject({

@@ -1,14 +1,13 @@
 import { z } from 'zod';
+import { accountName, singleLine } from '../config/schema/values.js';
 import { userFact } from '../facts/accounts.js';
+import type { FactReader } from '../facts/fact.js';
 import { fileFact, sha256 } from '../facts/file.js';
 import { join, sh, type ShellCommand } from '../shell/command.js';
 import { changes, noop, PlanError, type Change, type PlanResult } from './change.js';
-import type { FactReader } from '../facts/fact.js';
-import { accountName, singleLine } from '../config/schema/values.js';
 import { absolutePath, describeType } from './common.js';
 import { planFileContent } from './file-content.js';
 import { defineModule } from './module.js';
-
 
 const args = z
   .strictObject({
