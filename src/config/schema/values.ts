@@ -8,11 +8,13 @@ import { z } from 'zod';
  * Values from module arguments are not echoed in messages (they may be rendered from secrets).
  */
 
-function withHint<T extends z.ZodString>(schema: T, problem: (value: string) => string | undefined, hint: string): T {
-  return schema.superRefine((value, ctx) => {
+/** `editor`: JSON Schema keywords for editors (`kanka-infra schema`), which cannot run the check itself. */
+function withHint<T extends z.ZodString>(schema: T, problem: (value: string) => string | undefined, hint: string, editor?: { pattern: string; maxLength?: number }): T {
+  const checked = schema.superRefine((value, ctx) => {
     const message = problem(value);
     if (message !== undefined) ctx.addIssue({ code: 'custom', message, params: { hint }, input: value });
   });
+  return editor ? checked.meta(editor) : checked;
 }
 
 /** Where `value` has a line break or a NUL byte, in words; undefined when it has none. */
@@ -43,6 +45,7 @@ export const absolutePath = withHint(
     return bad ? `must be a path on one line, but it contains ${bad}` : undefined;
   },
   'e.g. /etc/nginx/conf.d/kanka.conf: absolute, with no line breaks or NUL bytes',
+  { pattern: '^/[^\\n\\r\\u0000]*$' },
 );
 
 /** POSIX/Debian user and group names (useradd's default NAME_REGEX, 32 characters at most). */
@@ -57,6 +60,7 @@ export const accountName = withHint(
     return ACCOUNT_NAME.test(v) ? undefined : 'is not a valid user or group name';
   },
   'lower-case letters, digits, "_" and "-", starting with a letter or "_" (a final "$" is allowed), at most 32 characters, e.g. www-data',
+  { pattern: ACCOUNT_NAME.source, maxLength: 32 },
 );
 
 const DNS_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
@@ -100,6 +104,7 @@ export function aptWord(example: string): z.ZodString {
       return /^[A-Za-z0-9._~+/-]+$/.test(v) ? undefined : 'must be one word of letters, digits and . _ ~ + / -';
     },
     `it is one word of the sources line (e.g. ${example}); give several components as a list`,
+    { pattern: '^[A-Za-z0-9._~+/][A-Za-z0-9._~+/-]*$' },
   );
 }
 
