@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { createTwoFilesPatch } from 'diff';
+import { accountName, absolutePath } from '../config/schema/values.js';
 import { MAX_DIFF_BYTES, sha256, type FileState } from '../facts/file.js';
 import type { Ownership } from './ops.js';
 
-export const absolutePath = z.string().regex(/^\//, 'must be an absolute path (start with /)');
+export { absolutePath };
 
 const modeSchema = z
   .union([z.string(), z.number()])
@@ -15,8 +16,8 @@ const modeSchema = z
 
 export const ownershipShape = {
   mode: modeSchema.optional(),
-  owner: z.string().min(1).optional().describe('user name'),
-  group: z.string().min(1).optional().describe('group name'),
+  owner: accountName.optional().describe('user name'),
+  group: accountName.optional().describe('group name'),
 };
 
 /** Lines describing which of mode/owner/group differ from what is wanted. */

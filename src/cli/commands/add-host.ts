@@ -2,6 +2,7 @@ import { ConfigError } from '../../config/diagnostics.js';
 import { addHostToInventory, pinHostKey } from '../../config/edit-inventory.js';
 import { resolveInventoryFile } from '../../config/resolve-env.js';
 import { nameSchema } from '../../config/schema/common.js';
+import { hostAddress, problemWith } from '../../config/schema/values.js';
 import { fetchHostKey } from '../../transport/host-key.js';
 import { entryMatches, knownHostsName, parseKnownHosts, readKnownHosts } from '../../transport/known-hosts.js';
 import { UsageError } from '../errors.js';
@@ -35,6 +36,8 @@ export async function addHostCommand(name: string, opts: AddHostOptions, io: Io,
   const inventory = project.inventory;
   const checkedName = nameSchema.safeParse(name);
   if (!checkedName.success) throw new UsageError(`host name "${name}": ${checkedName.error.issues[0]?.message ?? 'invalid'}`);
+  const addressProblem = problemWith(hostAddress, opts.address);
+  if (addressProblem) throw new UsageError(`--address: ${addressProblem}`);
   if (!inventory.groups.has(opts.group)) {
     throw new ConfigError([{ file, path: ['groups'], message: `group "${opts.group}" is not declared`, hint: `declared groups: ${[...inventory.groups.keys()].join(', ') || '(none)'}` }]);
   }

@@ -81,7 +81,10 @@ async function plan(module: AnyModule, args: unknown, host: FakeHost, ctx: TaskC
 }
 
 function opView(op: Op): Record<string, unknown> {
-  return op.op === 'write' ? { ...op, content: op.content.toString('utf8') } : { ...op };
+  if (op.op === 'write') return { ...op, content: op.content.toString('utf8') };
+  // A command is compared by its shell text.
+  if (op.op === 'exec') return { ...op, command: op.command.text };
+  return { ...op };
 }
 
 function changeView(c: Change, expected: { diffMatches?: string } | undefined) {
