@@ -5,6 +5,7 @@ import type { HostProgram } from '../engine/program.js';
 import type { Io } from './io.js';
 import type { ProjectOptions } from './options.js';
 import { ConfigError } from '../config/diagnostics.js';
+import { requireKeyFile } from '../config/key-file.js';
 import { loadSecrets, PASSWORD_HINT, resolveVaultPassword, type SecretValues } from '../secrets/load-secrets.js';
 import { Secret } from '../secrets/secret.js';
 
@@ -21,6 +22,8 @@ export function loadWithSecrets(env: string, opts: ProjectOptions, io: Io): { pr
     projectDir: opts.project ?? io.cwd,
     ...(opts.playbook ? { playbook: opts.playbook } : {}),
   });
+  // Hosts reached over real SSH (no injected connector) need the key: say so before any connection.
+  if (!io.connect) requireKeyFile(project.inventory);
   const secrets = project.inventory.secretsFile ? openSecrets(project.inventory.secretsFile, project.inventory.vaultPasswordFile, opts, io) : {};
   return { project, secrets };
 }

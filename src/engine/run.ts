@@ -19,6 +19,8 @@ export interface RunOptions {
 }
 
 export interface ApplyOptions extends RunOptions {
+  /** Called once the run goes ahead (approved, or nothing to change), before any lock or change: local writes that must wait for a yes. */
+  approved?: () => void | Promise<void>;
   /** Called with the plan when there are changes; returns whether to go on. Absent: go on. */
   confirm?: (plan: RunReport) => Promise<boolean>;
   /** Lock every host to change (refusing if another run holds one) and log the run on it. */
@@ -225,13 +227,18 @@ export async function applyRun(project: Project, programs: HostProgram[], opts: 
     const plan = report('plan', project, states, t0);
     const toApply = states.filter((s) => s.status === 'pending');
     if (interrupted()) return { plan, result: stopBeforeApplying(project, states, t0), interrupted: true };
-    if (toApply.length === 0) return { plan, result: { ...plan, command: 'apply' }, interrupted: false };
+    if (toApply.length === 0) {
+      // Nothing to approve; but a host that failed its plan is no go-ahead.
+      if (!states.some((s) => s.status === 'failed' || s.status === 'unreachable')) await opts.approved?.();
+      return { plan, result: { ...plan, command: 'apply' }, interrupted: false };
+    }
     let stale = false;
     if (opts.confirm) {
       stale = true;
       if (!(await opts.confirm(plan))) return { plan, interrupted: false };
       if (interrupted()) return { plan, result: stopBeforeApplying(project, states, t0), interrupted: true };
     }
+    await opts.approved?.();
     if (opts.lock) {
       const outcome = await lockHosts(toApply, opts.lock, opts.signal);
       locked = outcome.locked;

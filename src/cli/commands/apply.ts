@@ -44,6 +44,7 @@ export async function applyPrograms(
   io: Io,
   argv: readonly string[],
   question = (p: RunReport) => `Apply these changes to ${p.hosts.filter((h) => h.status === 'pending').length} host(s) of ${p.env}?`,
+  approved?: () => void,
 ): Promise<{ code: ExitCode; result?: RunReport }> {
   const out = new RunOutput(io, opts, programs.length);
   const run = (signal?: AbortSignal) =>
@@ -52,6 +53,7 @@ export async function applyPrograms(
       connect: out.connect,
       emit: out.emit,
       ...(signal ? { signal } : {}),
+      ...(approved ? { approved } : {}),
       lock: { info: runInfo(project.inventory.name, argv, opts.project ?? io.cwd), breakLock: opts.breakLock === true, redact: io.redact ?? ((t) => t) },
       ...(opts.yes
         ? {}
