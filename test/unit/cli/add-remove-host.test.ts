@@ -108,6 +108,10 @@ describe('add-host and remove-host', () => {
     expect(content(f.hosts.get('back1'), '/etc/fleet')).toBe('10.0.0.2 10.0.0.4\n');
     expect(readFileSync(join(cwd, 'inventory/test.yml'), 'utf8')).not.toContain('back2');
     expect(readFileSync(join(cwd, 'inventory/known_hosts'), 'utf8')).not.toContain('10.0.0.5');
-    expect((await cli(['remove-host', 'back2', '--env', 'test', '--yes'], { cwd, connect: f.connect })).code).toBe(0);
+    // Once removed, the name is unknown: a usage error (exit 1) that says it may be removed already.
+    const again = await cli(['remove-host', 'back2', '--env', 'test', '--yes'], { cwd, connect: f.connect });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('back2 is not a host of');
+    expect(again.stderr).toContain('(already removed?)');
   });
 });
