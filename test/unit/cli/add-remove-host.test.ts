@@ -58,7 +58,7 @@ const content = (h: FakeHost | undefined, p: string) => {
   return f?.type === 'file' ? f.content.toString() : undefined;
 };
 
-describe('add-host and remove-host', () => {
+describe('add-host and remove-host', { timeout: 30_000 }, () => {
   it('add-host pins the key, adds the host keeping the file, applies it and the hosts that depend on it; again: nothing', async () => {
     const cwd = project();
     const f = fleet();
