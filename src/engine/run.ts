@@ -235,7 +235,7 @@ export async function applyRun(project: Project, programs: HostProgram[], opts: 
     let stale = false;
     if (opts.confirm) {
       stale = true;
-      if (!(await opts.confirm(plan))) return { plan, interrupted: false };
+      if (!(await opts.confirm(plan))) return { plan, interrupted: interrupted() };
       if (interrupted()) return { plan, result: stopBeforeApplying(project, states, t0), interrupted: true };
     }
     await opts.approved?.();

@@ -69,8 +69,8 @@ export async function applyPrograms(
     });
   // Ctrl-C during the run stops it cleanly (locks released, recap printed) rather than killing it.
   const { result, interrupted } = io.interrupt ? await io.interrupt.guard(run) : await run();
-  // No result: the user said no (the plan was shown with the question).
-  if (!result) return { code: EXIT.INVALID };
+  // No result: the user said no, or SIGINT came at the question (the plan was shown with it).
+  if (!result) return { code: interrupted ? EXIT.INTERRUPTED : EXIT.INVALID };
   const code = interrupted ? EXIT.INTERRUPTED : troubledHosts(result).length > 0 ? EXIT.HOST_FAILED : EXIT.OK;
   out.print(result, code);
   if (interrupted) write(io.stderr, 'Interrupted (Ctrl-C): no change was started after it; the locks taken were released (see above for any that could not be).');
