@@ -10,6 +10,8 @@ export const EXIT = {
   HOST_FAILED: 3,
   /** A bug in kanka-infra itself. */
   INTERNAL: 4,
+  /** Interrupted (Ctrl-C): the changes in flight finished, the locks were released, the rest was not applied. */
+  INTERRUPTED: 130,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -1,6 +1,7 @@
 import type { Redactor } from '../secrets/redact.js';
 import type { OfferedKey } from '../transport/host-key.js';
 import type { Connector } from '../transport/transport.js';
+import type { Interruption } from './interrupt.js';
 
 /** Everything a command touches outside itself, so tests can call commands directly. */
 export interface Io {
@@ -19,6 +20,8 @@ export interface Io {
   setRedactor?: (r: Redactor) => void;
   /** Masks secrets in text that leaves the process another way (a webhook body). */
   redact?: (text: string) => string;
+  /** Ctrl-C: asks a run holding locks to stop cleanly (wired to SIGINT by entry.ts only). */
+  interrupt?: Interruption;
 }
 
 export function processIo(): Io {

@@ -20,6 +20,7 @@ export function loadWithSecrets(env: string, opts: ProjectOptions, io: Io): { pr
     projectDir: opts.project ?? io.cwd,
     ...(opts.playbook ? { playbook: opts.playbook } : {}),
   });
+  // Hosts reached over real SSH (no injected connector) need the key: say so before any connection.
   const secrets = project.inventory.secretsFile ? openSecrets(project.inventory.secretsFile, project.inventory.vaultPasswordFile, opts, io) : {};
   return { project, secrets };
 }

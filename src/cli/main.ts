@@ -5,7 +5,7 @@ import { registerVaultCommand } from './commands/vault.js';
 import { UsageError } from './errors.js';
 import { processIo, write, type Io } from './io.js';
 import { redactingIo } from './redacting-io.js';
-import { addChangeOptions, addProjectOptions, addRunOptions, InvalidOptionError, parsePositiveInt, type ProjectOptions, type RunCliOptions } from './options.js';
+import { addChangeOptions, addProjectOptions, addRunOptions, InvalidOptionError, type ProjectOptions, type RunCliOptions } from './options.js';
 import type { AddHostOptions } from './commands/add-host.js';
 import type { RemoveHostOptions } from './commands/remove-host.js';
 
@@ -25,8 +25,10 @@ Examples:
 
 Exit codes:
   0  success / no changes       2  changes pending (plan), drift found (drift)
-  1  invalid input or usage     3  a host failed, was unreachable or is locked by another run
+  1  invalid input or usage, or the question answered other than "yes" (or end of input): nothing changed
+  3  a host failed (an internal error on one host included), was unreachable or is locked by another run
   4  internal error (a bug in kanka-infra: please report it)
+  130  interrupted (Ctrl-C) during apply: the changes in flight finished, no new one started, locks released
 
 <env> is a name (inventory/<env>.yml in the project) or a path to an inventory file.
 
@@ -35,6 +37,13 @@ Environment:
   KANKA_SSH_KEY_PASSPHRASE_FILE                   file holding the passphrase of ssh.key_file (else asked on a terminal)
   NO_COLOR                                        no colours (as --no-color)
   KANKA_INFRA_CODE_CACHE=off                      no V8 code cache in ~/.cache/kanka-infra (a faster start)`;
+
+/** A TCP port, or a usage error (exit 1) naming the option. */
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidOptionError(`--port must be a whole number from 1 to 65535, got "${value}"`);
+  return n;
+}
 
 /** Builds the CLI. Each action stores its exit code; only the entry point exits the process. */
 export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: readonly string[] = []): Command {
@@ -66,7 +75,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
 
   addChangeOptions(addRunOptions(program.command('apply').argument('<env>', 'environment name or inventory file')))
     .description('show the plan, ask for confirmation, then make the changes')
-    .addHelpText('after', '\nExit: 0 applied (or nothing to do), 1 invalid input or cancelled, 3 a host failed or was unreachable.')
+    .addHelpText('after', '\nExit: 0 applied (or nothing to do), 1 invalid input or cancelled, 3 a host failed or was unreachable, 130 interrupted (Ctrl-C: locks released, recap printed).')
     .action(async (env: string, opts: RunCliOptions & { yes?: boolean; breakLock?: boolean }) => {
       const { applyCommand } = await import('./commands/apply.js');
       setExit(await applyCommand(env, opts, io, argv));
@@ -77,9 +86,9 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
     .requiredOption('-e, --env <env>', 'environment name or inventory file')
     .requiredOption('-g, --group <group>', 'its group (declared in the inventory)')
     .requiredOption('-a, --address <address>', 'its address')
-    .addOption(new Option('--port <port>', 'its SSH port').argParser(parsePositiveInt('--port')))
+    .addOption(new Option('--port <port>', 'its SSH port (1-65535)').argParser(parsePort))
     .option('--host-key <fingerprint>', 'the SHA256:... fingerprint it must offer (non-interactive runs)')
-    .addHelpText('after', '\nExample:\n  kanka-infra add-host backend3 --env prod --group backend --address 10.0.0.6 --host-key SHA256:abc... --yes\nRun again, it changes nothing. Exit: 0 done, 1 invalid input or cancelled, 3 a host failed.')
+    .addHelpText('after', '\nExample:\n  kanka-infra add-host backend3 --env prod --group backend --address 10.0.0.6 --host-key SHA256:abc... --yes\nNothing is written (inventory, known_hosts) before the plan is approved.\nRun again, it changes nothing. Exit: 0 done, 1 invalid input or cancelled, 3 a host failed or the new address cannot be reached, 130 interrupted.')
     .action(async (name: string, opts: AddHostOptions) => {
       const { addHostCommand } = await import('./commands/add-host.js');
       setExit(await addHostCommand(name, opts, io, argv));
@@ -87,6 +96,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
 
   addChangeOptions(addRunOptions(program.command('remove-host').argument('<name>', 'the host to take out')))
     .description('take a host out of the fleet: drain it from the frontends first, then update allowlists, grants and /etc/hosts, then drop it from the inventory (the host itself is not wiped)')
+    .addHelpText('after', '\nEvery host that refers to the removed one is updated, so --limit is refused. Exit: 0 done, 1 invalid input, unknown host or cancelled, 3 a host failed, 130 interrupted.')
     .requiredOption('-e, --env <env>', 'environment name or inventory file')
     .option('--drain <group>', 'the group that routes traffic, changed first', 'frontend')
     .action(async (name: string, opts: RemoveHostOptions) => {

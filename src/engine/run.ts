@@ -6,16 +6,21 @@ import type { EventSink } from './events.js';
 import { HostRunner, TaskFailed } from './host-runner.js';
 import type { HostProgram } from './program.js';
 import type { HostReport, HostStatus, RunReport } from './report.js';
-import { holderGone, lockOp, processAlive, releaseOps, type RunInfo } from './lock.js';
+import { holderGone, LOCK_DIR, lockOp, processAlive, releaseOps, type RunInfo } from './lock.js';
 import { LOCK_HELD_EXIT } from '../transport/ops-to-shell.js';
+import { injectedFailure } from './test-hook.js';
 
 export interface RunOptions {
   forks: number;
   connect: Connector;
   emit: EventSink;
+  /** Aborted (Ctrl-C): no new host or change starts; what is in flight finishes. */
+  signal?: AbortSignal;
 }
 
 export interface ApplyOptions extends RunOptions {
+  /** Called once the run goes ahead (approved, or nothing to change), before any lock or change: local writes that must wait for a yes. */
+  approved?: () => void | Promise<void>;
   /** Called with the plan when there are changes; returns whether to go on. Absent: go on. */
   confirm?: (plan: RunReport) => Promise<boolean>;
   /** Lock every host to change (refusing if another run holds one) and log the run on it. */
@@ -31,6 +36,29 @@ interface HostState {
   connectMs: number;
   started: number;
   durationMs: number;
+  /** The run was interrupted while this host still had changes to make. */
+  interrupted?: boolean;
+}
+
+/** Thrown instead of starting a change once the run is interrupted. */
+class Interrupted extends Error {
+  override name = 'Interrupted';
+}
+
+/**
+ * The host as the runner sees it: once the run is interrupted, no new change starts (the one in
+ * flight finishes; reads still work). Locks are taken and released on the unguarded host.
+ */
+function stoppable(remote: RemoteHost, signal: AbortSignal | undefined): RemoteHost {
+  if (!signal) return remote;
+  return {
+    probe: (facts) => remote.probe(facts),
+    apply: (ops) => (signal.aborted ? Promise.reject(new Interrupted('interrupted')) : remote.apply(ops)),
+    get roundTrips() {
+      return remote.roundTrips;
+    },
+    close: () => remote.close(),
+  };
 }
 
 function connectionTarget(inventory: Inventory, host: HostProgram['host']): ConnectionTarget {
@@ -50,23 +78,38 @@ function connectionTarget(inventory: Inventory, host: HostProgram['host']): Conn
   };
 }
 
-/** Connects and plans every host in parallel (at most `forks` at a time). */
-async function planAll(project: Project, programs: HostProgram[], opts: RunOptions): Promise<HostState[]> {
+function initialStates(programs: HostProgram[]): HostState[] {
+  return programs.map((program) => ({ program, status: 'ok', connectMs: 0, started: Date.now(), durationMs: 0 }));
+}
+
+const NOT_STARTED_INTERRUPTED = 'not started: the run was interrupted (Ctrl-C)';
+
+/**
+ * Connects and plans every host in parallel (at most `forks` at a time), filling `states` as it
+ * goes so that the caller can close every connection whatever happens.
+ */
+async function planAll(project: Project, states: HostState[], opts: RunOptions): Promise<void> {
   const limit = pLimit(opts.forks);
-  const states: HostState[] = programs.map((program) => ({ program, status: 'ok', connectMs: 0, started: Date.now(), durationMs: 0 }));
   // Hosts whose only failures are health checks: reported once the other hosts' plans are known.
   const checksOnly: HostState[] = [];
   await Promise.all(
     states.map((state) =>
       limit(async () => {
         const host = state.program.host.name;
+        if (opts.signal?.aborted) {
+          state.status = 'skipped';
+          state.error = NOT_STARTED_INTERRUPTED;
+          return;
+        }
         state.started = Date.now();
         opts.emit({ type: 'host-start', host, phase: 'plan' });
         try {
           const t0 = Date.now();
           state.remote = await opts.connect(connectionTarget(project.inventory, state.program.host));
           state.connectMs = Date.now() - t0;
-          state.runner = new HostRunner(state.program, state.remote, opts.emit);
+          state.runner = new HostRunner(state.program, stoppable(state.remote, opts.signal), opts.emit);
+          const injected = injectedFailure(host, 'plan');
+          if (injected) throw injected;
           await state.runner.plan();
           state.status = state.runner.hasFailures ? 'failed' : state.runner.hasChanges ? 'pending' : 'ok';
           if (state.status === 'failed') state.error = 'a task could not be planned';
@@ -91,18 +134,25 @@ async function planAll(project: Project, programs: HostProgram[], opts: RunOptio
     }
     opts.emit({ type: 'host-end', host: state.program.host.name, phase: 'plan', report: hostReport(state) });
   }
-  return states;
 }
 
+/**
+ * Records why a host stopped. Anything else than a connection, remote or task failure is a bug in
+ * kanka-infra: it is still this host's failure only (said to be internal), and the run goes on.
+ */
 function failHost(state: HostState, err: unknown): void {
-  if (err instanceof TransportError) {
+  if (err instanceof Interrupted) {
+    state.interrupted = true;
+  } else if (err instanceof TransportError) {
     state.status = err.failure === 'lost' ? 'failed' : 'unreachable';
     state.error = err.message;
   } else if (err instanceof RemoteError || err instanceof TaskFailed) {
     state.status = 'failed';
     state.error = `${state.program.host.name}: ${err.message}`;
   } else {
-    throw err;
+    state.status = 'failed';
+    const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    state.error = `${state.program.host.name}: internal error (a bug in kanka-infra, please report it with this output): ${detail}`;
   }
 }
 
@@ -114,11 +164,15 @@ function hostReport(state: HostState, phase: 'plan' | 'apply' = 'plan'): HostRep
     status: state.status,
     ...(state.error ? { error: state.error } : {}),
     // After apply, what is still only planned was never reached: say so rather than show it as done.
-    tasks: phase === 'apply' ? tasks.map((t) => (t.status === 'pending' || t.status === 'deferred' ? { ...t, status: 'skipped' as const, reason: 'not run: this host stopped at an earlier failure' } : t)) : tasks,
+    tasks: phase === 'apply' ? tasks.map((t) => (notReached(t) ? { ...t, status: 'skipped' as const, reason: state.interrupted ? 'not run: the run was interrupted (Ctrl-C)' : 'not run: this host stopped at an earlier failure' } : t)) : tasks,
     roundTrips: state.remote?.roundTrips ?? 0,
     connectMs: state.connectMs,
     durationMs: state.durationMs,
   };
+}
+
+function notReached(t: { status: string }): boolean {
+  return t.status === 'pending' || t.status === 'deferred';
 }
 
 function report(command: RunReport['command'], project: Project, states: HostState[], t0: number): RunReport {
@@ -126,80 +180,141 @@ function report(command: RunReport['command'], project: Project, states: HostSta
   return { command, env: project.inventory.name, playbook: project.playbookFile, hosts: states.map((s) => hostReport(s, phase)), durationMs: Date.now() - t0 };
 }
 
+/** Closes every connection opened; one that fails to close does not keep the others open. */
 function closeAll(states: HostState[]): void {
-  for (const s of states) s.remote?.close();
+  for (const s of states) {
+    try {
+      s.remote?.close();
+    } catch {
+      // Closing is best effort: the socket goes with the process anyway.
+    }
+  }
 }
 
 /** Dry run: what would change, from the same code apply uses. Changes nothing. */
 export async function planRun(project: Project, programs: HostProgram[], opts: RunOptions, command: 'plan' | 'drift' = 'plan'): Promise<RunReport> {
   const t0 = Date.now();
-  const states = await planAll(project, programs, opts);
-  closeAll(states);
+  const states = initialStates(programs);
+  try {
+    await planAll(project, states, opts);
+  } finally {
+    closeAll(states);
+  }
   return report(command, project, states, t0);
+}
+
+/** What an apply run ends with: the plan shown, the result (absent: the person said no), whether Ctrl-C stopped it. */
+export interface ApplyOutcome {
+  plan: RunReport;
+  result?: RunReport;
+  interrupted: boolean;
 }
 
 /**
  * Plans every host, asks for confirmation if there are changes, then applies play by play:
  * the hosts of a play in batches of `serial`, a batch with a failed host stopping the play's
  * later batches (a rolling update must not take down the next host when one failed).
+ * Whatever happens (a host's failure, a bug, Ctrl-C), every lock taken is released (or the
+ * report says which could not be and how to clear it) and every connection is closed.
  */
-export async function applyRun(project: Project, programs: HostProgram[], opts: ApplyOptions): Promise<{ plan: RunReport; result?: RunReport }> {
+export async function applyRun(project: Project, programs: HostProgram[], opts: ApplyOptions): Promise<ApplyOutcome> {
   const t0 = Date.now();
-  const states = await planAll(project, programs, opts);
-  const plan = report('plan', project, states, t0);
-  const toApply = states.filter((s) => s.status === 'pending');
-  if (toApply.length === 0) {
-    closeAll(states);
-    return { plan, result: { ...plan, command: 'apply' } };
-  }
-  let stale = false;
-  if (opts.confirm) {
-    stale = true;
-    if (!(await opts.confirm(plan))) {
-      closeAll(states);
-      return { plan };
-    }
-  }
+  const states = initialStates(programs);
+  const interrupted = (): boolean => opts.signal?.aborted === true;
   let locked: HostState[] = [];
-  if (opts.lock) {
-    const outcome = await lockHosts(toApply, opts.lock);
-    if (!outcome.ok) {
-      closeAll(states);
-      return { plan, result: report('apply', project, states, t0) };
-    }
-    locked = outcome.locked;
-    // What was planned may have changed before we held the locks: read it again under them.
-    stale = true;
-  }
   try {
+    await planAll(project, states, opts);
+    const plan = report('plan', project, states, t0);
+    const toApply = states.filter((s) => s.status === 'pending');
+    if (interrupted()) return { plan, result: stopBeforeApplying(project, states, t0), interrupted: true };
+    if (toApply.length === 0) {
+      // Nothing to approve; but a host that failed its plan is no go-ahead.
+      if (!states.some((s) => s.status === 'failed' || s.status === 'unreachable')) await opts.approved?.();
+      return { plan, result: { ...plan, command: 'apply' }, interrupted: false };
+    }
+    let stale = false;
+    if (opts.confirm) {
+      stale = true;
+      if (!(await opts.confirm(plan))) return { plan, interrupted: interrupted() };
+      if (interrupted()) return { plan, result: stopBeforeApplying(project, states, t0), interrupted: true };
+    }
+    await opts.approved?.();
+    if (opts.lock) {
+      const outcome = await lockHosts(toApply, opts.lock, opts.signal);
+      locked = outcome.locked;
+      if (!outcome.ok) {
+        if (interrupted()) markNotStarted(toApply);
+        await releaseLocks(locked, opts.lock, outcome.note);
+        locked = [];
+        return { plan, result: report('apply', project, states, t0), interrupted: interrupted() };
+      }
+      // What was planned may have changed before we held the locks: read it again under them.
+      stale = true;
+    }
     await applyPlays(programs, toApply, opts, stale);
+    if (opts.lock) {
+      const held = locked;
+      locked = [];
+      await releaseLocks(held, opts.lock);
+    }
+    for (const s of states) if (s.status === 'changed' && s.runner && ![...s.runner.reports.values()].some((r) => r.status === 'changed')) s.status = 'ok';
+    return { plan, result: report('apply', project, states, t0), interrupted: interrupted() };
   } finally {
-    if (opts.lock) await releaseLocks(locked, opts.lock);
+    // Only reached with locks still listed when something threw past the steps above (a bug):
+    // release them anyway, before the connections they need are closed.
+    if (opts.lock && locked.length > 0) await releaseLocks(locked, opts.lock, 'stopped by an internal error');
     closeAll(states);
   }
-  for (const s of states) if (s.status === 'changed' && s.runner && ![...s.runner.reports.values()].some((r) => r.status === 'changed')) s.status = 'ok';
-  return { plan, result: report('apply', project, states, t0) };
+}
+
+function markNotStarted(states: HostState[]): void {
+  for (const s of states) {
+    if (s.status === 'pending') {
+      s.status = 'skipped';
+      s.error = NOT_STARTED_INTERRUPTED;
+    }
+  }
+}
+
+/** Interrupted before anything was applied: what each host would have had, shown as not started. */
+function stopBeforeApplying(project: Project, states: HostState[], t0: number): RunReport {
+  markNotStarted(states);
+  return report('apply', project, states, t0);
 }
 
 /**
  * Locks the hosts one by one in inventory order, so two runs wanting the same hosts cannot each
- * get some: the first host decides. On refusal, releases what it took and says who holds it.
+ * get some: the first host decides. On refusal (or Ctrl-C), stops and returns what it took, for
+ * the caller to release. A host that cannot be locked for another reason (connection lost, a bug)
+ * is that host's failure: it is left out, the others go on.
  */
-async function lockHosts(toApply: HostState[], lock: NonNullable<ApplyOptions['lock']>): Promise<{ ok: true; locked: HostState[] } | { ok: false }> {
+async function lockHosts(
+  toApply: HostState[],
+  lock: NonNullable<ApplyOptions['lock']>,
+  signal: AbortSignal | undefined,
+): Promise<{ ok: true; locked: HostState[] } | { ok: false; locked: HostState[]; note: string }> {
   const locked: HostState[] = [];
   for (const state of toApply) {
     const remote = state.remote;
     if (!remote) continue;
+    if (signal?.aborted) return { ok: false, locked, note: 'not started: the run was interrupted (Ctrl-C)' };
     try {
       await remote.apply([lockOp(lock.info, false)]);
       locked.push(state);
     } catch (err) {
-      if (!(err instanceof RemoteError) || err.code !== LOCK_HELD_EXIT) throw err;
+      if (!(err instanceof RemoteError) || err.code !== LOCK_HELD_EXIT) {
+        failHost(state, err);
+        continue;
+      }
       const owner = err.output.trim();
       const gone = holderGone(owner, lock.info.machine, processAlive);
       if (lock.breakLock && gone !== false) {
-        await remote.apply([lockOp(lock.info, true)]);
-        locked.push(state);
+        try {
+          await remote.apply([lockOp(lock.info, true)]);
+          locked.push(state);
+        } catch (breakErr) {
+          failHost(state, breakErr);
+        }
         continue;
       }
       state.status = 'failed';
@@ -216,31 +331,41 @@ async function lockHosts(toApply: HostState[], lock: NonNullable<ApplyOptions['l
           other.error = `not started: ${state.program.host.name} is locked by another run; nothing was changed`;
         }
       }
-      await releaseLocks(locked, lock, 'not started: another run holds a lock');
-      return { ok: false };
+      return { ok: false, locked, note: 'not started: another run holds a lock' };
     }
   }
   return { ok: true, locked };
 }
 
+/**
+ * Releases our locks and logs the run on each host. A lock that cannot be released is not kept
+ * quiet: the host's report says so and how to clear it (the run then ends with exit 3).
+ */
 async function releaseLocks(locked: HostState[], lock: NonNullable<ApplyOptions['lock']>, note?: string): Promise<void> {
   await Promise.all(
     locked.map(async (state) => {
-      const changes = state.runner ? [...state.runner.reports.values()].filter((r) => r.status === 'changed').flatMap((r) => r.changes.map((c) => `${c.action} ${c.subject}`)) : [];
-      const record = {
-        when: new Date().toISOString(),
-        who: `${lock.info.user}@${lock.info.machine}`,
-        pid: lock.info.pid,
-        command: lock.info.command,
-        env: lock.info.env,
-        commit: lock.info.commit(),
-        status: note ?? state.status,
-        changes,
-      };
       try {
-        await state.remote?.apply(releaseOps(lock.info, lock.redact(JSON.stringify(record))));
-      } catch {
-        // The host went away mid-run: its lock stays, and the next run says who held it.
+        const changes = state.runner ? [...state.runner.reports.values()].filter((r) => r.status === 'changed').flatMap((r) => r.changes.map((c) => `${c.action} ${c.subject}`)) : [];
+        const record = {
+          when: new Date().toISOString(),
+          who: `${lock.info.user}@${lock.info.machine}`,
+          pid: lock.info.pid,
+          command: lock.info.command,
+          env: lock.info.env,
+          commit: lock.info.commit(),
+          status: note ?? (state.interrupted ? 'interrupted' : state.status),
+          changes,
+        };
+        if (!state.remote) throw new Error('no connection');
+        await state.remote.apply(releaseOps(lock.info, lock.redact(JSON.stringify(record))));
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        const host = state.program.host;
+        const prior = state.error ? `${state.error}. ` : '';
+        state.status = 'failed';
+        state.error =
+          `${prior}${host.name}: its lock could not be released (${why}). The next run there is refused until it is cleared: ` +
+          `once sure this run is over, run again with --break-lock, or remove it on the host: ssh ${host.user}@${host.address} sudo rm -rf ${LOCK_DIR}`;
       }
     }),
   );
@@ -249,12 +374,13 @@ async function releaseLocks(locked: HostState[], lock: NonNullable<ApplyOptions[
 async function applyPlays(programs: HostProgram[], toApply: HostState[], opts: ApplyOptions, stale: boolean): Promise<void> {
   const limit = pLimit(opts.forks);
   const playCount = Math.max(0, ...programs.flatMap((p) => p.plays.map((pl) => pl.index + 1)));
-  for (let index = 0; index < playCount; index++) {
-    const participants = toApply.filter((s) => s.status === 'pending' || s.status === 'changed');
+  plays: for (let index = 0; index < playCount; index++) {
+    const participants = toApply.filter((s) => (s.status === 'pending' || s.status === 'changed') && !s.interrupted);
     const inPlay = participants.filter((s) => s.program.plays.some((p) => p.index === index));
     if (inPlay.length === 0) continue;
     const serial = inPlay[0]?.program.plays.find((p) => p.index === index)?.play.serial ?? inPlay.length;
     for (let b = 0; b < inPlay.length; b += serial) {
+      if (opts.signal?.aborted) break plays;
       const batch = inPlay.slice(b, b + serial);
       await Promise.all(
         batch.map((state) =>
@@ -262,9 +388,15 @@ async function applyPlays(programs: HostProgram[], toApply: HostState[], opts: A
             const playRun = state.program.plays.find((p) => p.index === index);
             const runner = state.runner;
             if (!playRun || !runner) return;
+            if (opts.signal?.aborted) {
+              state.interrupted = true;
+              return;
+            }
             const started = Date.now();
             opts.emit({ type: 'host-start', host: state.program.host.name, phase: 'apply' });
             try {
+              const injected = injectedFailure(state.program.host.name, 'apply');
+              if (injected) throw injected;
               await runner.applyPlay(playRun, stale);
               state.status = 'changed';
             } catch (err) {
@@ -282,6 +414,25 @@ async function applyPlays(programs: HostProgram[], toApply: HostState[], opts: A
         }
         break;
       }
+    }
+  }
+  if (opts.signal?.aborted) markInterrupted(toApply);
+}
+
+/** After Ctrl-C: a host with changes still to make says so, and whether it had changed anything. */
+function markInterrupted(toApply: HostState[]): void {
+  for (const s of toApply) {
+    if (s.status !== 'pending' && s.status !== 'changed') continue;
+    const reports = s.runner ? [...s.runner.reports.values()] : [];
+    // Finished everything before Ctrl-C: nothing to say.
+    if (!s.interrupted && !reports.some(notReached)) continue;
+    s.interrupted = true;
+    if (!reports.some((r) => r.status === 'changed')) {
+      s.status = 'skipped';
+      s.error = `${s.program.host.name}: interrupted (Ctrl-C) before its first change; nothing was changed on it`;
+    } else {
+      s.status = 'failed';
+      s.error = `${s.program.host.name}: interrupted (Ctrl-C) before its remaining changes (the change in flight finished); run apply again to finish`;
     }
   }
 }

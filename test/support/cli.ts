@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { runCli } from '../../src/cli/main.js';
 import type { Io } from '../../src/cli/io.js';
+import type { Interruption } from '../../src/cli/interrupt.js';
 import type { RemoteHost } from '../../src/transport/host.js';
 import type { ConnectionTarget } from '../../src/transport/transport.js';
 
@@ -12,7 +13,7 @@ export interface CliRun {
 }
 
 /** Runs the CLI in-process with captured output and an injected connector (no process exit). */
-export async function cli(args: string[], opts: { cwd: string; connect?: (t: ConnectionTarget) => Promise<RemoteHost>; tty?: boolean; stdin?: string; hostKey?: Io['hostKey'] }): Promise<CliRun> {
+export async function cli(args: string[], opts: { cwd: string; connect?: (t: ConnectionTarget) => Promise<RemoteHost>; tty?: boolean; stdin?: string; hostKey?: Io['hostKey']; interrupt?: Interruption }): Promise<CliRun> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const stdin = new PassThrough();
@@ -31,6 +32,7 @@ export async function cli(args: string[], opts: { cwd: string; connect?: (t: Con
     stdinIsTTY: opts.tty ?? false,
     cwd: opts.cwd,
     ...(opts.hostKey ? { hostKey: opts.hostKey } : {}),
+    ...(opts.interrupt ? { interrupt: opts.interrupt } : {}),
     connect: async (t) => {
       connected.push(t.host);
       if (!opts.connect) throw new Error('test did not expect a connection');

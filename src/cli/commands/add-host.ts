@@ -1,5 +1,11 @@
 import { ConfigError } from '../../config/diagnostics.js';
-import { addHostToInventory, pinHostKey } from '../../config/edit-inventory.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeFsError } from '../../config/diagnostics.js';
+import { inventoryWithHost, knownHostsWith, pinHostKey } from '../../config/edit-inventory.js';
+import { writeAtomic } from '../../local/write-atomic.js';
+import { TransportError } from '../../transport/transport.js';
 import { resolveInventoryFile } from '../../config/resolve-env.js';
 import { nameSchema } from '../../config/schema/common.js';
 import { hostAddress, problemWith } from '../../config/schema/values.js';
@@ -23,10 +29,12 @@ export interface AddHostOptions extends ApplyCliOptions {
 }
 
 /**
- * Brings a new server into the fleet: checks the name and group, pins its host key (shown and
- * confirmed, or given with --host-key), writes it into the inventory keeping the file as it was,
- * then plans and applies the whole environment: the new host's roles and every existing host
- * whose configuration mentions it. Running it again changes nothing.
+ * Brings a new server into the fleet: checks the name and group, reads the host key it offers
+ * (shown and confirmed, or compared with --host-key), then plans the whole environment with the
+ * new host: its roles and every existing host whose configuration mentions it. Nothing is written
+ * before the person says yes to that plan (or --yes): only then are the key pinned and the host
+ * added to the inventory (keeping the file as it was), and the plan applied. Running it again
+ * changes nothing.
  */
 export async function addHostCommand(name: string, opts: AddHostOptions, io: Io, argv: readonly string[]): Promise<ExitCode> {
   requireYesOffTerminal(opts, io, 'add-host');
@@ -56,28 +64,85 @@ export async function addHostCommand(name: string, opts: AddHostOptions, io: Io,
   const programs = compileWith(withHost, secrets, opts);
   // The SSH key is loaded (its passphrase asked) before the host key is fetched: before any connection.
   await runConnector(inventory, io);
-  await pinKey(name, opts, port, inventory.ssh.known_hosts, inventory.ssh.connect_timeout * 1000, io);
-  if (addHostToInventory(file, name, { address: opts.address, port, groups: [opts.group] })) {
-    write(io.stderr, `${name} (${opts.address}) added to ${file}, group ${opts.group}.`);
+  // Computed now, written only once the plan is approved.
+  const inventoryText = existing ? undefined : inventoryWithHost(file, readInventory(file), name, { address: opts.address, port, groups: [opts.group] });
+
+  let keyLine: string | undefined;
+  try {
+    keyLine = await keyToPin(name, opts, port, inventory.ssh.known_hosts, inventory.ssh.connect_timeout * 1000, io);
+  } catch (err) {
+    if (!(err instanceof TransportError)) throw err;
+    write(io.stderr, `error: ${err.message}
+add-host ${name}: its host key could not be read, so nothing was changed. Check the address and port (and that sshd runs there), then run add-host again.`);
+    return EXIT.HOST_FAILED;
   }
 
-  const { code, result } = await applyPrograms(withHost, programs, opts, io, argv, (p) => `Add ${name} to ${p.env}: apply these changes to ${p.hosts.filter((h) => h.status === 'pending').length} host(s)?`);
-  if (code !== EXIT.OK) {
-    const changed = result?.hosts.filter((h) => h.tasks.some((t) => t.status === 'changed')).map((h) => h.host) ?? [];
-    write(
-      io.stderr,
-      `\nadd-host ${name}: not finished. ${name} is in ${file} and its host key is pinned; ` +
-        (result ? `hosts changed so far: ${changed.join(', ') || 'none'}. ` : 'nothing was applied. ') +
-        `Once the cause above is fixed, run: kanka-infra apply ${opts.env} (or this add-host again: it picks up where it stopped).`,
-    );
+  // Until approved, the run reaches the new host through a private copy of known_hosts with its key.
+  const trial = keyLine === undefined ? undefined : trialKnownHosts(inventory.ssh.known_hosts, keyLine);
+  try {
+    const runProject: Project = trial ? { ...withHost, inventory: { ...withHost.inventory, ssh: { ...withHost.inventory.ssh, known_hosts: trial.file } } } : withHost;
+    let written = false;
+    const approved = () => {
+      written = true;
+      if (keyLine !== undefined) {
+        writeLocal(() => pinHostKey(inventory.ssh.known_hosts, keyLine), inventory.ssh.known_hosts);
+        write(io.stderr, `host key pinned in ${inventory.ssh.known_hosts}.`);
+      }
+      if (inventoryText !== undefined) {
+        writeLocal(() => writeAtomic(file, inventoryText), file);
+        write(io.stderr, `${name} (${opts.address}) added to ${file}, group ${opts.group}.`);
+      }
+    };
+    const { code, result } = await applyPrograms(runProject, programs, opts, io, argv, (p) => `Add ${name} to ${p.env}: apply these changes to ${p.hosts.filter((h) => h.status === 'pending').length} host(s)?`, approved);
+    if (code !== EXIT.OK && result && !written) {
+      write(io.stderr, `\nadd-host ${name}: nothing was changed and ${file} was not written. Once the cause above is fixed, run this add-host again.`);
+    } else if (code !== EXIT.OK && result) {
+      const changed = result.hosts.filter((h) => h.tasks.some((t) => t.status === 'changed')).map((h) => h.host);
+      write(
+        io.stderr,
+        `\nadd-host ${name}: not finished. ${name} is in ${file} and its host key is pinned; ` +
+          `hosts changed so far: ${changed.join(', ') || 'none'}. ` +
+          `Once the cause above is fixed, run: kanka-infra apply ${opts.env} (or this add-host again: it picks up where it stopped).`,
+      );
+    }
+    return code;
+  } finally {
+    trial?.remove();
   }
-  return code;
 }
 
-/** Pins the host key unless it already is; the person (or --host-key) must agree with it. */
-async function pinKey(name: string, opts: AddHostOptions, port: number, knownHostsFile: string, timeoutMs: number, io: Io): Promise<void> {
+function readInventory(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([{ file, message: `cannot read the inventory: ${describeFsError(err)}` }]);
+  }
+}
+
+/** A local write that fails (permissions, a full disk) is the operator's to fix: said in one line. */
+function writeLocal(fn: () => void, file: string): void {
+  try {
+    fn();
+  } catch (err) {
+    throw new UsageError(`cannot write ${file}: ${describeFsError(err)}; nothing was applied (the file is as it was)`);
+  }
+}
+
+/** A 0700 directory with a copy of known_hosts plus the new key, removed afterwards. */
+function trialKnownHosts(knownHostsFile: string, line: string): { file: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'kanka-add-host-'));
+  const file = join(dir, 'known_hosts');
+  writeFileSync(file, knownHostsWith(readKnownHosts(knownHostsFile), line), { mode: 0o600 });
+  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * The known_hosts line to pin for the new host, or undefined if its address already has one. The
+ * person (or --host-key) must agree with the key it offers; nothing is written here.
+ */
+async function keyToPin(name: string, opts: AddHostOptions, port: number, knownHostsFile: string, timeoutMs: number, io: Io): Promise<string | undefined> {
   const knownName = knownHostsName(opts.address, port);
-  if (parseKnownHosts(readKnownHosts(knownHostsFile)).some((e) => !e.revoked && entryMatches(e, knownName))) return;
+  if (parseKnownHosts(readKnownHosts(knownHostsFile)).some((e) => !e.revoked && entryMatches(e, knownName))) return undefined;
   const offered = await (io.hostKey ?? fetchHostKey)({ host: name, address: opts.address, port, connectTimeoutMs: timeoutMs });
   const shown = `${offered.type} ${offered.fingerprint}`;
   if (opts.hostKey !== undefined) {
@@ -89,8 +154,7 @@ async function pinKey(name: string, opts: AddHostOptions, port: number, knownHos
     if (!(io.stdinIsTTY && io.stderrIsTTY)) {
       throw new UsageError(`not pinned: confirm it on a terminal, or pass --host-key ${offered.fingerprint}`);
     }
-    if (!(await confirm(io, `Pin this key for ${name}?`))) throw new UsageError('host key not pinned: nothing was changed');
+    if (!(await confirm(io, `Trust this key for ${name}? (it is pinned only if you then approve the plan)`))) throw new UsageError('host key not accepted: nothing was changed');
   }
-  pinHostKey(knownHostsFile, `${knownName} ${offered.type} ${offered.key.toString('base64')}`);
-  write(io.stderr, `host key ${shown} pinned in ${knownHostsFile}.`);
+  return `${knownName} ${offered.type} ${offered.key.toString('base64')}`;
 }

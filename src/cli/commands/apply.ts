@@ -45,29 +45,36 @@ export async function applyPrograms(
   io: Io,
   argv: readonly string[],
   question = (p: RunReport) => `Apply these changes to ${p.hosts.filter((h) => h.status === 'pending').length} host(s) of ${p.env}?`,
+  approved?: () => void,
 ): Promise<{ code: ExitCode; result?: RunReport }> {
   const connect = await runConnector(project.inventory, io);
   const out = new RunOutput(io, opts, programs.length);
-  const { result } = await applyRun(project, programs, {
-    forks: opts.forks,
-    connect,
-    emit: out.emit,
-    lock: { info: runInfo(project.inventory.name, argv, opts.project ?? io.cwd), breakLock: opts.breakLock === true, redact: io.redact ?? ((t) => t) },
-    ...(opts.yes
-      ? {}
-      : {
-          confirm: async (p) => {
-            out.progress?.finish();
-            write(io.stderr, renderReport(p, { style: out.style, verbose: opts.verbose === true }));
-            const ok = await confirm(io, question(p));
-            if (!ok) write(io.stderr, 'Cancelled: nothing was changed.');
-            return ok;
-          },
-        }),
-  });
-  // No result: the user said no (the plan was shown with the question).
-  if (!result) return { code: EXIT.INVALID };
-  const code = troubledHosts(result).length > 0 ? EXIT.HOST_FAILED : EXIT.OK;
+  const run = (signal?: AbortSignal) =>
+    applyRun(project, programs, {
+      forks: opts.forks,
+      connect,
+      emit: out.emit,
+      ...(signal ? { signal } : {}),
+      ...(approved ? { approved } : {}),
+      lock: { info: runInfo(project.inventory.name, argv, opts.project ?? io.cwd), breakLock: opts.breakLock === true, redact: io.redact ?? ((t) => t) },
+      ...(opts.yes
+        ? {}
+        : {
+            confirm: async (p) => {
+              out.progress?.finish();
+              write(io.stderr, renderReport(p, { style: out.style, verbose: opts.verbose === true }));
+              const ok = await confirm(io, question(p));
+              if (!ok) write(io.stderr, 'Cancelled: nothing was changed.');
+              return ok;
+            },
+          }),
+    });
+  // Ctrl-C during the run stops it cleanly (locks released, recap printed) rather than killing it.
+  const { result, interrupted } = io.interrupt ? await io.interrupt.guard(run) : await run();
+  // No result: the user said no, or SIGINT came at the question (the plan was shown with it).
+  if (!result) return { code: interrupted ? EXIT.INTERRUPTED : EXIT.INVALID };
+  const code = interrupted ? EXIT.INTERRUPTED : troubledHosts(result).length > 0 ? EXIT.HOST_FAILED : EXIT.OK;
   out.print(result, code);
+  if (interrupted) write(io.stderr, 'Interrupted (Ctrl-C): no change was started after it; the locks taken were released (see above for any that could not be).');
   return { code, result };
 }

@@ -1,6 +1,8 @@
 import { removeHostFromInventory, unpinHost } from '../../config/edit-inventory.js';
 import type { Project } from '../../config/model.js';
 import { knownHostsName } from '../../transport/known-hosts.js';
+import { closestNames } from '../closest.js';
+import { UsageError } from '../errors.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { write, type Io } from '../io.js';
 import { compileWith, loadWithSecrets } from '../load.js';
@@ -18,17 +20,24 @@ export interface RemoveHostOptions extends ApplyCliOptions {
  * then the inventory. The removed host itself is left as it is.
  */
 export async function removeHostCommand(name: string, opts: RemoveHostOptions, io: Io, argv: readonly string[]): Promise<ExitCode> {
+  // Every host that knows the removed one must be updated before it leaves the inventory: a
+  // --limit would leave the others pointing at it while the inventory says it is gone.
+  if (opts.limit !== undefined) throw new UsageError('remove-host updates every host that refers to the removed one, so it takes no --limit (nothing was changed)');
   requireYesOffTerminal(opts, io, 'remove-host');
   const { project, secrets } = loadWithSecrets(opts.env, opts, io);
   const host = project.inventory.hosts.find((h) => h.name === name);
   if (!host) {
-    write(io.stdout, `${name} is not in ${project.inventory.file}: nothing to do.`);
-    return EXIT.OK;
+    const names = project.inventory.hosts.map((h) => h.name);
+    const close = closestNames(name, names);
+    throw new UsageError(
+      `${name} is not a host of ${project.inventory.file} (already removed?); nothing was changed. ` +
+        (close.length > 0 ? `Did you mean ${close.join(' or ')}?` : `Hosts: ${names.join(', ') || '(none)'}.`),
+    );
   }
   const without: Project = { ...project, inventory: { ...project.inventory, hosts: project.inventory.hosts.filter((h) => h.name !== name) } };
   const drainers = new Set(without.inventory.hosts.filter((h) => h.groups.includes(opts.drain)).map((h) => h.name));
   // Compiled once, before any stage: a problem anywhere is reported before the frontends change.
-  const all = compileWith(without, secrets, { ...opts, limit: undefined });
+  const all = compileWith(without, secrets, opts);
   const stages = [
     ...(drainers.size > 0 ? [{ what: `drain ${name} from ${opts.drain}`, programs: all.filter((p) => drainers.has(p.host.name)) }] : []),
     { what: `update the rest of the fleet without ${name}`, programs: all },

@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Argument, type Command } from 'commander';
@@ -11,6 +10,7 @@ import { encryptVault, isVaultText, parseVaultEnvelope, VaultError } from '../..
 import { UsageError } from '../errors.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { write, type Io } from '../io.js';
+import { writeAtomic } from '../../local/write-atomic.js';
 
 export const VAULT_ACTIONS = ['encrypt', 'decrypt', 'view', 'edit', 'create'] as const;
 export type VaultAction = (typeof VAULT_ACTIONS)[number];
@@ -39,14 +39,14 @@ export async function vaultCommand(action: VaultAction, file: string, opts: Vaul
     case 'encrypt': {
       const data = readInput(path, file);
       if (isVaultText(data)) throw new UsageError(`${file} is already encrypted; nothing was changed (use \`vault edit\` to change it)`);
-      writeAtomic(path, encryptVault(data, password()));
+      writeVault(path, encryptVault(data, password()));
       write(io.stdout, `encrypted ${file}`);
       return EXIT.OK;
     }
     case 'decrypt': {
       const data = readInput(path, file);
       if (!isVaultText(data)) throw new UsageError(`${file} is not encrypted (no $ANSIBLE_VAULT header); nothing was changed`);
-      writeAtomic(path, decryptOrThrow(data, password(), file));
+      writeVault(path, decryptOrThrow(data, password(), file));
       write(io.stdout, `decrypted ${file}`);
       write(io.stderr, `warning: ${file} is now PLAINTEXT: do not commit it; encrypt it again with \`kanka-infra vault encrypt ${file}\``);
       return EXIT.OK;
@@ -68,7 +68,7 @@ export async function vaultCommand(action: VaultAction, file: string, opts: Vaul
           write(io.stderr, `no changes; ${file} was left as it was`);
           return EXIT.OK;
         }
-        writeAtomic(path, encryptVault(edited, pw, vaultId === undefined ? {} : { vaultId }));
+        writeVault(path, encryptVault(edited, pw, vaultId === undefined ? {} : { vaultId }));
         write(io.stdout, `saved ${file} (encrypted)`);
         return EXIT.OK;
       });
@@ -82,7 +82,7 @@ export async function vaultCommand(action: VaultAction, file: string, opts: Vaul
           write(io.stderr, `empty content; ${file} was not created`);
           return EXIT.OK;
         }
-        writeAtomic(path, encryptVault(edited, pw), true);
+        writeVault(path, encryptVault(edited, pw), true);
         write(io.stdout, `created ${file} (encrypted)`);
         return EXIT.OK;
       });
@@ -141,29 +141,12 @@ function vaultIdOf(data: Buffer, file: string): string | undefined {
   }
 }
 
-/**
- * Writes through a temporary file in the same directory, then renames it over the target, so the
- * target is either the old or the new content, never half of it. Mode 0600.
- */
-function writeAtomic(target: string, content: string | Uint8Array, exclusive = false): void {
-  // Through a symlink: replace the file it points to, not the link (as ansible-vault does).
-  const path = existsSync(target) ? realpathSync(target) : target;
-  const tmp = join(dirname(path), `.${basename(path)}.kanka-tmp-${randomBytes(6).toString('hex')}`);
-  const fd = openSync(tmp, 'wx', 0o600);
+/** Vault files are written atomically and 0600 (a decrypted one is plaintext secrets: never wider). */
+function writeVault(target: string, content: string | Uint8Array, exclusive = false): void {
   try {
-    writeSync(fd, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
-    fsyncSync(fd);
+    writeAtomic(target, content, { forceMode: 0o600, exclusive });
   } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  closeSync(fd);
-  try {
-    if (exclusive && existsSync(path)) throw new UsageError(`${path} appeared while the editor was open; nothing was written`);
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
+    if (exclusive && (err as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`${target} appeared while the editor was open; nothing was written`);
     throw err;
   }
 }

@@ -3,7 +3,9 @@ import { aptFact, parseAptState } from '../../../src/facts/apt-packages.js';
 import { parseUnitState } from '../../../src/facts/systemd-unit.js';
 import { runLocalSh } from '../../support/local-sh.js';
 
-describe('apt packages fact', () => {
+// These run the machine's real dpkg-query and apt-cache: on a loaded 2-core machine apt-cache alone
+// took over 5 s (the default timeout), so they get a timeout sized for that.
+describe('apt packages fact', { timeout: 60_000 }, () => {
   it('reads installed versions from this Debian machine, and no candidate for a package no source has', () => {
     const fact = aptFact(['bash', 'kanka-no-such-package'], false);
     const state = fact.parse(runLocalSh(fact.script()).stdout);

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempTree } from '../../support/tmp.js';
@@ -21,7 +22,8 @@ const bundleSource = (word: string) => `const { join } = require('node:path');\n
 
 const cacheFiles = (cacheHome: string) => (existsSync(join(cacheHome, 'kanka-infra')) ? readdirSync(join(cacheHome, 'kanka-infra')) : []);
 
-describe('running the bundled CLI with a V8 code cache', () => {
+// Each case starts child Node processes (about 2 s each on a loaded 2-core machine).
+describe('running the bundled CLI with a V8 code cache', { timeout: 60_000 }, () => {
   it('writes a cache per command at exit, reuses it, and keys it on the content (V8 only checks the length)', () => {
     const dir = tempTree({ 'cli.cjs': bundleSource('hello') });
     const bundle = join(dir, 'cli.cjs');
@@ -64,6 +66,7 @@ describe('running the bundled CLI with a V8 code cache', () => {
 
   it('temporary files a killed run left are removed once a minute old, not while another run may be writing them', () => {
     const dir = tempTree({ 'cli.cjs': bundleSource('hello'), 'cache/kanka-infra/x-plan.v8cache.1.tmp': 'old', 'cache/kanka-infra/x-plan.v8cache.2.tmp': 'fresh' });
+    chmodSync(join(dir, 'cache', 'kanka-infra'), 0o700);
     const old = join(dir, 'cache', 'kanka-infra', 'x-plan.v8cache.1.tmp');
     utimesSync(old, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
     launch(join(dir, 'cli.cjs'), ['plan'], { XDG_CACHE_HOME: join(dir, 'cache') });
@@ -93,5 +96,55 @@ describe('running the bundled CLI with a V8 code cache', () => {
     expect(r.stdout).toBe('say/hello\n');
     expect(existsSync(join(dir, 'relative-cache'))).toBe(false);
     expect(cacheFiles(join(dir, 'home', '.cache'))).toHaveLength(1);
+  });
+
+  it('a forged cache (another build of the same length: V8 would run its code) is not used; a planted symlink is neither read nor written through', () => {
+    const dir = tempTree({ 'a/cli.cjs': bundleSource('hello'), 'b/cli.cjs': bundleSource('world'), 'victim': 'do not touch' });
+    const env = { XDG_CACHE_HOME: join(dir, 'cache') };
+    launch(join(dir, 'a', 'cli.cjs'), ['plan'], env);
+    const cacheDir = join(env.XDG_CACHE_HOME, 'kanka-infra');
+    const aCache = join(cacheDir, cacheFiles(env.XDG_CACHE_HOME)[0] ?? '');
+    // The name b's cache would have: a's cache copied there.
+    const bName = `${createHash('sha256').update(bundleSource('world')).digest('hex').slice(0, 16)}-node${process.version}-${process.arch}-plan.v8cache`;
+    copyFileSync(aCache, join(cacheDir, bName));
+    const forged = readFileSync(aCache);
+    expect(launch(join(dir, 'b', 'cli.cjs'), ['plan'], env)).toMatchObject({ stdout: 'say/world\n', stderr: '', code: 3 });
+    // It was replaced by b's own.
+    expect(readFileSync(join(cacheDir, bName))).not.toEqual(forged);
+
+    // A symlink at the cache's name: not followed to read, and replaced (not written through).
+    const victim = join(dir, 'victim');
+    const dName = join(cacheDir, bName.replace('-plan.', '-drift.'));
+    symlinkSync(victim, dName);
+    expect(launch(join(dir, 'b', 'cli.cjs'), ['drift'], env)).toMatchObject({ stdout: 'say/world\n', code: 3 });
+    expect(readFileSync(victim, 'utf8')).toBe('do not touch');
+    expect(lstatSync(dName).isSymbolicLink()).toBe(false);
+    // A symlink to a valid cache of this bundle is not used either: it is replaced by a file.
+    const vName = join(cacheDir, bName.replace('-plan.', '-validate.'));
+    symlinkSync(join(cacheDir, bName), vName);
+    launch(join(dir, 'b', 'cli.cjs'), ['validate'], env);
+    expect(lstatSync(vName).isSymbolicLink()).toBe(false);
+    expect(existsSync(join(cacheDir, bName))).toBe(true);
+  });
+
+  it('a cache directory others can write to is refused with one line; the CLI runs without it and writes nothing there', () => {
+    const dir = tempTree({ 'cli.cjs': bundleSource('hello') });
+    const cacheDir = join(dir, 'cache', 'kanka-infra');
+    mkdirSync(cacheDir, { recursive: true });
+    chmodSync(cacheDir, 0o777);
+    const r = launch(join(dir, 'cli.cjs'), ['plan'], { XDG_CACHE_HOME: join(dir, 'cache') });
+    expect(r).toMatchObject({ stdout: 'say/hello\n', code: 3 });
+    expect(r.stderr).toBe(`kanka-infra: code cache not used: ${cacheDir} has mode 0777; others could plant code in it (chmod 700 ${cacheDir})\n`);
+    expect(readdirSync(cacheDir)).toEqual([]);
+    // A new directory is made 0700.
+    launch(join(dir, 'cli.cjs'), ['plan'], { XDG_CACHE_HOME: join(dir, 'fresh') });
+    expect(statSync(join(dir, 'fresh', 'kanka-infra')).mode & 0o777).toBe(0o700);
+  });
+
+  it('a mistyped command word leaves no cache file', () => {
+    const dir = tempTree({ 'cli.cjs': bundleSource('hello') });
+    launch(join(dir, 'cli.cjs'), ['paln', 'prod'], { XDG_CACHE_HOME: join(dir, 'cache') });
+    launch(join(dir, 'cli.cjs'), ['--help'], { XDG_CACHE_HOME: join(dir, 'cache') });
+    expect(cacheFiles(join(dir, 'cache'))).toEqual([]);
   });
 });

@@ -95,7 +95,8 @@ describe('probe script: shared file prelude', () => {
 describe('probe script: shared package and mysql reads', () => {
   const alone = (f: Fact<unknown>): Fact<unknown> => ({ ...f, shared: undefined });
 
-  it('one dpkg-query for every apt task: each task gets what its own query gives', async () => {
+  // Runs the machine's real dpkg-query and apt-cache several times: a timeout sized for a loaded 2-core machine.
+  it('one dpkg-query for every apt task: each task gets what its own query gives', { timeout: 60_000 }, async () => {
     const facts = [aptFact(['bash', 'dash'], false), aptFact(['coreutils', 'bash', 'kanka-no-such-package'], false), aptFact(['dash'], true)];
     const together = await probeFacts(localTransport(), facts, false);
     for (const f of facts) {
