@@ -6,6 +6,7 @@ import { UsageError } from './errors.js';
 import { processIo, write, type Io } from './io.js';
 import { redactingIo } from './redacting-io.js';
 import { addChangeOptions, addProjectOptions, addRunOptions, InvalidOptionError, type ProjectOptions, type RunCliOptions } from './options.js';
+import type { PlanCliOptions } from './commands/plan.js';
 import type { AddHostOptions } from './commands/add-host.js';
 import type { RemoveHostOptions } from './commands/remove-host.js';
 
@@ -67,15 +68,16 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
 
   addRunOptions(program.command('plan').argument('<env>', 'environment name or inventory file'))
     .description('dry run: connect, read the state, show every change with a diff; change nothing')
-    .addHelpText('after', '\nExit: 0 no changes, 2 changes pending, 1 invalid input, 3 a host failed or was unreachable.')
-    .action(async (env: string, opts: RunCliOptions) => {
+    .option('-o, --out <file>', 'also save the plan, for `kanka-infra apply <file>` to apply exactly it (no secret values in it)')
+    .addHelpText('after', '\nExit: 0 no changes, 2 changes pending, 1 invalid input, 3 a host failed or was unreachable.\nExample:\n  kanka-infra plan prod --out prod.plan && kanka-infra apply prod.plan')
+    .action(async (env: string, opts: PlanCliOptions) => {
       const { planCommand } = await import('./commands/plan.js');
       setExit(await planCommand(env, opts, io));
     });
 
-  addChangeOptions(addRunOptions(program.command('apply').argument('<env>', 'environment name or inventory file')))
-    .description('show the plan, ask for confirmation, then make the changes')
-    .addHelpText('after', '\nExit: 0 applied (or nothing to do), 1 invalid input or cancelled, 3 a host failed or was unreachable, 130 interrupted (Ctrl-C: locks released, recap printed).')
+  addChangeOptions(addRunOptions(program.command('apply').argument('<env|plan-file>', 'environment name or inventory file, or a plan saved by plan --out')))
+    .description('show the plan, ask for confirmation, then make exactly those changes (or apply a saved plan: exactly it, no question). Under the host locks, before any change, the hosts are read again: if anything is not as the plan said, nothing is changed')
+    .addHelpText('after', '\nExit: 0 applied (or nothing to do), 1 invalid input, cancelled, or a saved plan made from another configuration, 3 a host failed or was unreachable, or is no longer as the plan said (nothing changed), 130 interrupted (Ctrl-C: locks released, recap printed).')
     .action(async (env: string, opts: RunCliOptions & { yes?: boolean; breakLock?: boolean }) => {
       const { applyCommand } = await import('./commands/apply.js');
       setExit(await applyCommand(env, opts, io, argv));

@@ -9,6 +9,7 @@ import type { HostReport, HostStatus, RunReport } from './report.js';
 import { holderGone, LOCK_DIR, lockOp, processAlive, releaseOps, type RunInfo } from './lock.js';
 import { LOCK_HELD_EXIT } from '../transport/ops-to-shell.js';
 import { injectedFailure } from './test-hook.js';
+import { compareApproval, hostsWithChanges, type Approval, type Moved } from './approval.js';
 
 export interface RunOptions {
   forks: number;
@@ -25,6 +26,12 @@ export interface ApplyOptions extends RunOptions {
   confirm?: (plan: RunReport) => Promise<boolean>;
   /** Lock every host to change (refusing if another run holds one) and log the run on it. */
   lock?: { info: RunInfo; breakLock: boolean; redact: (text: string) => string };
+  /**
+   * What you approve is what runs: under the locks, before any change, the hosts are planned again
+   * and must give the approved plan (`saved`: a saved plan; absent: the plan this run just made and
+   * showed). Any difference refuses the whole run, naming host and task.
+   */
+  approval?: { key: Buffer; saved?: Approval };
 }
 
 interface HostState {
@@ -122,6 +129,14 @@ async function planAll(project: Project, states: HostState[], opts: RunOptions):
       }),
     ),
   );
+  deferChecks(states, checksOnly, (state) => opts.emit({ type: 'host-end', host: state.program.host.name, phase: 'plan', report: hostReport(state) }));
+}
+
+/**
+ * A host whose only failures are health checks while another host has changes planned before them
+ * is waiting for those, not failed (see HostRunner.deferChecksAfterOtherHosts).
+ */
+function deferChecks(states: HostState[], checksOnly: HostState[], done: (state: HostState) => void): void {
   // Only changes of their own count (not another host's check waiting in turn).
   const changing = states.filter((o) => o.status === 'pending').map((o) => ({ host: o.program.host.name, plays: o.runner?.playsWithChanges ?? [] }));
   for (const state of checksOnly) {
@@ -132,7 +147,51 @@ async function planAll(project: Project, states: HostState[], opts: RunOptions):
       state.status = 'pending';
       delete state.error;
     }
-    opts.emit({ type: 'host-end', host: state.program.host.name, phase: 'plan', report: hostReport(state) });
+    done(state);
+  }
+}
+
+/** Plans the given hosts again on their open connections (under the locks), as planAll would. */
+async function replan(states: HostState[], toCheck: HostState[], forks: number): Promise<void> {
+  const limit = pLimit(forks);
+  const checksOnly: HostState[] = [];
+  await Promise.all(
+    toCheck.map((state) =>
+      limit(async () => {
+        const runner = state.runner;
+        if (!runner) return;
+        try {
+          await runner.plan();
+          state.status = runner.hasFailures ? 'failed' : runner.hasChanges ? 'pending' : 'ok';
+          if (state.status === 'failed') state.error = 'a task could not be planned';
+          if (state.status === 'failed' && runner.onlyChecksFailed) checksOnly.push(state);
+        } catch (err) {
+          failHost(state, err);
+        }
+      }),
+    ),
+  );
+  deferChecks(states, checksOnly, () => {});
+}
+
+/** The approval of these hosts' current plans. */
+function approvalOf(states: HostState[], key: Buffer): Approval {
+  return Object.fromEntries(states.map((s) => [s.program.host.name, s.runner?.approval(key) ?? {}]));
+}
+
+/** Refuses the run: nothing was started on any host; each moved host says what moved. */
+function refuseMoved(states: HostState[], moved: Moved[], saved: boolean): void {
+  const byHost = new Map<string, Moved[]>();
+  for (const m of moved) byHost.set(m.host, [...(byHost.get(m.host) ?? []), m]);
+  for (const s of states) {
+    const mine = byHost.get(s.program.host.name);
+    if (mine) {
+      s.status = 'failed';
+      s.error = `${s.program.host.name} is not as it was when the plan was ${saved ? 'saved' : 'shown'}: ${mine.map((m) => `"${m.task}": planned ${m.planned}; now ${m.now}`).join(' | ')}`;
+    } else if (s.status === 'pending') {
+      s.status = 'skipped';
+      s.error = 'not started: another host is not as planned; nothing was changed anywhere';
+    }
   }
 }
 
@@ -193,6 +252,11 @@ function closeAll(states: HostState[]): void {
 
 /** Dry run: what would change, from the same code apply uses. Changes nothing. */
 export async function planRun(project: Project, programs: HostProgram[], opts: RunOptions, command: 'plan' | 'drift' = 'plan'): Promise<RunReport> {
+  return (await planWithApproval(project, programs, opts, undefined, command)).report;
+}
+
+/** A dry run, with the approval record a saved plan keeps (`key`: see approval.ts). */
+export async function planWithApproval(project: Project, programs: HostProgram[], opts: RunOptions, key: Buffer | undefined, command: 'plan' | 'drift' = 'plan'): Promise<{ report: RunReport; approval: Approval }> {
   const t0 = Date.now();
   const states = initialStates(programs);
   try {
@@ -200,7 +264,7 @@ export async function planRun(project: Project, programs: HostProgram[], opts: R
   } finally {
     closeAll(states);
   }
-  return report(command, project, states, t0);
+  return { report: report(command, project, states, t0), approval: key ? approvalOf(states, key) : {} };
 }
 
 /** What an apply run ends with: the plan shown, the result (absent: the person said no), whether Ctrl-C stopped it. */
@@ -208,6 +272,8 @@ export interface ApplyOutcome {
   plan: RunReport;
   result?: RunReport;
   interrupted: boolean;
+  /** The hosts were not as approved: nothing was changed; what moved. */
+  moved?: Moved[];
 }
 
 /**
@@ -227,6 +293,17 @@ export async function applyRun(project: Project, programs: HostProgram[], opts: 
     const plan = report('plan', project, states, t0);
     const toApply = states.filter((s) => s.status === 'pending');
     if (interrupted()) return { plan, result: stopBeforeApplying(project, states, t0), interrupted: true };
+    const approval = opts.approval;
+    const approved = approval ? (approval.saved ?? approvalOf(states, approval.key)) : undefined;
+    if (approval?.saved && approved) {
+      // A saved plan: the hosts it changes, and those with changes now, must be as it says.
+      const hosts = new Set([...hostsWithChanges(approved), ...toApply.map((s) => s.program.host.name)]);
+      const moved = compareApproval(approved, approvalOf(states, approval.key), hosts);
+      if (moved.length > 0) {
+        refuseMoved(states, moved, true);
+        return { plan, result: report('apply', project, states, t0), interrupted: false, moved };
+      }
+    }
     if (toApply.length === 0) {
       // Nothing to approve; but a host that failed its plan is no go-ahead.
       if (!states.some((s) => s.status === 'failed' || s.status === 'unreachable')) await opts.approved?.();
@@ -250,6 +327,20 @@ export async function applyRun(project: Project, programs: HostProgram[], opts: 
       }
       // What was planned may have changed before we held the locks: read it again under them.
       stale = true;
+    }
+    if (approval && approved) {
+      // Under the locks, before any change: planning again must give exactly what was approved.
+      await replan(states, toApply, opts.forks);
+      const moved = compareApproval(approved, approvalOf(states, approval.key), toApply.map((s) => s.program.host.name));
+      if (moved.length > 0) {
+        refuseMoved(states, moved, approval.saved !== undefined);
+        const held = locked;
+        locked = [];
+        if (opts.lock) await releaseLocks(held, opts.lock, 'not started: a host was not as planned');
+        return { plan, result: report('apply', project, states, t0), interrupted: false, moved };
+      }
+      // The plans were just made under the locks: fresh.
+      stale = false;
     }
     await applyPlays(programs, toApply, opts, stale);
     if (opts.lock) {

@@ -67,7 +67,8 @@ export const aptModule = defineModule<AptArgs>({
     const first = list[0];
     if (first) {
       if (refresh) {
-        if (stale) first.details.push(`package lists refreshed first (${Number.isFinite(s.cacheAge) ? `${Math.round(s.cacheAge / 60)} min old` : 'never updated'})`);
+        // Not the lists' exact age: a plan must read the same a minute later (saved plans compare it).
+        if (stale) first.details.push(`package lists refreshed first (${Number.isFinite(s.cacheAge) ? `older than ${Math.round(a.cache_valid_time / 60)} min` : 'never updated'})`);
         first.ops.push({ op: 'exec', command: sh`apt-get -q -o DPkg::Lock::Timeout=${a.lock_timeout} update` });
       }
       first.ops.push({ op: 'exec', command: aptGet(a, 'install', install) });

@@ -1,13 +1,18 @@
 import type { Project } from '../../config/model.js';
 import type { HostProgram } from '../../engine/program.js';
 import type { RunReport } from '../../engine/report.js';
+import { randomBytes } from 'node:crypto';
+import type { Approval, Moved } from '../../engine/approval.js';
 import { applyRun } from '../../engine/run.js';
 import { renderReport } from '../../output/human.js';
 import { troubledHosts } from '../../output/summary.js';
 import { UsageError } from '../errors.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { write, type Io } from '../io.js';
-import { loadAndCompile } from '../load.js';
+import { compileWith, loadAndCompile, loadWithSecrets } from '../load.js';
+import { looksLikePlanFile, readPlanFile } from '../plan-file.js';
+import { approvalKey, inputsHash } from '../../engine/inputs-hash.js';
+import { resolve } from 'node:path';
 import type { RunCliOptions } from '../options.js';
 import { confirm } from '../prompt.js';
 import { runInfo } from '../run-info.js';
@@ -28,9 +33,35 @@ export function requireYesOffTerminal(opts: { yes?: boolean }, io: Io, command: 
 
 /** Shows the plan, asks (on a terminal) unless --yes, applies. 0 done, 3 a host failed. */
 export async function applyCommand(env: string, opts: ApplyCliOptions, io: Io, argv: readonly string[] = ['apply', env]): Promise<ExitCode> {
+  const planFile = resolve(io.cwd, env);
+  if (looksLikePlanFile(planFile)) return applySavedPlan(planFile, opts, io, argv);
   requireYesOffTerminal(opts, io, 'apply');
   const { project, programs } = loadAndCompile(env, opts, io);
   const { code } = await applyPrograms(project, programs, opts, io, argv);
+  return code;
+}
+
+/**
+ * Applies a plan saved by `plan --out`: the same configuration (its inputs hash must match), the same
+ * selection, and under the locks exactly the changes it holds, or nothing. It was reviewed when it
+ * was made, so there is no question.
+ */
+async function applySavedPlan(file: string, opts: ApplyCliOptions, io: Io, argv: readonly string[]): Promise<ExitCode> {
+  const given = (['limit', 'tags', 'playbook', 'project'] as const).filter((k) => opts[k] !== undefined);
+  if (given.length > 0) {
+    throw new UsageError(`a saved plan keeps the selection it was made with: apply ${file} without ${given.map((k) => `--${k}`).join(', ')} (nothing was changed)`);
+  }
+  const saved = readPlanFile(file);
+  const { project, secrets } = loadWithSecrets(saved.inventory, { ...opts, project: saved.projectDir, playbook: saved.playbook }, io);
+  const key = approvalKey(secrets);
+  if (inputsHash(project, key) !== saved.inputsHash) {
+    const now = runInfo(project.inventory.name, [], saved.projectDir).commit();
+    throw new UsageError(
+      `the configuration changed since ${file} was made (commit ${saved.commit} then, ${now} now): its inventory, secrets, playbook or roles differ. Plan again and review it: kanka-infra plan ${saved.env} --out ${file} (nothing was changed)`,
+    );
+  }
+  const programs = compileWith(project, secrets, { ...(saved.limit !== undefined ? { limit: saved.limit } : {}), ...(saved.tags !== undefined ? { tags: saved.tags } : {}) });
+  const { code } = await applyPrograms(project, programs, { ...opts, yes: true }, io, argv, undefined, undefined, { key, approval: saved.approval, file });
   return code;
 }
 
@@ -46,6 +77,7 @@ export async function applyPrograms(
   argv: readonly string[],
   question = (p: RunReport) => `Apply these changes to ${p.hosts.filter((h) => h.status === 'pending').length} host(s) of ${p.env}?`,
   approved?: () => void,
+  saved?: { key: Buffer; approval: Approval; file: string },
 ): Promise<{ code: ExitCode; result?: RunReport }> {
   const connect = await runConnector(project.inventory, io);
   const out = new RunOutput(io, opts, programs.length);
@@ -56,8 +88,11 @@ export async function applyPrograms(
       emit: out.emit,
       ...(signal ? { signal } : {}),
       ...(approved ? { approved } : {}),
+      // What was shown (or saved) is what runs: checked under the locks. A plan shown in this run
+      // is compared in memory, so any key will do; a saved one was keyed by the secrets.
+      approval: saved ? { key: saved.key, saved: saved.approval } : { key: randomBytes(32) },
       lock: { info: runInfo(project.inventory.name, argv, opts.project ?? io.cwd), breakLock: opts.breakLock === true, redact: io.redact ?? ((t) => t) },
-      ...(opts.yes
+      ...(opts.yes || saved
         ? {}
         : {
             confirm: async (p) => {
@@ -70,11 +105,22 @@ export async function applyPrograms(
           }),
     });
   // Ctrl-C during the run stops it cleanly (locks released, recap printed) rather than killing it.
-  const { result, interrupted } = io.interrupt ? await io.interrupt.guard(run) : await run();
+  const { result, interrupted, moved } = io.interrupt ? await io.interrupt.guard(run) : await run();
   // No result: the user said no, or SIGINT came at the question (the plan was shown with it).
   if (!result) return { code: interrupted ? EXIT.INTERRUPTED : EXIT.INVALID };
   const code = interrupted ? EXIT.INTERRUPTED : troubledHosts(result).length > 0 ? EXIT.HOST_FAILED : EXIT.OK;
   out.print(result, code);
+  if (moved) write(io.stderr, movedMessage(moved, saved?.file));
   if (interrupted) write(io.stderr, 'Interrupted (Ctrl-C): no change was started after it; the locks taken were released (see above for any that could not be).');
   return { code, result };
+}
+
+/** Why apply refused: each host and task that is not as approved, and what to do. */
+function movedMessage(moved: Moved[], file: string | undefined): string {
+  const what = file ? `the saved plan ${file}` : 'the plan shown';
+  return [
+    `Refused: nothing was changed. These are not as ${what} said (read again under the locks):`,
+    ...moved.map((m) => `  ${m.host}  "${m.task}": planned ${m.planned}; now ${m.now}`),
+    file ? 'Make a new plan (kanka-infra plan <env> --out <file>), review it, and apply that.' : 'Run apply again to see the current plan.',
+  ].join('\n');
 }

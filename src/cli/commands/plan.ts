@@ -1,9 +1,13 @@
-import { planRun } from '../../engine/run.js';
+import { resolve } from 'node:path';
+import { inputsHash, approvalKey } from '../../engine/inputs-hash.js';
+import { planWithApproval } from '../../engine/run.js';
 import type { RunReport } from '../../engine/report.js';
 import { changeCounts, totalChanges, troubledHosts } from '../../output/summary.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import type { Io } from '../io.js';
-import { loadAndCompile } from '../load.js';
+import { write, type Io } from '../io.js';
+import { compileWith, loadWithSecrets } from '../load.js';
+import { writePlanFile } from '../plan-file.js';
+import { runInfo } from '../run-info.js';
 import type { RunCliOptions } from '../options.js';
 import { RunOutput } from '../run-output.js';
 import { runConnector } from '../ssh-auth.js';
@@ -15,12 +19,40 @@ export function planExitCode(report: RunReport): ExitCode {
   return pending ? EXIT.CHANGES : EXIT.OK;
 }
 
-export async function planCommand(env: string, opts: RunCliOptions, io: Io): Promise<ExitCode> {
-  const { project, programs } = loadAndCompile(env, opts, io);
+export interface PlanCliOptions extends RunCliOptions {
+  /** Save the plan to this file, for `apply FILE`. */
+  out?: string;
+}
+
+export async function planCommand(env: string, opts: PlanCliOptions, io: Io): Promise<ExitCode> {
+  const { project, secrets } = loadWithSecrets(env, opts, io);
+  const programs = compileWith(project, secrets, opts);
   const connect = await runConnector(project.inventory, io);
   const out = new RunOutput(io, opts, programs.length);
-  const report = await planRun(project, programs, { forks: opts.forks, connect, emit: out.emit });
+  const key = opts.out !== undefined ? approvalKey(secrets) : undefined;
+  const { report, approval } = await planWithApproval(project, programs, { forks: opts.forks, connect, emit: out.emit }, key);
   const code = planExitCode(report);
   out.print(report, code);
+  if (opts.out !== undefined && key) {
+    const file = resolve(io.cwd, opts.out);
+    if (code === EXIT.HOST_FAILED) {
+      write(io.stderr, `plan: not saved to ${file}: a host failed or was unreachable, so this plan cannot be applied as it is`);
+      return code;
+    }
+    writePlanFile(file, {
+      createdAt: new Date().toISOString(),
+      env,
+      projectDir: resolve(opts.project ?? io.cwd),
+      inventory: project.inventory.file,
+      playbook: project.playbookFile,
+      ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+      ...(opts.tags !== undefined ? { tags: opts.tags } : {}),
+      commit: runInfo(project.inventory.name, [], opts.project ?? io.cwd).commit(),
+      inputsHash: inputsHash(project, key),
+      approval,
+      report,
+    });
+    write(io.stderr, `plan: saved to ${file}; apply exactly this with: kanka-infra apply ${opts.out}`);
+  }
   return code;
 }
