@@ -27,8 +27,8 @@ export function loadWithSecrets(env: string, opts: ProjectOptions, io: Io): { pr
 
 export function compileWith(project: Project, secrets: Record<string, unknown>, opts: Pick<ProjectOptions, 'limit' | 'tags'>): HostProgram[] {
   return compile(project, {
-    ...(opts.limit ? { limit: opts.limit } : {}),
-    ...(opts.tags ? { tags: opts.tags } : {}),
+    ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+    ...(opts.tags !== undefined ? { tags: opts.tags } : {}),
     secrets,
   });
 }

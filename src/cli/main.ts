@@ -84,7 +84,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
       setExit(await addHostCommand(name, opts, io, argv));
     });
 
-  addChangeOptions(addRunOptions(program.command('remove-host').argument('<name>', 'the host to take out')))
+  addChangeOptions(addRunOptions(program.command('remove-host').argument('<name>', 'the host to take out'), { limit: false }))
     .description('take a host out of the fleet: drain it from the frontends first, then update allowlists, grants and /etc/hosts, then drop it from the inventory (the host itself is not wiped)')
     .requiredOption('-e, --env <env>', 'environment name or inventory file')
     .option('--drain <group>', 'the group that routes traffic, changed first', 'frontend')
