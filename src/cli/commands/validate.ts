@@ -1,6 +1,6 @@
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { write, type Io } from '../io.js';
-import { loadAndCompile } from '../load.js';
+import { loadAndCompile, SECRETS_NOT_CHECKED_NOTE } from '../load.js';
 import type { ProjectOptions } from '../options.js';
 import { allTasks } from '../../engine/program.js';
 
@@ -8,16 +8,17 @@ const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Offline check of inventory, playbook, roles and every task's arguments for every host. */
 export function validateCommand(env: string, opts: ProjectOptions, io: Io): ExitCode {
-  const { project, programs } = loadAndCompile(env, opts, io);
+  const { project, programs, secretsChecked } = loadAndCompile(env, opts, io, { passwordOptional: true });
   const tasks = programs.reduce((n, p) => n + allTasks(p).length, 0);
   const groups = new Set(project.inventory.hosts.flatMap((h) => h.groups));
   if (opts.json) {
-    write(io.stdout, JSON.stringify({ valid: true, env: project.inventory.name, inventory: project.inventory.file, playbook: project.playbookFile, hosts: programs.length, groups: groups.size, roles: project.roles.size, tasks, diagnostics: [] }, null, 2));
+    write(io.stdout, JSON.stringify({ valid: true, env: project.inventory.name, inventory: project.inventory.file, playbook: project.playbookFile, hosts: programs.length, groups: groups.size, roles: project.roles.size, tasks, diagnostics: [], secretsChecked, notes: secretsChecked ? [] : [SECRETS_NOT_CHECKED_NOTE] }, null, 2));
   } else {
     write(
       io.stdout,
       `${project.inventory.file}: valid (${count(project.inventory.hosts.length, 'host')}, ${count(groups.size, 'group')})\n` +
-        `${project.playbookFile}: valid (${count(project.plays.length, 'play')}, ${count(project.roles.size, 'role')}, ${count(tasks, 'task')} on ${count(programs.length, 'host')})`,
+        `${project.playbookFile}: valid (${count(project.plays.length, 'play')}, ${count(project.roles.size, 'role')}, ${count(tasks, 'task')} on ${count(programs.length, 'host')})` +
+        (secretsChecked ? '' : `\n${SECRETS_NOT_CHECKED_NOTE}`),
     );
   }
   return EXIT.OK;
