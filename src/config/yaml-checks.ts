@@ -66,7 +66,9 @@ export function checkYamlNodes(doc: Document, lineCounter: LineCounter, file: st
       const target = anchors.get(node.source);
       if (open.has(node.source)) {
         diagnostics.push({ file, ...at(node), message: `alias *${node.source} is inside the node it refers to (a loop)` });
-      } else if (target) {
+      } else if (!target) {
+        diagnostics.push({ file, ...at(node), message: `alias *${node.source} refers to no anchor (&${node.source}) before it` });
+      } else {
         added += target.nodes;
         if (open.size > 0) size.set(node, target);
         if (aliases > MAX_ALIASES) {
