@@ -1,4 +1,4 @@
-import { chmodSync } from 'node:fs';
+import { chmodSync, type PathLike, type PathOrFileDescriptor, type StatSyncOptions } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cli } from '../../support/cli.js';
@@ -15,17 +15,17 @@ vi.mock('node:fs', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs')>();
   const eacces = (path: unknown) => Object.assign(new Error(`EACCES: permission denied, '${String(path)}'`), { code: 'EACCES' });
   const hit = (list: string[], path: unknown) => list.some((suffix) => String(path).endsWith(suffix));
-  const statSync = ((path: fs.PathLike, opts?: fs.StatSyncOptions) => {
+  const statSync = ((path: PathLike, opts?: StatSyncOptions) => {
     if (hit(denied.stat, path)) throw eacces(path);
     return fs.statSync(path, opts);
   }) as typeof fs.statSync;
-  const readFileSync = ((path: fs.PathOrFileDescriptor, opts?: unknown) => {
+  const readFileSync = ((path: PathOrFileDescriptor, opts?: unknown) => {
     if (hit(denied.read, path) || hit(denied.stat, path)) throw eacces(path);
-    return (fs.readFileSync as (p: fs.PathOrFileDescriptor, o?: unknown) => unknown)(path, opts);
+    return (fs.readFileSync as (p: PathOrFileDescriptor, o?: unknown) => unknown)(path, opts);
   }) as typeof fs.readFileSync;
-  const readdirSync = ((path: fs.PathLike, opts?: unknown) => {
+  const readdirSync = ((path: PathLike, opts?: unknown) => {
     if (hit(denied.read, path)) throw eacces(path);
-    return (fs.readdirSync as (p: fs.PathLike, o?: unknown) => unknown)(path, opts);
+    return (fs.readdirSync as (p: PathLike, o?: unknown) => unknown)(path, opts);
   }) as typeof fs.readdirSync;
   return { ...fs, default: { ...fs, statSync, readFileSync, readdirSync }, statSync, readFileSync, readdirSync };
 });
