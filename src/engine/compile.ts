@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, normalize, relative } from 'node:path';
-import { ConfigError, type Diagnostic } from '../config/diagnostics.js';
+import { ConfigError, describeFsError, type Diagnostic } from '../config/diagnostics.js';
 import { resolveHostPattern } from '../config/host-pattern.js';
 import type { Host, Project, Role, TaskDef } from '../config/model.js';
 import { validateWith } from '../config/zod-diagnostics.js';
@@ -171,7 +171,9 @@ function taskContext(role: Role, host: Host, vars: Record<string, unknown>): Tas
       }
       try {
         return readFileSync(file);
-      } catch {
+      } catch (err) {
+        // Only a missing file is "no such file": a permission problem must be named as one.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError([{ file, message: `src "${rel}": cannot read it: ${describeFsError(err)}` }]);
         throw new ConfigError([{ file, message: `src "${rel}": no such file in role ${role.name}`, hint: `put it in ${filesDir}/` }]);
       }
     },

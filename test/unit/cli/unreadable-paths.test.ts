@@ -71,3 +71,15 @@ describe('unreadable paths are named as unreadable, exit 1', () => {
     }
   });
 });
+
+describe('a role file that copy: src: cannot read', () => {
+  it('is reported as unreadable, not as missing', async () => {
+    const cwd = projectDir({ 'roles/base/tasks.yml': '- name: logo\n  copy: { dest: /srv/logo.png, src: logo.png }\n', 'roles/base/files/logo.png': 'x' });
+    denied.read = ['/roles/base/files/logo.png'];
+    const r = await cli(['plan', 'test'], { cwd });
+    expect(r.stderr).toMatch(/roles\/base\/tasks\.yml:1: .*src "logo\.png": cannot read it: permission denied/);
+    expect(r.stderr).not.toMatch(/no such file|internal error/);
+    expect(r.code).toBe(1);
+    expect(r.connected).toEqual([]);
+  });
+});
