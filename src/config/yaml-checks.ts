@@ -7,6 +7,9 @@ export const MAX_ALIASES = 1000;
 /** Nodes aliases may add to a document once expanded (an "alias bomb" adds billions). */
 export const MAX_ALIAS_NODES = 100_000;
 
+/** Explicit tags that only restate a plain YAML type; others (!!binary, !!set, !custom...) make values configs do not use. */
+const PLAIN_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
+
 interface Frame {
   node: Node;
   exit: boolean;
@@ -59,6 +62,12 @@ export function checkYamlNodes(doc: Document, lineCounter: LineCounter, file: st
         anchors.set(node.anchor, s);
         open.delete(node.anchor);
       }
+      continue;
+    }
+    if (!isAlias(node) && node.tag !== undefined && !PLAIN_TAGS.has(node.tag)) {
+      const shown = node.tag.replace('tag:yaml.org,2002:', '!!');
+      const hint = shown === '!vault' ? 'inline vault values are not decrypted: put the secret in the secrets file and use {{ secrets.<name> }}' : 'write a plain string, number, list or mapping';
+      diagnostics.push({ file, ...at(node), message: `the YAML tag ${shown} is not supported here`, hint });
       continue;
     }
     if (isAlias(node)) {

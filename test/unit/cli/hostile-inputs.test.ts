@@ -64,6 +64,8 @@ const CASES: Case[] = [
   { name: 'duplicate key spelled 1 and "1"', files: { 'roles/base/defaults.yml': 'ports:\n  1: a\n  "1": b\n' }, file: 'roles/base/defaults.yml', line: 3, message: /duplicate key "1" \(first at line 2\)/ },
   { name: 'a list as a key', files: { 'roles/base/defaults.yml': '? [a, b]\n: x\n' }, file: 'roles/base/defaults.yml', line: 1, message: /a list or mapping as a key/ },
   { name: 'an empty key', files: { 'roles/base/defaults.yml': 'a: 1\n: x\n' }, file: 'roles/base/defaults.yml', line: 2, message: /an empty key/ },
+  { name: 'a !!binary value', files: { 'inventory/test.yml': INVENTORY.replace('    address: 10.9.9.1', '    address: !!binary aGVsbG8=') }, file: 'inventory/test.yml', line: 12, message: /the YAML tag !!binary is not supported/ },
+  { name: 'a custom tag', files: { 'roles/base/defaults.yml': 'a: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  3561\n' }, file: 'roles/base/defaults.yml', line: 1, message: /the YAML tag !vault is not supported[\s\S]*put the secret in the secrets file/ },
   { name: 'tabs as indentation', files: { 'inventory/test.yml': INVENTORY.replace('  user: root', '\tuser: root') }, file: 'inventory/test.yml', line: 2, message: /YAML syntax error: Tabs are not allowed/ },
   { name: 'a YAML syntax error', files: { 'playbooks/site.yml': '- hosts: all\n  roles: [base\n' }, file: 'playbooks/site.yml', line: 3, message: /YAML syntax error/ },
   { name: 'two documents in one file', files: { 'playbooks/site.yml': '- hosts: all\n  roles: [base]\n---\n- hosts: all\n  roles: [base]\n' }, file: 'playbooks/site.yml', message: /YAML syntax error/ },
