@@ -5,8 +5,7 @@ import type { HostProgram } from '../engine/program.js';
 import type { Io } from './io.js';
 import type { ProjectOptions } from './options.js';
 import { ConfigError } from '../config/diagnostics.js';
-import { loadSecrets, PASSWORD_HINT, resolveVaultPassword, type SecretValues } from '../secrets/load-secrets.js';
-import { Secret } from '../secrets/secret.js';
+import { loadSecrets, PASSWORD_HINT, resolveVaultPassword } from '../secrets/load-secrets.js';
 import { checkVaultEnvelope, standInSecrets } from '../secrets/stand-in.js';
 import { pathKind } from '../config/path-kind.js';
 
@@ -48,7 +47,7 @@ export function loadWithSecrets(env: string, opts: ProjectOptions, io: Io, need:
 }
 
 /** The one-line note validate prints when it ran without the vault password. */
-export const SECRETS_NOT_CHECKED_NOTE = `note: secret names (secrets.*) were not checked: no vault password was given (to check them, ${PASSWORD_HINT})`;
+export const SECRETS_NOT_CHECKED_NOTE = `secret names (secrets.*) were not checked: no vault password was given (to check them, ${PASSWORD_HINT})`;
 
 export function compileWith(project: Project, secrets: Record<string, unknown>, opts: Pick<ProjectOptions, 'limit' | 'tags'>): HostProgram[] {
   return compile(project, {
@@ -74,10 +73,7 @@ function findPassword(inventoryPasswordFile: string | undefined, opts: ProjectOp
 function openSecrets(file: string, password: string, io: Io): Record<string, unknown> {
   const loaded = loadSecrets(file, password);
   io.setRedactor?.(loaded.redactor);
-  return revealAll(loaded.values);
-}
-
-/** Plain values for templates and task arguments (they must reach the host); output stays masked. */
-export function revealAll(values: SecretValues): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v instanceof Secret ? v.reveal() : revealAll(v)]));
+  // Kept as `Secret`s: templates and arguments get the value when they read it, and what they
+  // render is marked sensitive (template/strict-context.ts).
+  return { ...loaded.values };
 }
