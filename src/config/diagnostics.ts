@@ -41,5 +41,7 @@ export function describeFsError(err: unknown): string {
   if (code === 'ENOENT') return 'file not found';
   if (code === 'EISDIR') return 'is a directory, not a file';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'ELOOP') return 'a loop of symbolic links';
+  if (code === 'ENOTDIR') return 'a part of the path is a file, not a directory';
   return err instanceof Error ? err.message : String(err);
 }

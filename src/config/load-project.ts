@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, type Diagnostic } from './diagnostics.js';
 import { resolveHostPattern } from './host-pattern.js';
 import { loadInventory, resolveFrom } from './load-inventory.js';
 import { loadPlaybook } from './load-playbook.js';
 import { loadRole } from './load-role.js';
+import { pathKind } from './path-kind.js';
 import type { Project, Role } from './model.js';
 import { resolveInventoryFile } from './resolve-env.js';
 
@@ -56,7 +56,7 @@ export function loadProject(opts: LoadOptions): Project {
 /** Roles live in roles/ beside the playbook's folder (playbooks/../roles), or in the project. */
 function findRolesDir(playbookFile: string, projectDir: string): string {
   const candidates = [join(dirname(playbookFile), 'roles'), join(dirname(playbookFile), '..', 'roles'), join(projectDir, 'roles')];
-  return resolve(candidates.find((c) => existsSync(c)) ?? join(projectDir, 'roles'));
+  return resolve(candidates.find((c) => pathKind(c, 'the roles directory') === 'directory') ?? join(projectDir, 'roles'));
 }
 
 function checkNotify(roles: Map<string, Role>, diagnostics: Diagnostic[]): void {

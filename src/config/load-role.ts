@@ -1,8 +1,10 @@
-import { existsSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { modules } from '../modules/registry.js';
-import type { Diagnostic } from './diagnostics.js';
+import { ConfigError, describeFsError, type Diagnostic } from './diagnostics.js';
+import { pathKind } from './path-kind.js';
+import { decodeUtf8 } from './utf8.js';
 import type { Role, TaskDef, Vars } from './model.js';
 import { varsSchema } from './schema/common.js';
 import { taskCommonKeys, taskCommonShape } from './schema/role.js';
@@ -17,21 +19,25 @@ const taskCommonSchema = z.strictObject(taskCommonShape);
  */
 export function loadRole(name: string, rolesDir: string, diagnostics: Diagnostic[]): Role | undefined {
   const dir = join(rolesDir, name);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+  const kind = collect(() => pathKind(dir, `role "${name}"`), diagnostics);
+  if (kind === undefined) return undefined;
+  if (kind !== 'directory') {
     diagnostics.push({ file: dir, message: `role "${name}" not found`, hint: `create ${dir}/tasks.yml, or check the role name in the playbook` });
     return undefined;
   }
   const tasksFile = join(dir, 'tasks.yml');
-  if (!existsSync(tasksFile)) {
+  const tasksKind = collect(() => pathKind(tasksFile, 'task list'), diagnostics);
+  if (tasksKind === undefined) return undefined;
+  if (tasksKind === 'missing') {
     diagnostics.push({ file: tasksFile, message: `role "${name}" has no tasks.yml` });
     return undefined;
   }
-  const tasks = loadTaskList(tasksFile, diagnostics);
+  const tasks = loadTaskList(tasksFile, diagnostics, 'tasks');
   const handlersFile = join(dir, 'handlers.yml');
-  const handlers = existsSync(handlersFile) ? loadTaskList(handlersFile, diagnostics) : [];
+  const handlers = exists(handlersFile, 'handler list', diagnostics) ? loadTaskList(handlersFile, diagnostics, 'handlers') : [];
   const defaultsFile = join(dir, 'defaults.yml');
   let defaults: Vars = {};
-  if (existsSync(defaultsFile)) {
+  if (exists(defaultsFile, 'role defaults', diagnostics)) {
     const yaml = collect(() => loadYamlFile(defaultsFile, 'role defaults'), diagnostics);
     if (yaml) {
       const checked = validateWith(varsSchema, yaml.data ?? {}, yaml);
@@ -39,6 +45,7 @@ export function loadRole(name: string, rolesDir: string, diagnostics: Diagnostic
       else diagnostics.push(...checked.diagnostics);
     }
   }
+  checkTemplatesText(join(dir, 'templates'), diagnostics);
   const names = new Set<string>();
   // Two handlers may share a name only when `when` picks one of them per host (checked per host at compile).
   handlers.forEach((h) => {
@@ -49,6 +56,56 @@ export function loadRole(name: string, rolesDir: string, diagnostics: Diagnostic
     names.add(h.name);
   });
   return { name, dir, defaults, tasks, handlers };
+}
+
+/**
+ * Templates are text: a byte that is not UTF-8 would be silently replaced in the deployed file.
+ * (Binary files go in files/, deployed with copy: src:, and are sent byte for byte.)
+ */
+function checkTemplatesText(dir: string, diagnostics: Diagnostic[]): void {
+  if (collect(() => pathKind(dir, 'the templates folder'), diagnostics) !== 'directory') return;
+  const pending = [dir];
+  const seen = new Set<string>();
+  while (pending.length > 0) {
+    const current = pending.pop() as string;
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(current, { withFileTypes: true });
+    } catch (err) {
+      diagnostics.push({ file: current, message: `cannot read the templates folder: ${describeFsError(err)}` });
+      continue;
+    }
+    for (const entry of entries) {
+      const path = join(current, entry.name);
+      const kind = collect(() => pathKind(path, 'template'), diagnostics);
+      if (kind === 'directory') {
+        // A link back up the tree must not send this walk round in circles.
+        const real = realpathOrUndefined(path);
+        if (real !== undefined && !seen.has(real)) {
+          seen.add(real);
+          pending.push(path);
+        }
+      } else if (kind === 'file') {
+        collect(() => decodeUtf8(readOrThrow(path), path, 'the template'), diagnostics);
+      }
+    }
+  }
+}
+
+function realpathOrUndefined(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function readOrThrow(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError([{ file: path, message: `cannot read template: ${describeFsError(err)}` }]);
+  }
 }
 
 function lineOf(t: TaskDef): { line?: number } {
@@ -66,10 +123,26 @@ function collect<T>(fn: () => T, diagnostics: Diagnostic[]): T | undefined {
   }
 }
 
-function loadTaskList(file: string, diagnostics: Diagnostic[]): TaskDef[] {
-  const yaml = collect(() => loadYamlFile(file, 'task list'), diagnostics);
+/** Whether an optional file is there (an unreadable one is reported, not taken for absent). */
+function exists(file: string, what: string, diagnostics: Diagnostic[]): boolean {
+  const kind = collect(() => pathKind(file, what), diagnostics);
+  return kind !== undefined && kind !== 'missing';
+}
+
+function loadTaskList(file: string, diagnostics: Diagnostic[], kind: 'tasks' | 'handlers'): TaskDef[] {
+  const yaml = collect(() => loadYamlFile(file, kind === 'tasks' ? 'task list' : 'handler list'), diagnostics);
   if (!yaml) return [];
   const data = yaml.data ?? [];
+  // An empty (or all-comment) list is a mistake, e.g. a file truncated or not yet written: not "nothing to do".
+  if (Array.isArray(data) && data.length === 0) {
+    diagnostics.push({
+      file,
+      line: 1,
+      message: `no ${kind} in this file`,
+      hint: kind === 'tasks' ? 'a role needs at least one task ("- name: ..." with one module key)' : 'delete handlers.yml if the role has no handlers',
+    });
+    return [];
+  }
   if (!Array.isArray(data)) {
     diagnostics.push({ file, line: 1, message: 'expected a list of tasks (each starting with "- name: ...")' });
     return [];

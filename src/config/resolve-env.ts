@@ -1,6 +1,7 @@
-import { closeSync, existsSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { ConfigError } from './diagnostics.js';
+import { ConfigError, describeFsError } from './diagnostics.js';
+import { pathKind } from './path-kind.js';
 import { isVaultText } from '../secrets/vault-format.js';
 
 /**
@@ -11,17 +12,18 @@ export function resolveInventoryFile(env: string, projectDir: string): string {
   const looksLikePath = env.includes('/') || /\.ya?ml$/.test(env);
   if (looksLikePath) {
     const file = resolve(env);
-    if (!existsSync(file)) throw new ConfigError([{ file, message: 'inventory file not found', hint: 'give an environment name (inventory/<env>.yml) or an existing path' }]);
-    if (statSync(file).isDirectory()) throw new ConfigError([{ file, message: 'is a directory; give the inventory file inside it' }]);
+    const kind = pathKind(file, 'the inventory');
+    if (kind === 'missing') throw new ConfigError([{ file, message: 'inventory file not found', hint: 'give an environment name (inventory/<env>.yml) or an existing path' }]);
+    if (kind === 'directory') throw new ConfigError([{ file, message: 'is a directory; give the inventory file inside it' }]);
     return file;
   }
   const dir = join(projectDir, 'inventory');
   for (const ext of ['.yml', '.yaml']) {
     const file = join(dir, `${env}${ext}`);
-    if (existsSync(file)) return file;
+    if (pathKind(file, 'the inventory') !== 'missing') return file;
   }
-  const known = existsSync(dir)
-    ? readdirSync(dir)
+  const known = pathKind(dir, 'the inventory directory') === 'directory'
+    ? listDir(dir)
         .filter((f) => /\.ya?ml$/.test(f) && !isVaultFile(join(dir, f)))
         .map((f) => basename(f).replace(/\.ya?ml$/, ''))
     : [];
@@ -32,6 +34,14 @@ export function resolveInventoryFile(env: string, projectDir: string): string {
       hint: known.length > 0 ? `known environments: ${known.join(', ')}` : `create ${join(dir, `${env}.yml`)} or pass a path to an inventory file`,
     },
   ]);
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (err) {
+    throw new ConfigError([{ file: dir, message: `cannot read the inventory directory: ${describeFsError(err)}` }]);
+  }
 }
 
 /** An encrypted secrets file (prod.secrets.yml) sits beside the inventories but is not an environment. */

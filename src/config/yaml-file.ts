@@ -1,6 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { isMap, isSeq, isScalar, isPair, LineCounter, parseDocument, type Node } from 'yaml';
+import { readFileSync, statSync } from 'node:fs';
+import { isMap, isSeq, isScalar, isPair, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
 import { ConfigError, describeFsError, type Diagnostic } from './diagnostics.js';
+import { decodeUtf8 } from './utf8.js';
+import { checkYamlNodes, MAX_ALIAS_NODES } from './yaml-checks.js';
+import { checkYamlDepth } from './yaml-depth.js';
 
 /**
  * A parsed YAML file that remembers where every value came from, so a schema error on
@@ -15,21 +18,37 @@ export interface YamlFile {
   locate(path: ReadonlyArray<string | number>): { line: number; column: number } | undefined;
 }
 
-export function readTextFile(file: string, what: string): string {
+/**
+ * Far beyond any real configuration (a 10,000-host inventory is about 1 MB), and small enough that
+ * parsing, which is linear but not fast, stays within seconds: a bigger file is refused at once.
+ */
+export const MAX_YAML_BYTES = 8 * 1024 * 1024;
+
+/** A text file's content: readable, UTF-8 (a leading BOM dropped), or a ConfigError saying which and why. */
+export function readTextFile(file: string, what: string, maxBytes = Infinity): string {
+  let bytes: Buffer;
   try {
-    return readFileSync(file, 'utf8');
+    if (statSync(file).size > maxBytes) {
+      throw new ConfigError([{ file, message: `the ${what} is larger than ${maxBytes / 1024 / 1024} MB: refused`, hint: 'a configuration file this big is a mistake (a generated or wrong file?)' }]);
+    }
+    bytes = readFileSync(file);
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     throw new ConfigError([{ file, message: `cannot read ${what}: ${describeFsError(err)}` }]);
   }
+  return decodeUtf8(bytes, file, `the ${what}`);
 }
 
 export function loadYamlFile(file: string, what: string): YamlFile {
-  return parseYaml(readTextFile(file, what), file);
+  return parseYaml(readTextFile(file, what, MAX_YAML_BYTES), file);
 }
 
-export function parseYaml(source: string, file: string): YamlFile {
+export function parseYaml(text: string, file: string): YamlFile {
+  const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  checkYamlDepth(source, file);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // uniqueKeys off: the library's duplicate check is quadratic; checkYamlNodes does it in one pass.
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length > 0) {
     const diagnostics: Diagnostic[] = doc.errors.map((e) => {
       const pos = lineCounter.linePos(e.pos[0]);
@@ -37,12 +56,21 @@ export function parseYaml(source: string, file: string): YamlFile {
     });
     throw new ConfigError(diagnostics);
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 1000 });
+  const problems = checkYamlNodes(doc, lineCounter, file);
+  if (problems.length > 0) throw new ConfigError(problems);
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_NODES });
+  } catch (err) {
+    // checkYamlNodes refuses what the library would; this is its own guard speaking.
+    throw new ConfigError([{ file, message: `cannot read the YAML: ${firstLine(err instanceof Error ? err.message : String(err))}` }]);
+  }
+  const pairIndex = new WeakMap<object, Map<string, Pair>>();
   const locate = (path: ReadonlyArray<string | number>) => {
     let node: unknown = doc.contents;
     let offset = rangeStart(node);
     for (const key of path) {
-      const child = childNode(node, key);
+      const child = childNode(node, key, pairIndex);
       if (child === undefined) break;
       node = child.value;
       offset = child.keyOffset ?? rangeStart(node) ?? offset;
@@ -63,18 +91,26 @@ function rangeStart(node: unknown): number | undefined {
   return range ? range[0] : undefined;
 }
 
-/** Finds the child at `key`; reports the offset of the key itself so errors point at the key's line. */
-function childNode(node: unknown, key: string | number): { value: unknown; keyOffset?: number } | undefined {
+/**
+ * Finds the child at `key`; reports the offset of the key itself so errors point at the key's line.
+ * A mapping's keys are indexed on first use, so locating many keys of a large mapping stays linear.
+ */
+function childNode(node: unknown, key: string | number, pairIndex: WeakMap<object, Map<string, Pair>>): { value: unknown; keyOffset?: number } | undefined {
   if (isMap(node)) {
-    for (const item of node.items) {
-      if (!isPair(item)) continue;
-      const k = isScalar(item.key) ? item.key.value : item.key;
-      if (String(k) === String(key)) {
-        const keyOffset = rangeStart(item.key);
-        return keyOffset === undefined ? { value: item.value } : { value: item.value, keyOffset };
+    let index = pairIndex.get(node);
+    if (!index) {
+      index = new Map();
+      for (const item of node.items) {
+        if (!isPair(item)) continue;
+        const k = String(isScalar(item.key) ? item.key.value : item.key);
+        if (!index.has(k)) index.set(k, item);
       }
+      pairIndex.set(node, index);
     }
-    return undefined;
+    const item = index.get(String(key));
+    if (!item) return undefined;
+    const keyOffset = rangeStart(item.key);
+    return keyOffset === undefined ? { value: item.value } : { value: item.value, keyOffset };
   }
   if (isSeq(node) && typeof key === 'number') {
     const value = node.items[key];

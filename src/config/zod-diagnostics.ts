@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { editDistance } from './closest.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { YamlFile } from './yaml-file.js';
 
@@ -92,20 +93,6 @@ export function allowedKeysAt(schema: z.ZodType, path: ReadonlyArray<string | nu
   current = unwrap(current);
   const def = current?._zod.def as unknown as SchemaDef | undefined;
   return def?.type === 'object' && def.shape ? Object.keys(def.shape) : [];
-}
-
-function editDistance(a: string, b: string): number {
-  const dp: number[] = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0] ?? 0;
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j] ?? 0;
-      dp[j] = Math.min((dp[j] ?? 0) + 1, (dp[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length] ?? 0;
 }
 
 function describeIssue(issue: Issue): string {

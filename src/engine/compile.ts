@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, normalize, relative } from 'node:path';
-import { ConfigError, type Diagnostic } from '../config/diagnostics.js';
+import { ConfigError, describeFsError, type Diagnostic } from '../config/diagnostics.js';
 import { resolveHostPattern } from '../config/host-pattern.js';
 import type { Host, Project, Role, TaskDef } from '../config/model.js';
 import { validateWith } from '../config/zod-diagnostics.js';
@@ -11,6 +11,7 @@ import type { TaskContext } from '../modules/module.js';
 import { evaluateWhen, loopItems } from './conditions.js';
 import { emptyTaint, InterpolationError, interpolate, type Taint } from './interpolate.js';
 import type { CompiledTask, HostProgram, PlayRun } from './program.js';
+import { Targeting } from './targeting.js';
 import { hostContext, hostVars, inventoryContext, RESERVED_VARS } from './vars.js';
 
 export interface CompileOptions {
@@ -33,14 +34,7 @@ export interface CompileOptions {
 export function compile(project: Project, opts: CompileOptions = {}): HostProgram[] {
   const { inventory } = project;
   const diagnostics: Diagnostic[] = [];
-  let limited: Set<string> | undefined;
-  if (opts.limit) {
-    const { hosts, unknown } = resolveHostPattern(opts.limit, inventory);
-    if (unknown.length > 0) {
-      throw new ConfigError([{ file: inventory.file, message: `--limit names no group or host: ${unknown.join(', ')}`, hint: `hosts: ${inventory.hosts.map((h) => h.name).join(', ')}` }]);
-    }
-    limited = new Set(hosts);
-  }
+  const targeting = new Targeting(project, opts);
   checkReservedVars(project, diagnostics);
   const programs = new Map<string, HostProgram>();
   const everyone = inventoryContext(inventory);
@@ -49,14 +43,14 @@ export function compile(project: Project, opts: CompileOptions = {}): HostProgra
     const { hosts } = resolveHostPattern(play.hosts, inventory);
     const roles = play.roles.map((r) => project.roles.get(r)).filter((r): r is Role => r !== undefined);
     for (const hostName of hosts) {
-      if (limited && !limited.has(hostName)) continue;
+      if (!targeting.includesHost(hostName)) continue;
       const host = byName.get(hostName);
       if (!host) continue;
       const vars = hostVars(inventory, host, play, roles);
       const context = { ...vars, ...everyone, ...hostContext(host), secrets: opts.secrets ?? {} };
       const playRun: PlayRun = { index: playIndex, play, roles: [] };
       for (const role of roles) {
-        const select = (t: TaskDef) => !opts.tags?.length || [...t.tags, ...play.tags].some((tag) => opts.tags?.includes(tag));
+        const select = (t: TaskDef) => targeting.selects(t, play);
         const tasks = role.tasks.flatMap((t, i) => (select(t) ? expandTask(t, i, playIndex, role, host, context, diagnostics) : []));
         // A handler whose `when` is false here does not exist on this host: notifying it does nothing.
         const handlers = role.handlers.flatMap((t, i) => expandTask(t, i, playIndex, role, host, context, diagnostics, 'handler/'));
@@ -72,6 +66,7 @@ export function compile(project: Project, opts: CompileOptions = {}): HostProgra
       programs.set(hostName, program);
     }
   });
+  diagnostics.push(...targeting.problems([...programs.keys()]));
   if (diagnostics.length > 0) throw new ConfigError(dedupe(diagnostics));
   return inventory.hosts.map((h) => programs.get(h.name)).filter(isDefined);
 }
@@ -185,7 +180,9 @@ function taskContext(role: Role, host: Host, vars: Record<string, unknown>): Tas
       }
       try {
         return readFileSync(file);
-      } catch {
+      } catch (err) {
+        // Only a missing file is "no such file": a permission problem must be named as one.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError([{ file, message: `src "${rel}": cannot read it: ${describeFsError(err)}` }]);
         throw new ConfigError([{ file, message: `src "${rel}": no such file in role ${role.name}`, hint: `put it in ${filesDir}/` }]);
       }
     },

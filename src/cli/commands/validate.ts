@@ -1,6 +1,6 @@
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { write, type Io } from '../io.js';
-import { loadAndCompile } from '../load.js';
+import { loadAndCompile, SECRETS_NOT_CHECKED_NOTE } from '../load.js';
 import type { ProjectOptions } from '../options.js';
 import { allTasks } from '../../engine/program.js';
 import { checkSshAuth } from '../ssh-auth.js';
@@ -9,13 +9,13 @@ const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Offline check of inventory, playbook, roles and every task's arguments for every host. */
 export function validateCommand(env: string, opts: ProjectOptions, io: Io): ExitCode {
-  const { project, programs } = loadAndCompile(env, opts, io);
+  const { project, programs, secretsChecked } = loadAndCompile(env, opts, io, { passwordOptional: true });
   const tasks = programs.reduce((n, p) => n + allTasks(p).length, 0);
   const groups = new Set(project.inventory.hosts.flatMap((h) => h.groups));
   // The SSH key must exist and parse; what could not be checked offline is said, not hidden.
-  const notes = checkSshAuth(project.inventory, io.cwd);
+  const notes = [...checkSshAuth(project.inventory, io.cwd), ...(secretsChecked ? [] : [SECRETS_NOT_CHECKED_NOTE])];
   if (opts.json) {
-    write(io.stdout, JSON.stringify({ valid: true, env: project.inventory.name, inventory: project.inventory.file, playbook: project.playbookFile, hosts: programs.length, groups: groups.size, roles: project.roles.size, tasks, diagnostics: [], notes }, null, 2));
+    write(io.stdout, JSON.stringify({ valid: true, env: project.inventory.name, inventory: project.inventory.file, playbook: project.playbookFile, hosts: programs.length, groups: groups.size, roles: project.roles.size, tasks, diagnostics: [], secretsChecked, notes }, null, 2));
   } else {
     write(
       io.stdout,
