@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, describeFsError, type Diagnostic } from '../config/diagnostics.js';
@@ -130,6 +131,12 @@ export function checkSshAuth(inventory: Inventory, cwd: string, env: NodeJS.Proc
     if (typeof socket === 'object') notes.push(`ssh.agent: ${socket.problem}; plan and apply will need a running agent`);
   }
   if (keyFile === undefined) return notes;
+  // The key lives on the operator's machine, not in the configuration: where it is absent (CI, a
+  // fresh clone) validate says so and checks the rest; plan and apply need it and stop.
+  if (!existsSync(keyFile)) {
+    notes.push(`ssh.key_file: ${keyFile} does not exist on this machine, so it was not checked; plan and apply need it`);
+    return notes;
+  }
   const read = readKey(inventory, keyFile);
   if (!read.encrypted) return notes;
   const fromFile = passphraseFromFile(inventory, env, cwd);
