@@ -8,6 +8,7 @@ import { writeAtomic } from '../../local/write-atomic.js';
 import { TransportError } from '../../transport/transport.js';
 import { resolveInventoryFile } from '../../config/resolve-env.js';
 import { nameSchema } from '../../config/schema/common.js';
+import { hostAddress, problemWith } from '../../config/schema/values.js';
 import { fetchHostKey } from '../../transport/host-key.js';
 import { entryMatches, knownHostsName, parseKnownHosts, readKnownHosts } from '../../transport/known-hosts.js';
 import { UsageError } from '../errors.js';
@@ -16,6 +17,7 @@ import { write, type Io } from '../io.js';
 import { compileWith, loadWithSecrets } from '../load.js';
 import type { Project } from '../../config/model.js';
 import { confirm } from '../prompt.js';
+import { runConnector } from '../ssh-auth.js';
 import { applyPrograms, requireYesOffTerminal, type ApplyCliOptions } from './apply.js';
 
 export interface AddHostOptions extends ApplyCliOptions {
@@ -42,6 +44,8 @@ export async function addHostCommand(name: string, opts: AddHostOptions, io: Io,
   const inventory = project.inventory;
   const checkedName = nameSchema.safeParse(name);
   if (!checkedName.success) throw new UsageError(`host name "${name}": ${checkedName.error.issues[0]?.message ?? 'invalid'}`);
+  const addressProblem = problemWith(hostAddress, opts.address);
+  if (addressProblem) throw new UsageError(`--address: ${addressProblem}`);
   if (!inventory.groups.has(opts.group)) {
     throw new ConfigError([{ file, path: ['groups'], message: `group "${opts.group}" is not declared`, hint: `declared groups: ${[...inventory.groups.keys()].join(', ') || '(none)'}` }]);
   }
@@ -61,6 +65,8 @@ export async function addHostCommand(name: string, opts: AddHostOptions, io: Io,
   // Computed now, written only once the plan is approved.
   const inventoryText = existing ? undefined : inventoryWithHost(file, readInventory(file), name, { address: opts.address, port, groups: [opts.group] });
 
+  // The SSH key is loaded (its passphrase asked) before the host key is fetched: before any connection.
+  await runConnector(inventory, io);
   let keyLine: string | undefined;
   try {
     keyLine = await keyToPin(name, opts, port, inventory.ssh.known_hosts, inventory.ssh.connect_timeout * 1000, io);

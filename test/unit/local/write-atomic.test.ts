@@ -1,10 +1,7 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { requireKeyFile } from '../../../src/config/key-file.js';
-import type { Inventory } from '../../../src/config/model.js';
 import { writeAtomic } from '../../../src/local/write-atomic.js';
-import { ConfigError } from '../../../src/config/diagnostics.js';
 import { tempTree } from '../../support/tmp.js';
 
 describe('writeAtomic', () => {
@@ -41,24 +38,5 @@ describe('writeAtomic', () => {
     expect(() => writeAtomic(join(dir, 'keep.txt'), 'new', { exclusive: true })).toThrow(/EEXIST/);
     expect(readFileSync(join(dir, 'keep.txt'), 'utf8')).toBe('x');
     expect(readdirSync(dir).sort()).toEqual(['keep.txt', 'target']);
-  });
-});
-
-describe('requireKeyFile', () => {
-  const inventory = (key: string | undefined) => ({ file: '/p/inventory/prod.yml', ssh: key ? { key_file: key } : {} }) as unknown as Inventory;
-
-  it('a missing key file is a ConfigError naming ssh.key_file; a readable one or none passes', () => {
-    const dir = tempTree({ 'id_ed25519': 'key' });
-    expect(() => requireKeyFile(inventory(join(dir, 'id_ed25519')))).not.toThrow();
-    expect(() => requireKeyFile(inventory(undefined))).not.toThrow();
-    try {
-      requireKeyFile(inventory(join(dir, 'missing')));
-      expect.unreachable();
-    } catch (err) {
-      expect(err).toBeInstanceOf(ConfigError);
-      expect((err as ConfigError).diagnostics[0]?.message).toBe(`the SSH key ${join(dir, 'missing')} does not exist`);
-      expect((err as ConfigError).diagnostics[0]?.path).toEqual(['ssh', 'key_file']);
-    }
-    expect(() => requireKeyFile(inventory(dir))).toThrow(ConfigError);
   });
 });
