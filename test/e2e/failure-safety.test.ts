@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { sshToHost } from '../fleet/index.js';
 import { waitFor } from './http.js';
 import { fixtures, fleetOrSkip, kanka, repoRoot, type CliResult } from './support.js';
@@ -40,9 +40,11 @@ function start(args: string[], env: Record<string, string> = {}): { pid: () => n
 // --break-lock: the fleet is shared, and a run of another session that was killed may have left a
 // lock (it is only taken over when its holder on this machine is gone; this file holds the e2e lock).
 describe.skipIf(!fleet)(`failure safety on the local fleet${reason ? ` (skipped: ${reason})` : ''}`, () => {
-  beforeEach(async () => {
+  const clean = async () => {
     await Promise.all(names().map((h) => sh(h, 'rm -f /tmp/kanka-failsafe-started /tmp/kanka-failsafe-1 /tmp/kanka-failsafe-2')));
-  });
+  };
+  beforeEach(clean);
+  afterAll(clean);
 
   it('an internal error on one host (test hook): no lock left on any host, the others converge, exit 3, the process ends', async () => {
     const failing = 'backend2';

@@ -62,11 +62,11 @@ export async function addHostCommand(name: string, opts: AddHostOptions, io: Io,
     ? project
     : { ...project, inventory: { ...inventory, hosts: [...inventory.hosts, { name, address: opts.address, port, user: inventory.ssh.user, groups: [opts.group], vars: {} }] } };
   const programs = compileWith(withHost, secrets, opts);
-  // The SSH key is loaded (its passphrase asked) before the host key is fetched: before any connection.
-  await runConnector(inventory, io);
   // Computed now, written only once the plan is approved.
   const inventoryText = existing ? undefined : inventoryWithHost(file, readInventory(file), name, { address: opts.address, port, groups: [opts.group] });
 
+  // The SSH key is loaded (its passphrase asked) before the host key is fetched: before any connection.
+  await runConnector(inventory, io);
   let keyLine: string | undefined;
   try {
     keyLine = await keyToPin(name, opts, port, inventory.ssh.known_hosts, inventory.ssh.connect_timeout * 1000, io);

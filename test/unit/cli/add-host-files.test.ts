@@ -9,7 +9,7 @@ import { projectDir } from '../../support/project.js';
 
 const block = [
   '# Our fleet.',
-  'ssh: { key_file: /k }',
+  'ssh: { key_file: id_test }',
   'groups:',
   '  frontend: {}',
   '  backend: {}',
@@ -25,7 +25,7 @@ const block = [
 ].join('\n');
 
 const alignedFlow = [
-  'ssh: { key_file: /k }',
+  'ssh: { key_file: id_test }',
   'groups: { frontend: {}, backend: {} }',
   'hosts:',
   '  front1:  { address: 10.0.0.2, groups: [ frontend ] }',
@@ -80,7 +80,7 @@ describe('add-host asks first, writes after, and edits only what it must', { tim
     expect(eof.code).toBe(1);
     expect(eof.stderr).toContain('Cancelled: nothing was changed.');
     expect(readFileSync(inv(cwd), 'utf8')).toBe(block);
-    expect(readdirSync(join(cwd, 'inventory')).sort()).toEqual(['known_hosts', 'test.yml']);
+    expect(readdirSync(join(cwd, 'inventory')).sort()).toEqual(['id_test', 'known_hosts', 'test.yml']);
   });
 
   it('"yes" on a block-style file: the only difference is the new host, in the same style; 0600 stays 0600', async () => {
@@ -93,7 +93,7 @@ describe('add-host asks first, writes after, and edits only what it must', { tim
     expect(statSync(inv(cwd)).mode & 0o777).toBe(0o600);
     expect(readFileSync(known(cwd), 'utf8')).toBe(pinned);
     expect(statSync(known(cwd)).mode & 0o777).toBe(0o600);
-    expect(readdirSync(join(cwd, 'inventory')).sort()).toEqual(['known_hosts', 'test.yml']);
+    expect(readdirSync(join(cwd, 'inventory')).sort()).toEqual(['id_test', 'known_hosts', 'test.yml']);
   });
 
   it('"yes" on an aligned flow-style file: the new host is aligned like the others, nothing else moves', async () => {

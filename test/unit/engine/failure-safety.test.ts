@@ -10,7 +10,7 @@ import { projectDir } from '../../support/project.js';
 /** Three hosts, each with two changes; every connection opened is remembered, to check it was closed. */
 const threeHosts = () =>
   projectDir({
-    'inventory/test.yml': ['ssh: { user: root, key_file: /nonexistent/key }', 'vars: { greeting: hello }', 'groups: { web: {} }', 'hosts:', ...['web1', 'web2', 'web3'].flatMap((h, i) => [`  ${h}:`, `    address: 10.9.9.${i + 1}`, '    groups: [web]']), ''].join('\n'),
+    'inventory/test.yml': ['ssh: { user: root, key_file: id_test }', 'vars: { greeting: hello }', 'groups: { web: {} }', 'hosts:', ...['web1', 'web2', 'web3'].flatMap((h, i) => [`  ${h}:`, `    address: 10.9.9.${i + 1}`, '    groups: [web]']), ''].join('\n'),
   });
 
 function trackedFleet() {
