@@ -97,7 +97,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
     });
 
   addChangeOptions(addRunOptions(program.command('remove-host').argument('<name>', 'the host to take out'), { limit: false }))
-    .description('take a host out of the fleet: drain it from the frontends first, then update allowlists, grants and /etc/hosts, then drop it from the inventory (the host itself is not wiped)')
+    .description('take a host out of the fleet: drain it from the frontends first, then update allowlists, grants and /etc/hosts, then drop it from the inventory (the host itself is not wiped). No --limit: every host that refers to it is updated')
     .addHelpText('after', '\nEvery host that refers to the removed one is updated, so --limit is refused. Exit: 0 done, 1 invalid input, unknown host or cancelled, 3 a host failed, 130 interrupted.')
     .requiredOption('-e, --env <env>', 'environment name or inventory file')
     .option('--drain <group>', 'the group that routes traffic, changed first', 'frontend')

@@ -20,9 +20,6 @@ export interface RemoveHostOptions extends ApplyCliOptions {
  * then the inventory. The removed host itself is left as it is.
  */
 export async function removeHostCommand(name: string, opts: RemoveHostOptions, io: Io, argv: readonly string[]): Promise<ExitCode> {
-  // Every host that knows the removed one must be updated before it leaves the inventory: a
-  // --limit would leave the others pointing at it while the inventory says it is gone.
-  if (opts.limit !== undefined) throw new UsageError('remove-host updates every host that refers to the removed one, so it takes no --limit (nothing was changed)');
   requireYesOffTerminal(opts, io, 'remove-host');
   const { project, secrets } = loadWithSecrets(opts.env, opts, io);
   const host = project.inventory.hosts.find((h) => h.name === name);
