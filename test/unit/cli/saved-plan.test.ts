@@ -1,10 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encryptVault } from '../../../src/secrets/vault-format.js';
+import { describe, expect, it } from 'vitest';
 import { cli } from '../../support/cli.js';
 import { fakeFleet } from '../../support/fake-fleet.js';
-import { projectDir, projectFiles } from '../../support/project.js';
+import { projectWithSecrets, useVaultPassword } from '../../support/vault-env.js';
 
 /**
  * What you approve is what runs: `plan --out` saves a plan, `apply FILE` applies exactly it or
@@ -14,10 +13,7 @@ const PASSWORD = 'vault-pw';
 const DB_PASSWORD = 'pw"with\\quote';
 
 function project(): string {
-  const base = projectFiles();
-  return projectDir({
-    'inventory/test.yml': base['inventory/test.yml']?.replace('ssh:', 'secrets: test.secrets.yml\nssh:'),
-    'inventory/test.secrets.yml': encryptVault(`db_password: ${JSON.stringify(DB_PASSWORD)}\n`, PASSWORD),
+  return projectWithSecrets(`db_password: ${JSON.stringify(DB_PASSWORD)}\n`, PASSWORD, {
     'roles/base/tasks.yml': [
       '- name: motd',
       '  copy: { dest: /etc/motd, content: "{{ greeting }} {{ host.name }}\\n" }',
@@ -34,14 +30,7 @@ const motd = (f: ReturnType<typeof fakeFleet>, host: string): string | undefined
 };
 
 describe('saved plans', () => {
-  const saved = process.env['KANKA_VAULT_PASSWORD'];
-  beforeEach(() => {
-    process.env['KANKA_VAULT_PASSWORD'] = PASSWORD;
-  });
-  afterEach(() => {
-    if (saved === undefined) delete process.env['KANKA_VAULT_PASSWORD'];
-    else process.env['KANKA_VAULT_PASSWORD'] = saved;
-  });
+  useVaultPassword(PASSWORD);
 
   it('plan --out writes a plan with no secret value; apply FILE applies exactly it, without a question; a second apply of it refuses', async () => {
     const cwd = project();

@@ -1,9 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encryptVault } from '../../../src/secrets/vault-format.js';
+import { describe, expect, it } from 'vitest';
 import { FakeHost } from '../../../src/transport/fake.js';
 import type { ConnectionTarget } from '../../../src/transport/transport.js';
 import { cli } from '../../support/cli.js';
-import { projectDir, projectFiles } from '../../support/project.js';
+import { projectWithSecrets, useVaultPassword } from '../../support/vault-env.js';
 
 const PASSWORD = 'correct horse battery staple';
 // A quote and a backslash: JSON output escapes them, masking must still find the value.
@@ -11,23 +10,11 @@ const DB_PASSWORD = 'Kq8#s3c"ret\\-db-pw';
 const REDIS_PASSWORD = 'redis-pw-7781';
 
 function secretProject(tasks: string): string {
-  const base = projectFiles();
-  return projectDir({
-    'inventory/test.yml': base['inventory/test.yml']?.replace('ssh:', 'secrets: test.secrets.yml\nssh:'),
-    'inventory/test.secrets.yml': encryptVault(`db_password: ${JSON.stringify(DB_PASSWORD)}\nredis:\n  password: ${REDIS_PASSWORD}\n`, PASSWORD),
-    'roles/base/tasks.yml': tasks,
-  });
+  return projectWithSecrets(`db_password: ${JSON.stringify(DB_PASSWORD)}\nredis:\n  password: ${REDIS_PASSWORD}\n`, PASSWORD, { 'roles/base/tasks.yml': tasks });
 }
 
 describe('secrets never reach the output', () => {
-  const saved = process.env['KANKA_VAULT_PASSWORD'];
-  beforeEach(() => {
-    process.env['KANKA_VAULT_PASSWORD'] = PASSWORD;
-  });
-  afterEach(() => {
-    if (saved === undefined) delete process.env['KANKA_VAULT_PASSWORD'];
-    else process.env['KANKA_VAULT_PASSWORD'] = saved;
-  });
+  useVaultPassword(PASSWORD);
 
   const tasks = [
     '- name: app env',

@@ -1,9 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encryptVault } from '../../../src/secrets/vault-format.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { cli } from '../../support/cli.js';
 import { fakeFleet } from '../../support/fake-fleet.js';
-import { projectDir, projectFiles } from '../../support/project.js';
+import { projectWithSecrets, useVaultPassword } from '../../support/vault-env.js';
 
 /**
  * Values from the vault are sensitive where they are read, not found later by a string search:
@@ -44,10 +43,8 @@ async function receiver(): Promise<{ url: string; bodies: string[] }> {
 }
 
 function project(tasks: string, templates: Record<string, string> = {}): string {
-  const base = projectFiles();
-  return projectDir({
-    'inventory/test.yml': base['inventory/test.yml']?.replace('ssh:', 'secrets: test.secrets.yml\nssh:'),
-    'inventory/test.secrets.yml': encryptVault(Object.entries(SECRETS).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n') + '\n', PASSWORD),
+  const vault = Object.entries(SECRETS).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n') + '\n';
+  return projectWithSecrets(vault, PASSWORD, {
     'roles/base/tasks.yml': tasks,
     ...Object.fromEntries(Object.entries(templates).map(([name, text]) => [`roles/base/templates/${name}`, text])),
   });
@@ -60,14 +57,7 @@ function expectNoSecret(text: string, where: string): void {
 }
 
 describe('sensitive values', () => {
-  const saved = process.env['KANKA_VAULT_PASSWORD'];
-  beforeEach(() => {
-    process.env['KANKA_VAULT_PASSWORD'] = PASSWORD;
-  });
-  afterEach(() => {
-    if (saved === undefined) delete process.env['KANKA_VAULT_PASSWORD'];
-    else process.env['KANKA_VAULT_PASSWORD'] = saved;
-  });
+  useVaultPassword(PASSWORD);
 
   const tasks = [
     '- name: tls key',

@@ -1,0 +1,25 @@
+import { afterEach, beforeEach } from 'vitest';
+import { encryptVault } from '../../src/secrets/vault-format.js';
+import { projectDir, projectFiles } from './project.js';
+
+/** Sets KANKA_VAULT_PASSWORD for each test of the enclosing describe, and puts it back after. */
+export function useVaultPassword(password: string): void {
+  const saved = process.env['KANKA_VAULT_PASSWORD'];
+  beforeEach(() => {
+    process.env['KANKA_VAULT_PASSWORD'] = password;
+  });
+  afterEach(() => {
+    if (saved === undefined) delete process.env['KANKA_VAULT_PASSWORD'];
+    else process.env['KANKA_VAULT_PASSWORD'] = saved;
+  });
+}
+
+/** The minimal test project with an encrypted secrets file (`secretsYaml`, encrypted with `password`). */
+export function projectWithSecrets(secretsYaml: string, password: string, overrides: Record<string, string | undefined> = {}): string {
+  const base = projectFiles();
+  return projectDir({
+    'inventory/test.yml': base['inventory/test.yml']?.replace('ssh:', 'secrets: test.secrets.yml\nssh:'),
+    'inventory/test.secrets.yml': encryptVault(secretsYaml, password),
+    ...overrides,
+  });
+}
