@@ -119,7 +119,7 @@ export async function applyPrograms(
 function movedMessage(moved: Moved[], file: string | undefined): string {
   const what = file ? `the saved plan ${file}` : 'the plan shown';
   return [
-    `Refused: nothing was changed. These are not as ${what} said (read again under the locks):`,
+    `Refused: nothing was changed. These are not as ${what} said (each host was read again before any change):`,
     ...moved.map((m) => `  ${m.host}  "${m.task}": planned ${m.planned}; now ${m.now}`),
     file ? 'Make a new plan (kanka-infra plan <env> --out <file>), review it, and apply that.' : 'Run apply again to see the current plan.',
   ].join('\n');
