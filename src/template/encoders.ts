@@ -145,11 +145,12 @@ export function redis(value: unknown): string {
  * A value in a php-fpm pool or php.ini (env[NAME] = ..., php_value[...] = ...): always
  * double-quoted (bare words like `yes`, `none` or `~` mean something else), with `\\ \" \$`.
  * php-fpm reads its pools line by line and ini strings have no escape for a newline: control
- * characters are refused.
+ * characters are refused, and so is an empty value (php-fpm refuses it).
  */
 export function phpIni(value: unknown): string {
   const s = text('phpIni', value);
   refuseControls('phpIni', s, NONE, 'a php-fpm/ini value must be one line without control characters');
+  if (s === '') fail('phpIni', 'the value is empty: php-fpm refuses an empty value (leave the setting out instead)');
   return `"${escapeEach(s, { '\\': '\\\\', '"': '\\"', $: '\\$' })}"`;
 }
 
