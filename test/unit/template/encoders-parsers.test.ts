@@ -8,10 +8,12 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import * as encode from '../../../src/template/encoders.js';
 
 const repoRoot = join(import.meta.dirname, '..', '..', '..');
+// Each test starts a real server or parser: slow on a loaded machine.
+vi.setConfig({ testTimeout: 30_000 });
 
 /** Printable values that break naive quoting, one line each. */
 const PRINTABLE = [

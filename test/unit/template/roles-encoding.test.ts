@@ -7,10 +7,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { renderTemplate } from '../../../src/template/render.js';
 
 const roles = join(import.meta.dirname, '..', '..', '..', 'roles');
+// Some tests start php, redis or Python: slow on a loaded machine.
+vi.setConfig({ testTimeout: 30_000 });
 const hostile = (tag: string) => `${tag} "q' \\\\d $HOME \`id\`; #c \${PATH} %n%% end\\`;
 const secrets = {
   db_password: hostile('db'),
