@@ -8,6 +8,9 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Some unit tests run real local processes (sh, dpkg-query, the bundled CLI): sized for a
+          // loaded 2-core machine, not for an idle one.
+          testTimeout: 60_000,
         },
       },
       {

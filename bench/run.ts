@@ -17,7 +17,6 @@ import { loadProject } from '../src/config/load-project.js';
 import { compile } from '../src/engine/compile.js';
 import { allTasks } from '../src/engine/program.js';
 import { loadSecrets, resolveVaultPassword } from '../src/secrets/load-secrets.js';
-import { revealAll } from '../src/cli/load.js';
 import { DEFAULT_FLEET, fleetCpuSeconds, fleetResetHosts, fleetSupport, fleetUp } from '../test/fleet/index.js';
 import { DEFAULT_FORKS } from '../src/cli/options.js';
 import { LIGHT_FLEET, lightDown, lightUp } from '../test/fleet/light.js';
@@ -149,7 +148,7 @@ async function main(): Promise<void> {
   // First apply from bare hosts, against one apt-get install per host of the same packages.
   const project = loadProject({ env: inv });
   const password = resolveVaultPassword({ passwordFile: project.inventory.vaultPasswordFile ?? '', env: {} }) ?? '';
-  const secrets = project.inventory.secretsFile ? revealAll(loadSecrets(project.inventory.secretsFile, password).values) : {};
+  const secrets = project.inventory.secretsFile ? { ...loadSecrets(project.inventory.secretsFile, password).values } : {};
   const programs = compile(project, { secrets });
   const packagesOf = new Map(programs.map((p) => [p.host.name, [...new Set(allTasks(p).filter((t) => t.module.name === 'apt').flatMap((t) => {
     const n = (t.args as { name: string | string[] }).name;

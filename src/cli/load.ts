@@ -5,8 +5,7 @@ import type { HostProgram } from '../engine/program.js';
 import type { Io } from './io.js';
 import type { ProjectOptions } from './options.js';
 import { ConfigError } from '../config/diagnostics.js';
-import { loadSecrets, PASSWORD_HINT, resolveVaultPassword, type SecretValues } from '../secrets/load-secrets.js';
-import { Secret } from '../secrets/secret.js';
+import { loadSecrets, PASSWORD_HINT, resolveVaultPassword } from '../secrets/load-secrets.js';
 
 /** Loads, validates and compiles: everything that must succeed before a host is contacted. */
 export function loadAndCompile(env: string, opts: ProjectOptions, io: Io): { project: Project; programs: HostProgram[] } {
@@ -42,10 +41,7 @@ function openSecrets(file: string, inventoryPasswordFile: string | undefined, op
   }
   const loaded = loadSecrets(file, password);
   io.setRedactor?.(loaded.redactor);
-  return revealAll(loaded.values);
-}
-
-/** Plain values for templates and task arguments (they must reach the host); output stays masked. */
-export function revealAll(values: SecretValues): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v instanceof Secret ? v.reveal() : revealAll(v)]));
+  // Kept as `Secret`s: templates and arguments get the value when they read it, and what they
+  // render is marked sensitive (template/strict-context.ts).
+  return { ...loaded.values };
 }

@@ -32,6 +32,7 @@ Exit codes:
 
 Environment:
   KANKA_VAULT_PASSWORD_FILE, KANKA_VAULT_PASSWORD   the secrets password (or --vault-password-file)
+  KANKA_SSH_KEY_PASSPHRASE_FILE                   file holding the passphrase of ssh.key_file (else asked on a terminal)
   NO_COLOR                                        no colours (as --no-color)
   KANKA_INFRA_CODE_CACHE=off                      no V8 code cache in ~/.cache/kanka-infra (a faster start)`;
 

@@ -4,8 +4,6 @@ import { renderReport } from '../output/human.js';
 import { renderJson } from '../output/json.js';
 import { Progress } from '../output/progress.js';
 import { makeStyle } from '../output/style.js';
-import { connectShellHost } from '../transport/ssh.js';
-import type { Connector } from '../transport/transport.js';
 import { write, type Io } from './io.js';
 import type { ProjectOptions } from './options.js';
 
@@ -13,7 +11,6 @@ import type { ProjectOptions } from './options.js';
 export class RunOutput {
   readonly style;
   readonly progress: Progress | undefined;
-  readonly connect: Connector;
 
   constructor(
     private readonly io: Io,
@@ -26,7 +23,6 @@ export class RunOutput {
     // JSON consumers get only the document; people get progress on stderr.
     const quiet = opts.json === true || (behaviour.quietOffTerminal === true && !io.stderrIsTTY);
     this.progress = quiet ? undefined : new Progress(io.stderr, io.stderrIsTTY, hostCount, progressStyle);
-    this.connect = io.connect ?? connectShellHost;
   }
 
   emit = (e: EngineEvent): void => {

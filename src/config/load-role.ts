@@ -122,6 +122,7 @@ function parseTask(item: unknown, index: number, yaml: YamlFile, diagnostics: Di
     tags: checked.value.tags ?? [],
     ...(checked.value.when !== undefined ? { when: checked.value.when } : {}),
     ...(checked.value.loop !== undefined ? { loop: checked.value.loop } : {}),
+    ...(checked.value.sensitive === true ? { sensitive: true } : {}),
     source: { file: yaml.file, path: [index, moduleName], ...(pos ? { line: pos.line } : {}) },
   };
 }

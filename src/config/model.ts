@@ -45,6 +45,8 @@ export interface TaskDef {
   when?: string;
   /** A list, or a "{{ variable }}" naming one: the task is repeated with {{ item }}. */
   loop?: string | unknown[];
+  /** Hide arguments, diff and output in every report (values from the vault are hidden anyway). */
+  sensitive?: boolean;
   source: SourceRef;
 }
 

@@ -41,7 +41,14 @@ function issueToDiagnostics(
       hint: knownKeysHint(key, allowedKeysAt(schema, relPath)),
     }));
   }
-  return [{ file: yaml.file, path, ...at(path), message: describeIssue(issue) }];
+  const hint = issue.code === 'custom' ? hintOf(issue) : undefined;
+  return [{ file: yaml.file, path, ...at(path), message: describeIssue(issue), ...(hint ? { hint } : {}) }];
+}
+
+/** A typed value's check (schema/values.ts) carries what would fix it in `params.hint`. */
+function hintOf(issue: z.core.$ZodIssueCustom): string | undefined {
+  const hint: unknown = issue.params?.['hint'];
+  return typeof hint === 'string' ? hint : undefined;
 }
 
 function knownKeysHint(key: string, allowed: string[]): string {

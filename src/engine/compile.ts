@@ -9,7 +9,7 @@ import { modules } from '../modules/registry.js';
 import { TemplateError } from '../template/render.js';
 import type { TaskContext } from '../modules/module.js';
 import { evaluateWhen, loopItems } from './conditions.js';
-import { InterpolationError, interpolate } from './interpolate.js';
+import { emptyTaint, InterpolationError, interpolate, type Taint } from './interpolate.js';
 import type { CompiledTask, HostProgram, PlayRun } from './program.js';
 import { hostContext, hostVars, inventoryContext, RESERVED_VARS } from './vars.js';
 
@@ -18,7 +18,10 @@ export interface CompileOptions {
   limit?: string;
   /** Only tasks with one of these tags (task or play tags). */
   tags?: string[];
-  /** Decrypted secrets, seen by tasks and templates as `secrets.<name>`. */
+  /**
+   * Decrypted secrets (`Secret` values), seen by tasks and templates as `secrets.<name>`: a render
+   * that reads one is sensitive, and so is what it produces.
+   */
   secrets?: Record<string, unknown>;
 }
 
@@ -95,8 +98,10 @@ function expandTask(
     return [];
   };
   let items: Array<{ item: unknown } | undefined>;
+  // Items that came from a secret make every run of the task sensitive (their labels too).
+  const loopTaint = emptyTaint();
   try {
-    items = task.loop === undefined ? [undefined] : loopItems(task.loop, context).map((item) => ({ item }));
+    items = task.loop === undefined ? [undefined] : loopItems(task.loop, context, loopTaint).map((item) => ({ item }));
   } catch (err) {
     return fail(err);
   }
@@ -109,8 +114,9 @@ function expandTask(
       fail(err);
       return;
     }
-    const named = entry ? { ...task, name: `${task.name} (${itemLabel(entry.item)})` } : task;
-    const compiled = compileTask(named, entry ? `${key}.${j}` : key, role, host, ctx, diagnostics);
+    const label = loopTaint.strings.size > 0 ? `item ${j + 1}` : entry ? itemLabel(entry.item) : '';
+    const named = entry ? { ...task, name: `${task.name} (${label})` } : task;
+    const compiled = compileTask(named, entry ? `${key}.${j}` : key, role, host, ctx, diagnostics, loopTaint);
     if (compiled) out.push(compiled);
   });
   return out;
@@ -128,13 +134,15 @@ function compileTask(
   host: Host,
   context: Record<string, unknown>,
   diagnostics: Diagnostic[],
+  loopTaint: Taint,
 ): CompiledTask | undefined {
   const module = modules.get(task.module);
   if (!module) return undefined;
   const at = (path: ReadonlyArray<string | number>) => ({ file: task.source.file, path: [...task.source.path, ...path], ...(task.source.line !== undefined ? { line: task.source.line } : {}) });
   let rendered: unknown;
+  const taint: Taint = { strings: new Set(loopTaint.strings), secrets: new Set(loopTaint.secrets) };
   try {
-    rendered = interpolate(task.args, context);
+    rendered = interpolate(task.args, context, [], taint);
   } catch (err) {
     if (!(err instanceof InterpolationError)) throw err;
     diagnostics.push({ ...at(err.path), message: `${err.message} (host ${host.name})`, hint: 'define it in the role defaults, the inventory vars, a group or the host' });
@@ -160,7 +168,8 @@ function compileTask(
     diagnostics.push(...err.diagnostics.map((d) => ({ ...d, ...at([]), message: d.message })));
     return undefined;
   }
-  return { key, role: role.name, name: task.name, module, args, notify: task.notify, tags: task.tags, source: task.source, context: ctx };
+  const sensitive = task.sensitive === true || taint.strings.size > 0 ? { all: task.sensitive === true, secrets: [...taint.secrets], strings: [...taint.strings] } : undefined;
+  return { key, role: role.name, name: task.name, module, args, notify: task.notify, tags: task.tags, source: task.source, context: ctx, ...(sensitive ? { sensitive } : {}) };
 }
 
 function taskContext(role: Role, host: Host, vars: Record<string, unknown>): TaskContext {

@@ -1,19 +1,23 @@
-import { InterpolationError, interpolate } from './interpolate.js';
+import { InterpolationError, interpolate, type Taint } from './interpolate.js';
 import { renderInline } from '../template/render.js';
+
+const BARE_NAME = /^[A-Za-z_][\w.-]*$/;
 
 /**
  * `when:` is a Handlebars sub-expression without its braces ("eq mariadb_role 'replica'",
- * "not thumbor_wheels", "includes host.groups 'backend'"): true when it renders truthy.
+ * "not thumbor_wheels", "includes host.groups 'backend'"), or a bare variable name: true when it
+ * is truthy. Strict like everything else: an unknown name in it is an error, never false.
  */
 export function evaluateWhen(expression: string, context: Record<string, unknown>): boolean {
+  const trimmed = expression.trim();
+  if (BARE_NAME.test(trimmed)) return truthy(interpolate(`{{ ${trimmed} }}`, context, ['when']));
   try {
-    return renderInline(`{{#if (${expression})}}1{{/if}}`, context) === '1';
+    return renderInline(`{{#if (${trimmed})}}1{{/if}}`, context).text === '1';
   } catch (err) {
-    // A bare variable name is not a helper call: look it up instead.
-    if (/^[A-Za-z_][\w.]*$/.test(expression.trim())) {
-      return truthy(interpolate(`{{ ${expression.trim()} }}`, context));
-    }
-    throw new InterpolationError(`cannot evaluate when: ${(err as Error).message}`, ['when']);
+    const unknown = /unknown variable "([^"]+)"/.exec((err as Error).message);
+    if (unknown) throw new InterpolationError(`unknown variable "${unknown[1]}" in when`, ['when']);
+    const reason = 'reason' in (err as object) ? String((err as { reason: unknown }).reason) : (err as Error).message;
+    throw new InterpolationError(`cannot evaluate when: ${reason}`, ['when']);
   }
 }
 
@@ -23,8 +27,8 @@ function truthy(v: unknown): boolean {
 }
 
 /** The items of `loop:`: a literal list, or "{{ variable }}" naming a list. */
-export function loopItems(loop: string | unknown[], context: Record<string, unknown>): unknown[] {
-  const value = typeof loop === 'string' ? interpolate(loop, context, ['loop']) : loop;
+export function loopItems(loop: string | unknown[], context: Record<string, unknown>, taint?: Taint): unknown[] {
+  const value = typeof loop === 'string' ? interpolate(loop, context, ['loop'], taint) : loop;
   if (!Array.isArray(value)) throw new InterpolationError(`loop must be a list, got ${typeof value}`, ['loop']);
   return value;
 }

@@ -10,7 +10,9 @@ import { handlerKey, parsePending, pendingFact, pendingOps, resolveHandler } fro
 import { planTask, taskFacts, type TaskPlan } from './plan-task.js';
 import type { CompiledTask, HostProgram, PlayRun } from './program.js';
 import { allTasks } from './program.js';
-import type { ChangeView, TaskReport } from './report.js';
+import type { TaskReport } from './report.js';
+import { changeView, taskText } from './sensitive-view.js';
+import { approveTask, type HostApproval } from './approval.js';
 
 /** Drives one host: facts, one batched probe, pure planning, then applying only the changes. */
 export class HostRunner {
@@ -142,6 +144,13 @@ export class HostRunner {
     }
   }
 
+  /** What the current plan is, as an operator approves it (see approval.ts). */
+  approval(key: Buffer): HostApproval {
+    const out: HostApproval = {};
+    for (const [taskKey, report] of this.reports) out[taskKey] = approveTask(report, this.plans.get(taskKey), key);
+    return out;
+  }
+
   get hasFailures(): boolean {
     return [...this.reports.values()].some((r) => r.status === 'failed');
   }
@@ -205,7 +214,7 @@ export class HostRunner {
         }
       } catch (err) {
         if (!(err instanceof RemoteError)) throw err;
-        report = { ...report, status: 'failed', error: err.message };
+        report = { ...report, status: 'failed', error: taskText(err.message, task.sensitive, 'failed (output hidden: sensitive task)') };
       }
     }
     this.record({ ...report, durationMs: Date.now() - this.taskStarted }, 'apply');
@@ -255,17 +264,19 @@ export class HostRunner {
       handler: false,
       source: `${task.source.file}${task.source.line !== undefined ? `:${task.source.line}` : ''}`,
     };
-    if (plan.status === 'ok') return { ...base, status: 'ok', reason: plan.reason, changes: [] };
+    const s = task.sensitive;
+    if (plan.status === 'ok') return { ...base, status: 'ok', reason: taskText(plan.reason, s, 'nothing to do (sensitive task)'), changes: [] };
     if (plan.status === 'need') return { ...base, status: 'failed', error: 'internal error: planned without all its facts', changes: [] };
     if (plan.status === 'failed') {
+      const error = taskText(plan.error, s, 'failed (details hidden: sensitive task)');
       // Honest dry run: a task that cannot be planned until an earlier task has run is
       // reported as waiting for it, not as a failure (apply re-plans it at its turn).
       if (phase === 'plan' && after) {
-        return { ...base, status: 'deferred', reason: `after "${after.name}": ${plan.error}`, changes: [] };
+        return { ...base, status: 'deferred', reason: `after "${after.name}": ${error}`, changes: [] };
       }
-      return { ...base, status: 'failed', error: plan.error, changes: [] };
+      return { ...base, status: 'failed', error, changes: [] };
     }
-    return { ...base, status: 'pending', changes: plan.changes.map(toView) };
+    return { ...base, status: 'pending', changes: plan.changes.map((c) => changeView(c, s)) };
   }
 }
 
@@ -287,6 +298,3 @@ export class TaskFailed extends Error {
   }
 }
 
-function toView(c: Change): ChangeView {
-  return { action: c.action, subject: c.subject, details: c.details, ...(c.diff !== undefined ? { diff: c.diff } : {}) };
-}

@@ -1,4 +1,5 @@
 import { evaluateExpression, renderInline } from '../template/render.js';
+import { plainValue, strictContext, traced } from '../template/strict-context.js';
 
 /**
  * Renders `{{ variables }}` in task arguments, with the same helpers as templates. Strict: an
@@ -19,13 +20,25 @@ export class InterpolationError extends Error {
   }
 }
 
+/** What rendering read from secrets: the rendered strings that derive from one, and the secret values. */
+export interface Taint {
+  /** Rendered argument strings (whole) that derive from a secret. */
+  strings: Set<string>;
+  /** The secret values read. */
+  secrets: Set<string>;
+}
+
+export function emptyTaint(): Taint {
+  return { strings: new Set(), secrets: new Set() };
+}
+
 function lookup(context: Record<string, unknown>, dotted: string): { found: boolean; value: unknown } {
-  let cur: unknown = context;
+  let cur: unknown = strictContext(context);
   for (const part of dotted.split('.')) {
-    if (cur === null || typeof cur !== 'object' || !(part in (cur as object))) return { found: false, value: undefined };
+    if (cur === null || typeof cur !== 'object' || !(part in cur)) return { found: false, value: undefined };
     cur = (cur as Record<string, unknown>)[part];
   }
-  return { found: true, value: cur };
+  return { found: true, value: plainValue(cur) };
 }
 
 function renderString(s: string, context: Record<string, unknown>, path: ReadonlyArray<string | number>): unknown {
@@ -38,20 +51,37 @@ function renderString(s: string, context: Record<string, unknown>, path: Readonl
   }
   try {
     const call = SINGLE_HELPER_CALL.exec(s);
-    if (call?.[1]) return evaluateExpression(call[1], context);
-    return renderInline(s, context);
+    if (call?.[1]) return evaluateExpression(call[1], context).value;
+    return renderInline(s, context).text;
   } catch (err) {
-    const m = /"([^"]+)" not defined/.exec((err as Error).message);
-    throw new InterpolationError(m ? `unknown variable "${m[1]}"` : `template error: ${(err as Error).message.split('\n')[0]}`, path);
+    const m = /unknown variable "([^"]+)"|"([^"]+)" not defined/.exec((err as Error).message);
+    const reason = 'reason' in (err as object) ? String((err as { reason: unknown }).reason) : (err as Error).message.split('\n')[0];
+    throw new InterpolationError(m ? `unknown variable "${m[1] ?? m[2]}"` : `template error: ${reason}`, path);
   }
 }
 
-/** Renders every string inside `value` (recursively through lists and mappings). */
-export function interpolate(value: unknown, context: Record<string, unknown>, path: ReadonlyArray<string | number> = []): unknown {
-  if (typeof value === 'string') return renderString(value, context, path);
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, context, [...path, i]));
+function collectStrings(value: unknown, into: Set<string>): void {
+  if (typeof value === 'string') into.add(value);
+  else if (Array.isArray(value)) for (const v of value) collectStrings(v, into);
+  else if (value !== null && typeof value === 'object') for (const v of Object.values(value)) collectStrings(v, into);
+}
+
+/**
+ * Renders every string inside `value` (recursively through lists and mappings). With `taint`,
+ * each rendered string that read a secret is added to it, with the secret values it read.
+ */
+export function interpolate(value: unknown, context: Record<string, unknown>, path: ReadonlyArray<string | number> = [], taint?: Taint): unknown {
+  if (typeof value === 'string') {
+    const { value: rendered, trace } = traced(() => renderString(value, context, path));
+    if (trace.sensitive && taint) {
+      collectStrings(rendered, taint.strings);
+      for (const s of trace.secrets) taint.secrets.add(s);
+    }
+    return rendered;
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, context, [...path, i], taint));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, context, [...path, k])]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, context, [...path, k], taint)]));
   }
   return value;
 }

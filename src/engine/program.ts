@@ -13,6 +13,18 @@ export interface CompiledTask {
   tags: string[];
   source: SourceRef;
   context: TaskContext;
+  /** Present when the task's arguments (or the task itself) are sensitive: what reports must hide. */
+  sensitive?: TaskSensitivity;
+}
+
+/** Why and what to hide of a task in every output. */
+export interface TaskSensitivity {
+  /** `sensitive: true` on the task: hide subjects, details, diffs, reasons and errors entirely. */
+  all: boolean;
+  /** The secret values the task's arguments read: masked wherever they appear. */
+  secrets: string[];
+  /** Argument strings (whole) that derive from a secret, transformed or not: masked too. */
+  strings: string[];
 }
 
 export interface RoleRun {

@@ -6,6 +6,8 @@ export interface ChangeView {
   subject: string;
   details: string[];
   diff?: string;
+  /** The content or arguments derive from a secret: the diff is a summary (hashes, lines changed). */
+  sensitive?: boolean;
 }
 
 export type TaskStatus =

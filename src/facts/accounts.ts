@@ -1,4 +1,4 @@
-import { shq } from '../shell/quote.js';
+import { lines, sh } from '../shell/command.js';
 import type { Fact } from './fact.js';
 
 export type UserState =
@@ -8,16 +8,16 @@ export type UserState =
 export type GroupState = { exists: false } | { exists: true; gid: number; members: string[] };
 
 export function userFact(name: string): Fact<UserState> {
-  const n = shq(name);
   return {
     id: `user:${name}`,
     kind: 'user',
     params: { name },
+    // Names are validated (never an option); `--` ends the options all the same.
     script: () =>
-      [
-        `if e=$(getent passwd ${n}); then printf 'passwd\\t%s\\n' "$e"; printf 'group\\t%s\\n' "$(id -gn ${n})"; printf 'groups\\t%s\\n' "$(id -Gn ${n})";`,
-        `else echo absent; fi`,
-      ].join('\n'),
+      lines([
+        sh`if e=$(getent passwd -- ${name}); then printf 'passwd\\t%s\\n' "$e"; printf 'group\\t%s\\n' "$(id -gn -- ${name})"; printf 'groups\\t%s\\n' "$(id -Gn -- ${name})";`,
+        sh`else echo absent; fi`,
+      ]),
     parse: (output) => {
       if (output.trim() === 'absent') return { exists: false };
       const map = new Map(output.split('\n').filter((l) => l.includes('\t')).map((l) => [l.slice(0, l.indexOf('\t')), l.slice(l.indexOf('\t') + 1)] as const));
@@ -41,7 +41,7 @@ export function groupFact(name: string): Fact<GroupState> {
     id: `group:${name}`,
     kind: 'group',
     params: { name },
-    script: () => `getent group ${shq(name)} || echo absent`,
+    script: () => sh`getent group -- ${name} || echo absent`,
     parse: (output) => {
       const line = output.trim();
       if (line === 'absent') return { exists: false };

@@ -1,4 +1,4 @@
-import { shq } from '../shell/quote.js';
+import { lines, sh } from '../shell/command.js';
 import type { Fact, SharedPrelude } from './fact.js';
 
 export interface PackageState {
@@ -14,7 +14,7 @@ export interface AptState {
   cacheAge: number;
 }
 
-const DPKG_QUERY = `dpkg-query -W -f='pkg\\t\${Package}\\t\${Architecture}\\t\${db:Status-Abbrev}\\t\${Version}\\n'`;
+const DPKG_QUERY = sh`dpkg-query -W -f='pkg\\t\${Package}\\t\${Architecture}\\t\${db:Status-Abbrev}\\t\${Version}\\n'`;
 
 /**
  * One dpkg-query for the packages of every apt task of a probe, kept in KANKA_DPKG: each task prints
@@ -22,7 +22,7 @@ const DPKG_QUERY = `dpkg-query -W -f='pkg\\t\${Package}\\t\${Architecture}\\t\${
  */
 const dpkgPrelude: SharedPrelude = {
   id: 'dpkg',
-  script: (names) => `KANKA_DPKG=$(${DPKG_QUERY} -- ${names.map(shq).join(' ')} 2>/dev/null)`,
+  script: (names) => sh`KANKA_DPKG=$(${DPKG_QUERY} -- ${names} 2>/dev/null)`,
 };
 
 /**
@@ -34,31 +34,30 @@ const dpkgPrelude: SharedPrelude = {
  * The lists' age is only read when something may be installed: it only matters then.
  */
 export function aptFact(names: readonly string[], candidates: boolean): Fact<AptState> {
-  const list = names.map(shq).join(' ');
   return {
     id: `apt:${candidates ? 'all' : 'missing'}:${names.join(',')}`,
     kind: 'apt-packages',
     params: { names: names.join(' '), candidates: candidates ? 'all' : 'missing' },
     shared: { prelude: dpkgPrelude, items: names },
     script: () =>
-      [
-        `if [ -n "\${KANKA_DPKG+set}" ]; then st=$KANKA_DPKG; else st=$(${DPKG_QUERY} -- ${list} 2>/dev/null); fi`,
-        `printf '%s\\n' "$st"`,
-        `ok=' '`,
-        `while IFS='\t' read -r t n a s v; do case "$s" in ii*) ok="$ok$n $n:$a ";; esac; done <<KANKA_EOF`,
-        `$st`,
-        `KANKA_EOF`,
-        `need=''`,
+      lines([
+        sh`if [ -n "\${KANKA_DPKG+set}" ]; then st=$KANKA_DPKG; else st=$(${DPKG_QUERY} -- ${names} 2>/dev/null); fi`,
+        sh`printf '%s\\n' "$st"`,
+        sh`ok=' '`,
+        sh`while IFS='\t' read -r t n a s v; do case "$s" in ii*) ok="$ok$n $n:$a ";; esac; done <<KANKA_EOF`,
+        sh`$st`,
+        sh`KANKA_EOF`,
+        sh`need=''`,
         candidates
-          ? `need=${shq(` ${names.join(' ')}`)}`
-          : `for p in ${list}; do case "$ok" in *" $p "*) ;; *) need="$need $p";; esac; done`,
-        `if [ -n "$need" ]; then`,
-        `  printf 'cache\\t%s\\t%s\\n' "$(stat -c %Y /var/cache/apt/pkgcache.bin 2>/dev/null || echo 0)" "$(date +%s)"`,
-        `  echo policy`,
+          ? sh`need=${` ${names.join(' ')}`}`
+          : sh`for p in ${names}; do case "$ok" in *" $p "*) ;; *) need="$need $p";; esac; done`,
+        sh`if [ -n "$need" ]; then`,
+        sh`  printf 'cache\\t%s\\t%s\\n' "$(stat -c %Y /var/cache/apt/pkgcache.bin 2>/dev/null || echo 0)" "$(date +%s)"`,
+        sh`  echo policy`,
         // Package names are validated words; $need is split on purpose.
-        `  apt-cache policy $need 2>/dev/null`,
-        `fi`,
-      ].join('\n'),
+        sh`  apt-cache policy $need 2>/dev/null`,
+        sh`fi`,
+      ]),
     parse: (output) => parseAptState(output, names),
   };
 }

@@ -1,3 +1,4 @@
+import { lines, sh, type ShellCommand } from '../shell/command.js';
 import type { Fact } from './fact.js';
 
 export interface CheckResult {
@@ -8,20 +9,21 @@ export interface CheckResult {
 }
 
 /** Runs a check command until it passes (at most `tries` times, `delay` seconds apart). */
-export function checkFact(command: string, tries: number, delay: number): Fact<CheckResult> {
+export function checkFact(command: ShellCommand, tries: number, delay: number): Fact<CheckResult> {
   return {
-    id: `check:${tries}:${delay}:${command}`,
+    id: `check:${tries}:${delay}:${command.text}`,
     kind: 'check',
-    params: { command, tries: String(tries), delay: String(delay) },
+    params: { command: command.text, tries: String(tries), delay: String(delay) },
     script: () =>
-      [
-        `i=0; while :; do i=$((i+1))`,
+      lines([
+        sh`i=0; while :; do i=$((i+1))`,
         // The check runs in a subshell: it cannot end the probe; its output is kept for the message.
-        `  if out=$( ( ${command} ) 2>&1 </dev/null ); then printf 'passed %s\\n' "$i"; break; fi`,
-        `  if [ "$i" -ge ${tries} ]; then printf 'failed %s\\n' "$i"; printf '%s\\n' "$out" | tail -n 5; break; fi`,
-        `  sleep ${delay}`,
-        `done`,
-      ].join('\n'),
+        // The newline before ")" keeps a trailing comment in the check from swallowing it.
+        sh`  if out=$( ( ${command}\n) 2>&1 </dev/null ); then printf 'passed %s\\n' "$i"; break; fi`,
+        sh`  if [ "$i" -ge ${tries} ]; then printf 'failed %s\\n' "$i"; printf '%s\\n' "$out" | tail -n 5; break; fi`,
+        sh`  sleep ${delay}`,
+        sh`done`,
+      ]),
     parse: (output) => {
       const [first = '', ...rest] = output.split('\n');
       const m = /^(passed|failed) (\d+)$/.exec(first.trim());

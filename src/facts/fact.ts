@@ -1,3 +1,5 @@
+import { sh, type ShellCommand } from '../shell/command.js';
+
 /**
  * A fact is one piece of host state: the shell snippet that reads it and a pure parser of its
  * output. The engine batches the snippets of every task of a host into one remote script.
@@ -8,8 +10,8 @@ export interface Fact<T> {
   readonly kind: string;
   /** The values the snippet was built from (path, command...): for logs and the in-memory fake host. */
   readonly params: Readonly<Record<string, string>>;
-  /** POSIX sh snippet; its stdout is handed to parse(). Values in it are quoted with shq(). */
-  script(): string;
+  /** POSIX sh snippet, built with `sh` (values quoted); its stdout is handed to parse(). */
+  script(): ShellCommand;
   parse(output: string): T;
   /**
    * Work this fact shares with others of the same probe, run once before every snippet (one `stat`
@@ -23,11 +25,11 @@ export interface Fact<T> {
 /** Builds, from the items of every fact that uses it, a script that leaves its results in shell variables. */
 export interface SharedPrelude {
   readonly id: string;
-  script(items: readonly string[]): string;
+  script(items: readonly string[]): ShellCommand;
 }
 
 /** The preludes the facts of one probe need, each built once from all of its items (none: no script). */
-export function sharedPreludes(facts: readonly Fact<unknown>[]): string[] {
+export function sharedPreludes(facts: readonly Fact<unknown>[]): ShellCommand[] {
   const byId = new Map<string, { prelude: SharedPrelude; items: Set<string> }>();
   for (const f of facts) {
     if (!f.shared) continue;
@@ -36,7 +38,7 @@ export function sharedPreludes(facts: readonly Fact<unknown>[]): string[] {
     byId.set(f.shared.prelude.id, entry);
   }
   if (byId.size === 0) return [];
-  return [`KANKA_NL='\n'`, ...[...byId.values()].map((e) => e.prelude.script([...e.items]))];
+  return [sh`KANKA_NL='\n'`, ...[...byId.values()].map((e) => e.prelude.script([...e.items]))];
 }
 
 /** What a planner gets: the value of any fact it asked for. */

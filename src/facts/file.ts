@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { shq } from '../shell/quote.js';
+import { lines, sh } from '../shell/command.js';
 import type { Fact, SharedPrelude } from './fact.js';
 
 /** Content is fetched for diffs only when it differs from what we want and is at most this big. */
@@ -28,16 +28,14 @@ function normaliseMode(mode: string): string {
  */
 const fileStatPrelude: SharedPrelude = {
   id: 'file-stat',
-  script: (paths) => {
-    const list = paths.map(shq).join(' ');
-    return [
-      `set --; for p in ${list}; do if [ -e "$p" ] && [ ! -L "$p" ]; then set -- "$@" "$p"; fi; done`,
-      `KANKA_STAT=''; if [ $# -gt 0 ]; then KANKA_STAT="$KANKA_NL$(stat -c '%n\t%F\t%a\t%U\t%G\t%s' -- "$@")$KANKA_NL"; fi`,
-      `set --; for p in ${list}; do if [ -f "$p" ] && [ ! -L "$p" ]; then set -- "$@" "$p"; fi; done`,
-      `KANKA_SHA256=''; if [ $# -gt 0 ]; then KANKA_SHA256="$KANKA_NL$(sha256sum -- "$@")$KANKA_NL"; fi`,
-      `set --`,
-    ].join('\n');
-  },
+  script: (paths) =>
+    lines([
+      sh`set --; for p in ${paths}; do if [ -e "$p" ] && [ ! -L "$p" ]; then set -- "$@" "$p"; fi; done`,
+      sh`KANKA_STAT=''; if [ $# -gt 0 ]; then KANKA_STAT="$KANKA_NL$(stat -c '%n\t%F\t%a\t%U\t%G\t%s' -- "$@")$KANKA_NL"; fi`,
+      sh`set --; for p in ${paths}; do if [ -f "$p" ] && [ ! -L "$p" ]; then set -- "$@" "$p"; fi; done`,
+      sh`KANKA_SHA256=''; if [ $# -gt 0 ]; then KANKA_SHA256="$KANKA_NL$(sha256sum -- "$@")$KANKA_NL"; fi`,
+      sh`set --`,
+    ]),
 };
 
 /** Paths the prelude's line format can carry as they are (sha256sum escapes \\ and newlines). */
@@ -49,41 +47,41 @@ const sharable = (path: string) => !/[\n\t\\]/.test(path);
  * `'always'` (never a hash) reads the content whatever it is (for edits such as `line`).
  */
 export function fileFact(path: string, wantSha256?: string): Fact<FileState> {
-  const p = shq(path);
+  const p = sh`${path}`;
   const shared = sharable(path);
   // Looked up in the prelude's results; when absent there (no prelude, or the file appeared since),
   // read here. A hash is only taken from the prelude when it is 64 hex digits.
   const statLine = shared
     ? [
-        `  r=''; case "$KANKA_STAT" in *"$KANKA_NL"${p}'\t'*) r=\${KANKA_STAT#*"$KANKA_NL"${p}'\t'}; r=\${r%%"$KANKA_NL"*};; esac`,
-        `  if [ -n "$r" ]; then printf '%s\\n' "$r"; else stat -c '%F\t%a\t%U\t%G\t%s' -- ${p}; fi`,
+        sh`  r=''; case "$KANKA_STAT" in *"$KANKA_NL"${p}'\t'*) r=\${KANKA_STAT#*"$KANKA_NL"${p}'\t'}; r=\${r%%"$KANKA_NL"*};; esac`,
+        sh`  if [ -n "$r" ]; then printf '%s\\n' "$r"; else stat -c '%F\t%a\t%U\t%G\t%s' -- ${p}; fi`,
       ]
-    : [`  stat -c '%F\t%a\t%U\t%G\t%s' -- ${p}`];
+    : [sh`  stat -c '%F\t%a\t%U\t%G\t%s' -- ${p}`];
   const hashLine = shared
     ? [
-        `  h=''; case "$KANKA_SHA256" in *'  '${p}"$KANKA_NL"*) h=\${KANKA_SHA256%%'  '${p}"$KANKA_NL"*}; h=\${h##*"$KANKA_NL"};; esac`,
-        `  case "$h" in *[!0-9a-f]*|'') h='';; esac; if [ \${#h} -ne 64 ]; then h=$(sha256sum < ${p}); h=\${h%% *}; fi`,
+        sh`  h=''; case "$KANKA_SHA256" in *'  '${p}"$KANKA_NL"*) h=\${KANKA_SHA256%%'  '${p}"$KANKA_NL"*}; h=\${h##*"$KANKA_NL"};; esac`,
+        sh`  case "$h" in *[!0-9a-f]*|'') h='';; esac; if [ \${#h} -ne 64 ]; then h=$(sha256sum < ${p}); h=\${h%% *}; fi`,
       ]
-    : [`  h=$(sha256sum < ${p}); h=\${h%% *}`];
+    : [sh`  h=$(sha256sum < ${p}); h=\${h%% *}`];
   return {
     id: `file:${path}:${wantSha256 ?? ''}`,
     kind: 'file',
     params: wantSha256 === undefined ? { path } : { path, wantSha256 },
     ...(shared ? { shared: { prelude: fileStatPrelude, items: [path] } } : {}),
     script: () =>
-      [
-        `if [ -L ${p} ]; then printf 'link\\t%s\\t' "$(stat -c '%U\t%G' -- ${p})"; readlink -- ${p};`,
-        `elif [ -e ${p} ]; then`,
+      lines([
+        sh`if [ -L ${p} ]; then printf 'link\\t%s\\t' "$(stat -c '%U\t%G' -- ${p})"; readlink -- ${p};`,
+        sh`elif [ -e ${p} ]; then`,
         ...statLine,
-        `  if [ -f ${p} ]; then`,
+        sh`  if [ -f ${p} ]; then`,
         ...hashLine,
-        `  printf 'sha256\\t%s\\n' "$h"`,
+        sh`  printf 'sha256\\t%s\\n' "$h"`,
         wantSha256 === undefined
-          ? '  :'
-          : `  if [ "$h" != ${shq(wantSha256)} ] && [ "$(stat -c %s -- ${p})" -le ${MAX_DIFF_BYTES} ]; then printf 'content\\t'; base64 -w0 < ${p}; echo; fi`,
-        `  fi`,
-        `else echo absent; fi`,
-      ].join('\n'),
+          ? sh`  :`
+          : sh`  if [ "$h" != ${wantSha256} ] && [ "$(stat -c %s -- ${p})" -le ${MAX_DIFF_BYTES} ]; then printf 'content\\t'; base64 -w0 < ${p}; echo; fi`,
+        sh`  fi`,
+        sh`else echo absent; fi`,
+      ]),
     parse: parseFileState,
   };
 }

@@ -1,3 +1,4 @@
+import { lines, sh } from '../shell/command.js';
 import type { Fact } from './fact.js';
 
 /** Facts about the machine itself, available to templates and variables as `facts`. */
@@ -19,14 +20,14 @@ export const hostFactsFact: Fact<HostFacts> = {
   // Shell builtins and /proc where they give the same answer: every exec costs the host about a
   // millisecond, and this runs on every host in every run.
   script: () =>
-    [
-      `if read -r h < /proc/sys/kernel/hostname 2>/dev/null; then :; else h=$(cat /etc/hostname); fi; printf 'hostname\\t%s\\n' "$h"`,
-      `printf 'cpus\\t%s\\n' "$(nproc 2>/dev/null || echo 1)"`,
-      `while read -r k v _; do if [ "$k" = MemTotal: ]; then printf 'memory_kb\\t%s\\n' "$v"; break; fi; done < /proc/meminfo`,
-      `if [ -r /etc/os-release ]; then . /etc/os-release; printf 'os_id\\t%s\\nos_version\\t%s\\nos_codename\\t%s\\n' "$ID" "$VERSION_ID" "$VERSION_CODENAME"; fi`,
-      `read -r k < /proc/sys/kernel/osrelease; printf 'kernel\\t%s\\n' "$k"`,
-      `printf 'uid\\t%s\\n' "$(id -u)"`,
-    ].join('\n'),
+    lines([
+      sh`if read -r h < /proc/sys/kernel/hostname 2>/dev/null; then :; else h=$(cat /etc/hostname); fi; printf 'hostname\\t%s\\n' "$h"`,
+      sh`printf 'cpus\\t%s\\n' "$(nproc 2>/dev/null || echo 1)"`,
+      sh`while read -r k v _; do if [ "$k" = MemTotal: ]; then printf 'memory_kb\\t%s\\n' "$v"; break; fi; done < /proc/meminfo`,
+      sh`if [ -r /etc/os-release ]; then . /etc/os-release; printf 'os_id\\t%s\\nos_version\\t%s\\nos_codename\\t%s\\n' "$ID" "$VERSION_ID" "$VERSION_CODENAME"; fi`,
+      sh`read -r k < /proc/sys/kernel/osrelease; printf 'kernel\\t%s\\n' "$k"`,
+      sh`printf 'uid\\t%s\\n' "$(id -u)"`,
+    ]),
   parse: (output) => {
     const map = new Map<string, string>();
     for (const line of output.split('\n')) {

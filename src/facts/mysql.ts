@@ -1,5 +1,6 @@
 import type { Fact, SharedPrelude } from './fact.js';
-import { heredoc } from '../shell/quote.js';
+import { lines, sh, type ShellCommand } from '../shell/command.js';
+import { heredoc } from '../shell/heredoc.js';
 
 /** SQL string literal (MariaDB, default sql_mode: backslash escapes). */
 export function sqlString(s: string): string {
@@ -7,7 +8,7 @@ export function sqlString(s: string): string {
 }
 
 /** The mysql client as root over the local socket (Debian's root uses unix_socket auth). */
-export const MYSQL = 'mysql --protocol=socket -N -B';
+export const MYSQL = sh`mysql --protocol=socket -N -B`;
 
 /** Why mysql could not be asked. */
 export interface MysqlUnavailable {
@@ -16,7 +17,7 @@ export interface MysqlUnavailable {
 }
 
 /** Sets KANKA_MYSQL to "ok", or to why mysql cannot be asked ("no-mysql ..."). */
-const ASK_MYSQL = `if ! command -v mysql >/dev/null 2>&1; then KANKA_MYSQL='no-mysql client not installed'; elif ! ${MYSQL} -e 'SELECT 1' >/dev/null 2>&1; then KANKA_MYSQL='no-mysql server not running or root cannot log in over the socket'; else KANKA_MYSQL=ok; fi`;
+const ASK_MYSQL = sh`if ! command -v mysql >/dev/null 2>&1; then KANKA_MYSQL='no-mysql client not installed'; elif ! ${MYSQL} -e 'SELECT 1' >/dev/null 2>&1; then KANKA_MYSQL='no-mysql server not running or root cannot log in over the socket'; else KANKA_MYSQL=ok; fi`;
 
 /** Whether mysql answers, asked once per probe (each client start costs the host several ms). */
 const mysqlPrelude: SharedPrelude = { id: 'mysql', script: () => ASK_MYSQL };
@@ -30,13 +31,19 @@ function unavailable(output: string): MysqlUnavailable | undefined {
  * A fact read with the mysql client: its SQL runs only when mysql answers; otherwise the fact says
  * why ("no-mysql ..."), so plans can say what waits for what.
  */
-function mysqlFact<T>(id: string, kind: string, name: string, sql: string, parse: (output: string) => T): Fact<T | MysqlUnavailable> {
+function mysqlFact<T>(id: string, kind: string, name: string, sql: ShellCommand, parse: (output: string) => T): Fact<T | MysqlUnavailable> {
   return {
     id,
     kind,
     params: { name },
     shared: { prelude: mysqlPrelude, items: [] },
-    script: () => `if [ -z "\${KANKA_MYSQL:-}" ]; then ${ASK_MYSQL}; fi\nif [ "$KANKA_MYSQL" != ok ]; then echo "$KANKA_MYSQL"; exit 0; fi\necho ok\n${sql}`,
+    script: () =>
+      lines([
+        sh`if [ -z "\${KANKA_MYSQL:-}" ]; then ${ASK_MYSQL}; fi`,
+        sh`if [ "$KANKA_MYSQL" != ok ]; then echo "$KANKA_MYSQL"; exit 0; fi`,
+        sh`echo ok`,
+        sql,
+      ]),
     parse: (output) => unavailable(output) ?? parse(output),
   };
 }
@@ -65,11 +72,11 @@ export type UserAccountsState = MysqlUnavailable | { available: true; accounts: 
 /** Every account of a user name, with its password hash and its grants (SHOW GRANTS). */
 export function mysqlUserFact(name: string): Fact<UserAccountsState> {
   const where = `FROM mysql.user WHERE User = ${sqlString(name)}`;
-  const sql = [
+  const sql = lines([
     heredoc(MYSQL, `SELECT 'account', Host, authentication_string, plugin ${where} ORDER BY Host;`),
     // SQL writes the SHOW GRANTS statements itself (QUOTE() escapes the host): no shell quoting of data.
-    heredoc(MYSQL, `SELECT CONCAT('SHOW GRANTS FOR ', QUOTE(User), '@', QUOTE(Host), ';') ${where};`, `| ${MYSQL}`),
-  ].join('\n');
+    heredoc(MYSQL, `SELECT CONCAT('SHOW GRANTS FOR ', QUOTE(User), '@', QUOTE(Host), ';') ${where};`, sh`| ${MYSQL}`),
+  ]);
   return mysqlFact(`mysql-user:${name}`, 'mysql-user', name, sql, parseMysqlUser);
 }
 

@@ -1,4 +1,4 @@
-import { shq } from '../shell/quote.js';
+import { lines, sh } from '../shell/command.js';
 import type { Fact, SharedPrelude } from './fact.js';
 
 export interface UnitState {
@@ -18,7 +18,7 @@ export function unitName(name: string): string {
   return /\.(service|socket|timer|target|path|mount|slice|scope)$/.test(name) ? name : `${name}.service`;
 }
 
-const PROPERTIES = '-p LoadState -p ActiveState -p UnitFileState -p NeedDaemonReload -p ConditionResult -p ConditionTimestampMonotonic';
+const PROPERTIES = sh`-p LoadState -p ActiveState -p UnitFileState -p NeedDaemonReload -p ConditionResult -p ConditionTimestampMonotonic`;
 
 /**
  * One `systemctl show` for every unit of a probe (each call costs the host about 7 ms): blocks
@@ -27,28 +27,27 @@ const PROPERTIES = '-p LoadState -p ActiveState -p UnitFileState -p NeedDaemonRe
 const unitsPrelude: SharedPrelude = {
   id: 'systemd-units',
   script: (units) =>
-    `KANKA_UNITS=''; if command -v systemctl >/dev/null 2>&1; then KANKA_UNITS="$KANKA_NL$(systemctl show -p Id ${PROPERTIES} -- ${units.map(shq).join(' ')})$KANKA_NL"; fi`,
+    sh`KANKA_UNITS=''; if command -v systemctl >/dev/null 2>&1; then KANKA_UNITS="$KANKA_NL$(systemctl show -p Id ${PROPERTIES} -- ${units})$KANKA_NL"; fi`,
 };
 
 export function unitFact(name: string): Fact<UnitState> {
   const unit = unitName(name);
-  const u = shq(unit);
-  const own = `if command -v systemctl >/dev/null 2>&1; then systemctl show ${PROPERTIES} -- ${u}; else echo 'LoadState=no-systemd'; fi`;
+  const own = sh`if command -v systemctl >/dev/null 2>&1; then systemctl show ${PROPERTIES} -- ${unit}; else echo 'LoadState=no-systemd'; fi`;
   // The unit's block in the prelude's output: the lines before its Id= back to the blank line, and
   // those after it up to the next one; its own systemctl call when it is not there.
-  const idLine = `"$KANKA_NL"Id=${u}"$KANKA_NL"`;
+  const idLine = sh`"$KANKA_NL"Id=${unit}"$KANKA_NL"`;
   return {
     id: `unit:${unit}`,
     kind: 'systemd-unit',
     params: { unit },
     shared: { prelude: unitsPrelude, items: [unit] },
     script: () =>
-      [
-        `case "$KANKA_UNITS" in`,
-        `  *${idLine}*) b=\${KANKA_UNITS%%${idLine}*}; a=\${KANKA_UNITS#*${idLine}}; printf '%s\\n%s\\n' "\${b##*"$KANKA_NL$KANKA_NL"}" "\${a%%"$KANKA_NL$KANKA_NL"*}";;`,
-        `  *) ${own};;`,
-        `esac`,
-      ].join('\n'),
+      lines([
+        sh`case "$KANKA_UNITS" in`,
+        sh`  *${idLine}*) b=\${KANKA_UNITS%%${idLine}*}; a=\${KANKA_UNITS#*${idLine}}; printf '%s\\n%s\\n' "\${b##*"$KANKA_NL$KANKA_NL"}" "\${a%%"$KANKA_NL$KANKA_NL"*}";;`,
+        sh`  *) ${own};;`,
+        sh`esac`,
+      ]),
     parse: parseUnitState,
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { aptWord, singleLine } from '../config/schema/values.js';
 import { fileFact, sha256 } from '../facts/file.js';
 import { changes, noop, type Change } from './change.js';
 import { planFileContent } from './file-content.js';
@@ -7,9 +8,9 @@ import { defineModule, type TaskContext } from './module.js';
 const args = z
   .strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'lower-case letters, digits, . and -: it names the files'),
-    uri: z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL'),
-    suite: z.string().min(1).default('bookworm'),
-    components: z.array(z.string().min(1)).default(['main']),
+    uri: singleLine('https://deb.example.org/debian').regex(/^https?:\/\/\S+$/, 'must be an http(s) URL without spaces'),
+    suite: aptWord('bookworm or bookworm-backports').default('bookworm'),
+    components: z.array(aptWord('main')).default(['main']),
     key: z.string().includes('BEGIN PGP PUBLIC KEY BLOCK', { message: 'must be an ASCII-armored OpenPGP public key' }).optional().describe('the signing key, ASCII-armored'),
     key_src: z.string().min(1).optional().describe("the signing key, a file in the role's files/ folder"),
     state: z.enum(['present', 'absent']).default('present'),

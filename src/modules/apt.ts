@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { aptFact } from '../facts/apt-packages.js';
-import { shq } from '../shell/quote.js';
+import { sh, type ShellCommand } from '../shell/command.js';
 import { changes, noop, PlanError, type Change } from './change.js';
 import { defineModule } from './module.js';
 
@@ -23,14 +23,10 @@ type AptArgs = z.infer<typeof args>;
 const names = (a: AptArgs): string[] => (Array.isArray(a.name) ? a.name : [a.name]);
 
 /** Non-interactive apt-get that waits for a held lock (up to lock_timeout) instead of failing at once. */
-function aptGet(a: Pick<AptArgs, 'lock_timeout' | 'install_recommends'>, verb: string, pkgs: string[]): string {
-  const opts = [
-    '-q', '-y',
-    `-o DPkg::Lock::Timeout=${a.lock_timeout}`,
-    '-o Dpkg::Options::=--force-confdef', '-o Dpkg::Options::=--force-confold',
-    ...(verb === 'install' && !a.install_recommends ? ['--no-install-recommends'] : []),
-  ];
-  return `DEBIAN_FRONTEND=noninteractive apt-get ${opts.join(' ')} ${verb} ${pkgs.map(shq).join(' ')}`.trimEnd();
+function aptGet(a: Pick<AptArgs, 'lock_timeout' | 'install_recommends'>, verb: 'install' | 'remove' | 'purge', pkgs: string[]): ShellCommand {
+  const recommends = verb === 'install' && !a.install_recommends ? sh` --no-install-recommends` : sh``;
+  // Package names are validated (they never start with "-").
+  return sh`DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=${a.lock_timeout} -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold${recommends} ${verb} ${pkgs}`;
 }
 
 export const aptModule = defineModule<AptArgs>({
@@ -72,7 +68,7 @@ export const aptModule = defineModule<AptArgs>({
     if (first) {
       if (refresh) {
         if (stale) first.details.push(`package lists refreshed first (${Number.isFinite(s.cacheAge) ? `${Math.round(s.cacheAge / 60)} min old` : 'never updated'})`);
-        first.ops.push({ op: 'exec', command: `apt-get -q -o DPkg::Lock::Timeout=${a.lock_timeout} update` });
+        first.ops.push({ op: 'exec', command: sh`apt-get -q -o DPkg::Lock::Timeout=${a.lock_timeout} update` });
       }
       first.ops.push({ op: 'exec', command: aptGet(a, 'install', install) });
     }

@@ -9,8 +9,12 @@ export interface Change {
   subject: string;
   /** Readable lines for non-content changes: "mode 0644 -> 0600", "owner root -> www-data". */
   details: string[];
-  /** Unified diff of file content, when there is one. */
+  /** Unified diff of file content, when there is one (a summary when the content is sensitive). */
   diff?: string;
+  /** The content derives from a secret, or is a private file's: reports never show it, only that it changed. */
+  sensitive?: boolean;
+  /** sha256 of the file content before (absent: no file) and after the change. */
+  content?: { before?: string; after: string };
   ops: Op[];
 }
 

@@ -1,11 +1,13 @@
 import { z } from 'zod';
+import { roleShellText } from '../config/schema/values.js';
 import { checkFact } from '../facts/check.js';
+import { roleShell } from '../shell/role-shell.js';
 import { noop, PlanError } from './change.js';
 import { defineModule } from './module.js';
 
 const args = z
   .strictObject({
-    command: z.string().min(1).describe('shell command that exits 0 when all is well (e.g. curl -fsk https://127.0.0.1/healthz)'),
+    command: roleShellText.describe('shell command that exits 0 when all is well (e.g. curl -fsk https://127.0.0.1/healthz)'),
     retries: z.number().int().positive().default(10).describe('tries before the check fails'),
     delay: z.number().positive().default(1).describe('seconds between tries'),
   })
@@ -19,9 +21,9 @@ export const checkModule = defineModule<CheckArgs>({
   args,
   atItsTurn: true,
   // A plan only looks (one try); apply waits for the check to pass.
-  facts: (a, ctx) => [checkFact(a.command, ctx.planning ? 1 : a.retries, a.delay)],
+  facts: (a, ctx) => [checkFact(roleShell(a.command), ctx.planning ? 1 : a.retries, a.delay)],
   plan(a, facts, ctx) {
-    const r = facts.get(checkFact(a.command, ctx.planning ? 1 : a.retries, a.delay));
+    const r = facts.get(checkFact(roleShell(a.command), ctx.planning ? 1 : a.retries, a.delay));
     if (r.passed) return noop(`check passed${r.tries > 1 ? ` after ${r.tries} tries` : ''}: ${a.command}`);
     throw new PlanError(`check failed after ${r.tries} tries: ${a.command}${r.output ? `\n${r.output}` : ''}`);
   },

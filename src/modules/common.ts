@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { createTwoFilesPatch } from 'diff';
+import { accountName, absolutePath } from '../config/schema/values.js';
 import { MAX_DIFF_BYTES, sha256, type FileState } from '../facts/file.js';
 import type { Ownership } from './ops.js';
 
-export const absolutePath = z.string().regex(/^\//, 'must be an absolute path (start with /)');
+export { absolutePath };
 
 const modeSchema = z
   .union([z.string(), z.number()])
@@ -15,8 +16,8 @@ const modeSchema = z
 
 export const ownershipShape = {
   mode: modeSchema.optional(),
-  owner: z.string().min(1).optional().describe('user name'),
-  group: z.string().min(1).optional().describe('group name'),
+  owner: accountName.optional().describe('user name'),
+  group: accountName.optional().describe('group name'),
 };
 
 /** Lines describing which of mode/owner/group differ from what is wanted. */
@@ -51,6 +52,25 @@ export function describeType(state: FileState): string {
 
 function isText(b: Buffer): boolean {
   return !b.subarray(0, 8000).includes(0);
+}
+
+/** A file no group or other may read (0600, 0700...): its content is treated as sensitive. */
+export function isPrivateMode(mode: string | undefined): boolean {
+  return mode !== undefined && (parseInt(mode, 8) & 0o044) === 0;
+}
+
+/** Lines a unified diff adds or removes (its headers not counted). */
+export function changedLines(diff: string): number {
+  return diff.split('\n').filter((l) => (l.startsWith('+') && !l.startsWith('+++ ')) || (l.startsWith('-') && !l.startsWith('--- '))).length;
+}
+
+/**
+ * What a sensitive file's change shows instead of its diff: how much changed and the hashes, never
+ * a line of the content (old or new).
+ */
+export function sensitiveDiff(lines: number | undefined, before: string | undefined, after: string): string {
+  const hashes = `sha256 ${before ? `${before.slice(0, 12)} -> ` : ''}${after.slice(0, 12)}`;
+  return `(sensitive content: ${lines === undefined ? 'changed' : `${lines} line${lines === 1 ? '' : 's'} changed`}; ${hashes})`;
 }
 
 /** A unified diff, or a one-line summary for binary or large content. */

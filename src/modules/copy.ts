@@ -1,11 +1,11 @@
 import { z } from 'zod';
+import { roleShellText } from '../config/schema/values.js';
 import { fileFact, sha256 } from '../facts/file.js';
 import { absolutePath, ownershipShape } from './common.js';
 import { planFileContent } from './file-content.js';
 import { defineModule, type TaskContext } from './module.js';
 
-export const validateArg = z
-  .string()
+export const validateArg = roleShellText
   .includes('{path}', { message: 'must contain {path}, where the temporary file is put (e.g. "nginx -t -c {path}")' })
   .optional()
   .describe('command run on the new file before it replaces the old one; {path} is the temporary file');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { singleLine } from '../config/schema/values.js';
 import { fileFact } from '../facts/file.js';
 import { changes, noop, PlanError, type Change } from './change.js';
 import { absolutePath, attributeDetails, describeType, ownershipShape } from './common.js';
@@ -9,7 +10,7 @@ const args = z
   .strictObject({
     path: absolutePath,
     state: z.enum(['file', 'directory', 'absent', 'link']).default('file').describe('file: exists (created empty if missing); directory; absent; link (to `target`)'),
-    target: z.string().min(1).optional().describe('what a link points to (state: link)'),
+    target: singleLine('/etc/nginx/sites-available/kanka').min(1).optional().describe('what a link points to (state: link)'),
     ...ownershipShape,
   })
   .refine((a) => (a.state === 'link') === (a.target !== undefined), {

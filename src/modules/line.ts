@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fileFact, MAX_DIFF_BYTES } from '../facts/file.js';
 import { noop, PlanError } from './change.js';
+import { singleLine } from '../config/schema/values.js';
 import { absolutePath, ownershipShape } from './common.js';
 import { planFileContent } from './file-content.js';
 import { defineModule } from './module.js';
@@ -8,7 +9,7 @@ import { defineModule } from './module.js';
 const args = z
   .strictObject({
     path: absolutePath,
-    line: z.string().refine((l) => !l.includes('\n'), 'must be a single line').optional().describe('the line that must be present'),
+    line: singleLine('PermitRootLogin no').optional().describe('the line that must be present'),
     regexp: z
       .string()
       .refine((r) => { try { new RegExp(r); return true; } catch { return false; } }, 'must be a valid regular expression')

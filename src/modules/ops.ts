@@ -1,3 +1,5 @@
+import type { ShellCommand } from '../shell/command.js';
+
 /**
  * What a change does, as data. Modules return ops; the engine compiles them to shell
  * (ops-to-shell.ts) and the fake host used by unit tests applies them to memory.
@@ -9,7 +11,10 @@ export interface Ownership {
 }
 
 export type Op =
-  /** Atomic: written to a temporary file beside `path`, validated, then renamed over it. */
+  /**
+   * Atomic: written to a temporary file beside `path`, validated, then renamed over it. `validate`
+   * is the role's command text with `{path}` for the temporary file (see shell/role-shell.ts).
+   */
   | ({ op: 'write'; path: string; content: Buffer; validate?: string } & Ownership)
   | ({ op: 'mkdir'; path: string } & Ownership)
   | ({ op: 'attributes'; path: string } & Ownership)
@@ -22,4 +27,4 @@ export type Op =
   /** Appends one line to a log file (created 0600). */
   | { op: 'append'; path: string; line: string }
   /** `stdin`: data for the command (e.g. SQL), never on its command line. */
-  | { op: 'exec'; command: string; cwd?: string; stdin?: string };
+  | { op: 'exec'; command: ShellCommand; cwd?: string; stdin?: string };

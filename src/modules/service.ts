@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { unitFact, unitName } from '../facts/systemd-unit.js';
-import { shq } from '../shell/quote.js';
+import { sh } from '../shell/command.js';
 import { changes, noop, PlanError, type Change } from './change.js';
 import { defineModule } from './module.js';
 
 const args = z
   .strictObject({
-    name: z.string().regex(/^[A-Za-z0-9@_.:-]+$/, 'must be a systemd unit name such as nginx or php8.2-fpm.service'),
+    name: z.string().regex(/^[A-Za-z0-9@_.:][A-Za-z0-9@_.:-]*$/, 'must be a systemd unit name such as nginx or php8.2-fpm.service (not starting with "-")'),
     state: z.enum(['started', 'stopped', 'restarted', 'reloaded']).optional().describe('restarted/reloaded act on every run: use them in handlers'),
     enabled: z.boolean().optional().describe('start at boot'),
   })
@@ -20,7 +20,7 @@ const ENABLED = new Set(['enabled', 'enabled-runtime', 'linked', 'linked-runtime
 const NOT_ENABLEABLE = new Set(['static', 'indirect', 'generated', 'transient']);
 const RUNNING = new Set(['active', 'activating', 'reloading']);
 
-const systemctl = (verb: string, unit: string) => ({ op: 'exec' as const, command: `systemctl ${verb} ${shq(unit)}` });
+const systemctl = (verb: 'start' | 'stop' | 'restart' | 'reload' | 'enable' | 'disable', unit: string) => ({ op: 'exec' as const, command: sh`systemctl ${verb} ${unit}` });
 
 export const serviceModule = defineModule<ServiceArgs>({
   name: 'service',
@@ -34,7 +34,7 @@ export const serviceModule = defineModule<ServiceArgs>({
     if (s.load === 'not-found') throw new PlanError(`unit ${unit} does not exist (is its package installed?)`);
     if (s.load === 'masked') throw new PlanError(`unit ${unit} is masked; unmask it (systemctl unmask ${unit}) if it should run`);
     const list: Change[] = [];
-    if (s.needDaemonReload) list.push({ action: 'update', subject: 'systemd', details: [`daemon-reload (unit file of ${unit} changed)`], ops: [{ op: 'exec', command: 'systemctl daemon-reload' }] });
+    if (s.needDaemonReload) list.push({ action: 'update', subject: 'systemd', details: [`daemon-reload (unit file of ${unit} changed)`], ops: [{ op: 'exec', command: sh`systemctl daemon-reload` }] });
     if (a.enabled === true && !ENABLED.has(s.unitFile) && !NOT_ENABLEABLE.has(s.unitFile)) {
       list.push({ action: 'update', subject: unit, details: [`${s.unitFile || 'disabled'} -> enabled`], ops: [systemctl('enable', unit)] });
     }

@@ -26,7 +26,13 @@ type TemplateArgs = z.infer<typeof args> & { file?: string };
  */
 const STAND_IN_FACTS: HostFacts = { hostname: 'stand-in', cpus: 2, memory_mb: 2048, os_id: 'debian', os_version: '12', os_codename: 'bookworm', kernel: '6.1.0', uid: 0 };
 
-const rendered = new WeakMap<object, Map<HostFacts, Buffer>>();
+const rendered = new WeakMap<object, Map<HostFacts, RenderedFile>>();
+
+/** A rendered template, and whether it read a secret (then its content is never shown). */
+export interface RenderedFile {
+  content: Buffer;
+  sensitive: boolean;
+}
 
 function templateFile(a: TemplateArgs, ctx: TaskContext): string {
   if (a.file) return a.file;
@@ -37,16 +43,17 @@ function templateFile(a: TemplateArgs, ctx: TaskContext): string {
 }
 
 /** Renders for this host's facts, once per task and host (facts() and plan() both need it). */
-export function render(a: TemplateArgs, ctx: TaskContext): Buffer {
+export function render(a: TemplateArgs, ctx: TaskContext): RenderedFile {
   const facts = ctx.hostFacts ?? STAND_IN_FACTS;
   let byFacts = rendered.get(a);
   if (!byFacts) rendered.set(a, (byFacts = new Map()));
-  let content = byFacts.get(facts);
-  if (!content) {
-    content = Buffer.from(renderTemplate(templateFile(a, ctx), { ...ctx.vars, facts }), 'utf8');
-    byFacts.set(facts, content);
+  let out = byFacts.get(facts);
+  if (!out) {
+    const { text, sensitive } = renderTemplate(templateFile(a, ctx), { ...ctx.vars, facts });
+    out = { content: Buffer.from(text, 'utf8'), sensitive };
+    byFacts.set(facts, out);
   }
-  return content;
+  return out;
 }
 
 export const templateModule = defineModule<TemplateArgs>({
@@ -61,11 +68,11 @@ export const templateModule = defineModule<TemplateArgs>({
   // The first look needs no host facts (the content is not known yet): the file's hash only.
   facts: (a) => [fileFact(a.dest)],
   plan: (a, facts, ctx) => {
-    const content = render(a, ctx);
+    const { content, sensitive } = render(a, ctx);
     const want = sha256(content);
     let current = facts.get(fileFact(a.dest));
     // Only a changed file is read again, with its content, for the diff.
     if (current.type === 'file' && current.sha256 !== want) current = facts.get(fileFact(a.dest, want));
-    return planFileContent(a.dest, content, { mode: a.mode, owner: a.owner, group: a.group }, a.validate, current);
+    return planFileContent(a.dest, content, { mode: a.mode, owner: a.owner, group: a.group }, a.validate, current, sensitive);
   },
 });

@@ -1,12 +1,15 @@
 import { Secret, SECRET_MASK } from './secret.js';
 
 /**
- * Values shorter than this are never masked in free text: a secret such as "no", "1" or "on"
- * would otherwise turn every diff and log into confetti while hiding nothing (a 3-character value
- * is not a secret worth the name). Such values still print as "<secret>" wherever they are carried
- * as a `Secret`; only the search-and-replace over arbitrary text skips them.
+ * Values at least this long are masked wherever they occur in free text. Shorter ones ("no", "42")
+ * are masked only as whole words (not inside "nothing" or "1042"), or every diff and log would
+ * turn into confetti. This is the second line of defence: values derived from a secret are marked
+ * sensitive where they are made and never reach text at all (see template/strict-context.ts).
  */
 export const MIN_REDACTED_LENGTH = 4;
+
+/** Lines of a multi-line secret (a PEM key) are masked one by one too: diffs show them apart. */
+const MIN_SECRET_LINE_LENGTH = 8;
 
 /**
  * Masks every occurrence of known secret values in text (diffs, command output, error messages,
@@ -22,15 +25,25 @@ export const MIN_REDACTED_LENGTH = 4;
  */
 export class Redactor {
   readonly #pattern: RegExp | undefined;
+  readonly #shortPattern: RegExp | undefined;
   readonly #count: number;
+  readonly #mask: string;
 
-  constructor(values: Iterable<string | Secret>) {
+  constructor(values: Iterable<string | Secret>, mask: string = SECRET_MASK) {
+    this.#mask = mask;
     const unique = new Set<string>();
+    const short = new Set<string>();
     for (const v of values) {
       const s = v instanceof Secret ? v.reveal() : v;
       if (s.length >= MIN_REDACTED_LENGTH) unique.add(s);
+      else if (s.trim() !== '') short.add(s);
+      if (s.includes('\n')) {
+        for (const line of s.split(/\r?\n/)) if (line.trim().length >= MIN_SECRET_LINE_LENGTH) unique.add(line.trim());
+      }
     }
-    this.#count = unique.size;
+    this.#count = unique.size + short.size;
+    this.#shortPattern =
+      short.size === 0 ? undefined : new RegExp(`(?<![A-Za-z0-9])(?:${[...short].sort((a, b) => b.length - a.length).map((v) => [...v].map(escapeChar).join('')).join('|')})(?![A-Za-z0-9])`, 'g');
     // JSON output (--json, webhook bodies, lock records) carries a value with " \ or a newline
     // escaped: mask that spelling too, or the masking is bypassed by encoding.
     const spellings = new Set(unique);
@@ -43,13 +56,18 @@ export class Redactor {
     return new Redactor([]);
   }
 
-  /** How many distinct values are masked (after dropping the too-short ones). */
+  /** How many distinct values are masked. */
   get size(): number {
     return this.#count;
   }
 
   /** The text with every occurrence of every secret value replaced by "<secret>". */
   redact(text: string): string {
+    const long = this.#redactLong(text);
+    return this.#shortPattern === undefined ? long : long.replace(this.#shortPattern, this.#mask);
+  }
+
+  #redactLong(text: string): string {
     const pattern = this.#pattern;
     if (pattern === undefined || text.length === 0) return text;
     pattern.lastIndex = 0;
@@ -65,14 +83,14 @@ export class Redactor {
         continue;
       }
       if (maskStart >= 0) {
-        out += text.slice(copiedTo, maskStart) + SECRET_MASK;
+        out += text.slice(copiedTo, maskStart) + this.#mask;
         copiedTo = maskEnd;
       }
       maskStart = start;
       maskEnd = end;
     }
     if (maskStart < 0) return text;
-    out += text.slice(copiedTo, maskStart) + SECRET_MASK + text.slice(maskEnd);
+    out += text.slice(copiedTo, maskStart) + this.#mask + text.slice(maskEnd);
     return out;
   }
 
@@ -82,7 +100,7 @@ export class Redactor {
    * are. Cycles are preserved rather than followed forever.
    */
   redactDeep<T>(value: T): T {
-    if (this.#pattern === undefined) return value;
+    if (this.#count === 0) return value;
     return this.#deep(value, new Map()) as T;
   }
 

@@ -178,7 +178,7 @@ export class FakeHost implements RemoteHost {
 
   private run(command: string, stdin?: string): number {
     this.executed.push(command);
-    if (command === MYSQL && stdin !== undefined) return this.mysql.execute(stdin);
+    if (command === MYSQL.text && stdin !== undefined) return this.mysql.execute(stdin);
     return this.builtin(command) ?? this.command(command, this);
   }
 
@@ -342,7 +342,7 @@ export class FakeHost implements RemoteHost {
         return;
       }
       case 'exec': {
-        const code = this.run(op.command, op.stdin);
+        const code = this.run(op.command.text, op.stdin);
         if (code !== 0) this.fail(`command failed with exit code ${code}`, code);
         return;
       }

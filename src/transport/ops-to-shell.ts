@@ -1,5 +1,7 @@
 import type { Op, Ownership } from '../modules/ops.js';
-import { heredoc, shq } from '../shell/quote.js';
+import { lines, sh, type ShellCommand } from '../shell/command.js';
+import { heredoc } from '../shell/heredoc.js';
+import { roleValidateCommand } from '../shell/role-shell.js';
 
 /** Exit status a script uses when a `validate` command rejected a new file. */
 export const VALIDATION_FAILED_EXIT = 87;
@@ -13,66 +15,77 @@ function chownArg(o: Ownership): string | undefined {
   return undefined;
 }
 
-function attributes(target: string, o: Ownership): string[] {
-  const lines: string[] = [];
+/**
+ * Owner and mode of `target`, never through a symbolic link: chown -h changes a link itself, and
+ * GNU chmod always follows one, so a mode change on a link is refused before anything changes
+ * (a user's ~/.ssh linked to /root/.ssh must not get the user's mode and owner).
+ */
+function attributes(target: ShellCommand, o: Ownership): ShellCommand[] {
   const own = chownArg(o);
-  if (own) lines.push(`chown ${shq(own)} ${target}`);
-  if (o.mode) lines.push(`chmod ${shq(o.mode)} ${target}`);
-  return lines;
+  return [
+    ...(o.mode
+      ? [sh`if [ -L ${target} ]; then printf 'refusing to change the mode of %s: it is a symbolic link (chmod would change what it points to)\\n' ${target} >&2; exit 1; fi`]
+      : []),
+    ...(own ? [sh`chown -h -- ${own} ${target}`] : []),
+    ...(o.mode ? [sh`chmod -- ${o.mode} ${target}`] : []),
+  ];
 }
 
 /** Compiles one op to a POSIX sh fragment. Fragments run under `set -e`. */
-function opToShell(op: Op): string {
+function opToShell(op: Op): ShellCommand {
   switch (op.op) {
     case 'write': {
-      const dest = shq(op.path);
+      const dest = op.path;
+      const tmp = sh`"$tmp"`;
       const b64 = op.content.toString('base64').replace(/.{1,76}/g, '$&\n');
-      const lines = [
+      const parts = [
         // The temporary file lives beside the target so the final rename is atomic (same filesystem).
-        `tmp=$(mktemp ${shq(`${dirname(op.path)}/.kanka-tmp.XXXXXX`)})`,
-        `trap 'rm -f "$tmp"' EXIT`,
-        heredoc(`base64 -d > "$tmp"`, b64),
+        sh`tmp=$(mktemp -- ${`${dirname(dest)}/.kanka-tmp.XXXXXX`})`,
+        sh`trap 'rm -f "$tmp"' EXIT`,
+        heredoc(sh`base64 -d > ${tmp}`, b64),
         // Attributes not given keep those of the file being replaced; a new file gets 0644 root:root.
-        `if [ -e ${dest} ]; then chmod --reference=${dest} "$tmp"; chown --reference=${dest} "$tmp"; else chmod 0644 "$tmp"; fi`,
-        ...attributes('"$tmp"', op),
+        sh`if [ -e ${dest} ]; then chmod --reference=${dest} -- ${tmp}; chown --reference=${dest} -- ${tmp}; else chmod 0644 ${tmp}; fi`,
+        ...attributes(tmp, op),
       ];
       if (op.validate) {
-        const cmd = op.validate.split('{path}').join('"$tmp"');
-        lines.push(
-          `if ! out=$( { ${cmd} ; } 2>&1 </dev/null ); then printf '%s\\n' "$out" >&2; exit ${VALIDATION_FAILED_EXIT}; fi`,
-        );
+        const cmd = roleValidateCommand(op.validate, tmp);
+        parts.push(sh`if ! out=$( { ${cmd}\n} 2>&1 </dev/null ); then printf '%s\\n' "$out" >&2; exit ${VALIDATION_FAILED_EXIT}; fi`);
       }
-      lines.push(`mv -f "$tmp" ${dest}`, `trap - EXIT`);
-      return lines.join('\n');
+      // -T: never move into a directory that took the file's place.
+      parts.push(sh`mv -fT -- ${tmp} ${dest}`, sh`trap - EXIT`);
+      return lines(parts);
     }
     case 'mkdir':
-      return [`mkdir -p ${shq(op.path)}`, ...attributes(shq(op.path), op)].join('\n');
-    case 'attributes':
-      return attributes(shq(op.path), op).join('\n') || ':';
+      return lines([sh`mkdir -p -- ${op.path}`, ...attributes(sh`${op.path}`, op)]);
+    case 'attributes': {
+      const parts = attributes(sh`${op.path}`, op);
+      return parts.length > 0 ? lines(parts) : sh`:`;
+    }
     case 'remove':
-      return `rm -rf -- ${shq(op.path)}`;
+      return sh`rm -rf -- ${op.path}`;
     case 'symlink':
       // ln -sfn replaces an existing file or link; -T keeps it from descending into a linked directory.
-      return `ln -sfnT ${shq(op.target)} ${shq(op.path)}`;
+      return sh`ln -sfnT -- ${op.target} ${op.path}`;
     case 'lock': {
-      const dir = shq(op.path);
-      const take = `mkdir ${dir} 2>/dev/null`;
-      return [
-        `mkdir -p ${shq(op.path.slice(0, op.path.lastIndexOf('/')) || '/')}`,
+      const owner = `${op.path}/owner`;
+      const take = sh`mkdir -- ${op.path} 2>/dev/null`;
+      return lines([
+        sh`mkdir -p -- ${dirname(op.path)}`,
         op.force
-          ? `if ! ${take}; then rm -rf -- ${dir}; mkdir ${dir}; fi`
-          : `if ! ${take}; then cat ${dir}/owner >&2 2>/dev/null || echo 'unknown owner' >&2; exit ${LOCK_HELD_EXIT}; fi`,
-        `printf '%s\\n' ${shq(op.owner)} > ${dir}/owner`,
-      ].join('\n');
+          ? sh`if ! ${take}; then rm -rf -- ${op.path}; mkdir -- ${op.path}; fi`
+          : sh`if ! ${take}; then cat -- ${owner} >&2 2>/dev/null || echo 'unknown owner' >&2; exit ${LOCK_HELD_EXIT}; fi`,
+        sh`printf '%s\\n' ${op.owner} > ${owner}`,
+      ]);
     }
     case 'unlock':
-      return `if grep -qF -- ${shq(op.token)} ${shq(op.path)}/owner 2>/dev/null; then rm -rf -- ${shq(op.path)}; fi`;
+      return sh`if grep -qF -- ${op.token} ${`${op.path}/owner`} 2>/dev/null; then rm -rf -- ${op.path}; fi`;
     case 'append':
-      return `(umask 077; printf '%s\\n' ${shq(op.line)} >> ${shq(op.path)})`;
+      return sh`(umask 077; printf '%s\\n' ${op.line} >> ${op.path})`;
     case 'exec': {
-      // The script itself arrives on stdin (sh -s): a command must not read the rest of it.
-      const run = op.cwd ? `(cd ${shq(op.cwd)} && ${op.command})` : `(${op.command})`;
-      return op.stdin === undefined ? `${run} </dev/null` : heredoc(run, op.stdin);
+      // The script itself arrives on stdin (sh -s): a command must not read the rest of it. The
+      // newline before ")" keeps a trailing comment in a role's command from swallowing it.
+      const run = op.cwd ? sh`(cd -- ${op.cwd} && ${op.command}\n)` : sh`(${op.command}\n)`;
+      return op.stdin === undefined ? sh`${run} </dev/null` : heredoc(run, op.stdin);
     }
   }
 }
@@ -83,6 +96,6 @@ function dirname(path: string): string {
 }
 
 /** The script that applies a list of ops, stopping at the first failure. */
-export function opsToScript(ops: readonly Op[]): string {
-  return ['set -e', ...ops.map(opToShell)].join('\n');
+export function opsToScript(ops: readonly Op[]): ShellCommand {
+  return lines([sh`set -e`, ...ops.map(opToShell)]);
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { sharedPreludes, type Fact } from '../facts/fact.js';
+import { lines, sh } from '../shell/command.js';
 import { RemoteError, type FactOutcome } from './host.js';
 import type { Transport } from './transport.js';
 import { runScript, sudoProblem } from './run-script.js';
@@ -14,13 +15,14 @@ export async function probeFacts(transport: Transport, facts: readonly Fact<unkn
   const results = new Map<string, FactOutcome>();
   if (unique.length === 0) return results;
   const nonce = randomBytes(8).toString('hex');
-  const script = [
+  // The marker is printf's format: the nonce and index are hex and digits, quoted all the same.
+  const script = lines([
     // Shared reads first (their output, if any, lands in the preamble before the first marker).
-    ...sharedPreludes(unique).map((p) => `{ ${p}\n} >/dev/null 2>&1 </dev/null`),
-    ...unique.map((f, i) => `printf '\\n@@KANKA:${nonce}:${i}\\n'\n( ${f.script()}\n)`),
-    `printf '\\n@@KANKA:${nonce}:end\\n'`,
-  ].join('\n');
-  record?.(script);
+    ...sharedPreludes(unique).map((p) => sh`{ ${p}\n} >/dev/null 2>&1 </dev/null`),
+    ...unique.map((f, i) => sh`printf ${`\\n@@KANKA:${nonce}:${i}\\n`}\n( ${f.script()}\n)`),
+    sh`printf ${`\\n@@KANKA:${nonce}:end\\n`}`,
+  ]);
+  record?.(script.text);
   const r = await runScript(transport, script, sudo);
   const problem = sudoProblem(r);
   if (problem) throw new RemoteError(problem, r.code, r.stderr);

@@ -1,13 +1,14 @@
+import type { ShellCommand } from '../shell/command.js';
 import type { ExecResult, Transport } from './transport.js';
 
 /**
  * Runs a POSIX sh script on the host. The script travels on stdin (`sh -s`), so it is not
  * limited by argument length and never shows in `ps`. With sudo, the whole script runs as root.
  */
-export function runScript(transport: Transport, script: string, sudo: boolean): Promise<ExecResult> {
+export function runScript(transport: Transport, script: ShellCommand, sudo: boolean): Promise<ExecResult> {
   const command = sudo ? 'sudo -n -- sh -s' : 'sh -s';
   // C locale: stat, ls and friends must print the same words on every host.
-  return transport.exec(command, `export LC_ALL=C\n${script}\n`);
+  return transport.exec(command, `export LC_ALL=C\n${script.text}\n`);
 }
 
 export function sudoProblem(r: ExecResult): string | undefined {

@@ -1,36 +1,43 @@
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 import type { Duplex } from 'node:stream';
-import { Client, type ConnectConfig } from 'ssh2';
+import { Client, type AgentAuthMethod, type AuthMethod, type ConnectConfig, type ParsedKey, type PublicKeyAuthMethod } from 'ssh2';
 import type { RemoteHost } from './host.js';
 import { verifyHostKey } from './known-hosts.js';
 import { ShellHost } from './shell-host.js';
-import { endpointOf, TransportError, type ConnectionTarget, type ExecResult, type Transport } from './transport.js';
+import { KeyFileError, readKeyFile, type KeyFile } from './ssh-keys.js';
+import { endpointOf, TransportError, type ConnectionTarget, type Connector, type ExecResult, type Transport } from './transport.js';
 
-/** The engine's connector: one SSH connection per host, commands compiled to shell. */
-export async function connectShellHost(target: ConnectionTarget): Promise<RemoteHost> {
-  const dir = process.env['KANKA_INFRA_RECORD_PROBES'];
-  const record = dir ? (script: string) => appendFileSync(join(dir, `${target.host}.sh`), `${script}\n`) : undefined;
-  return new ShellHost(await connectSsh(target), target.sudo, record);
+/** What a run authenticates with, loaded once before any connection (see src/cli/ssh-auth.ts). */
+export interface SshCredentials {
+  /** The parsed (decrypted) private key of ssh.key_file: offered first. */
+  key?: ParsedKey;
+  /** The ssh-agent socket ($SSH_AUTH_SOCK) when ssh.agent is true: its keys are offered after key. */
+  agentSocket?: string;
 }
 
-/** Opens one ssh2 connection per host (through a jump host if configured), reused for the whole run. */
-export async function connectSsh(target: ConnectionTarget): Promise<Transport> {
+/** The engine's connector over credentials loaded once for the run. */
+export function sshConnector(credentials: SshCredentials): Connector {
+  return (target) => connectShellHost(target, credentials);
+}
+
+/** One host: one SSH connection, commands compiled to shell. */
+export async function connectShellHost(target: ConnectionTarget, credentials?: SshCredentials): Promise<RemoteHost> {
+  const dir = process.env['KANKA_INFRA_RECORD_PROBES'];
+  const record = dir ? (script: string) => appendFileSync(join(dir, `${target.host}.sh`), `${script}\n`) : undefined;
+  return new ShellHost(await connectSsh(target, credentials), target.sudo, record);
+}
+
+/**
+ * Opens one ssh2 connection per host (through a jump host if configured), reused for the whole run.
+ * Without credentials (tests, tools) the target's key file is read here and must not be encrypted.
+ */
+export async function connectSsh(target: ConnectionTarget, credentials: SshCredentials = credentialsOf(target)): Promise<Transport> {
   const endpoint = endpointOf(target);
   const fail = (failure: TransportError['failure'], reason: string) => new TransportError(target.host, endpoint, failure, reason);
-  let privateKey: Buffer | undefined;
-  if (target.keyFile) {
-    const file = target.keyFile.replace(/^~(?=\/)/, homedir());
-    try {
-      privateKey = readFileSync(file);
-    } catch (err) {
-      throw fail('auth', `cannot read SSH key ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-    }
-  }
-  const agent = target.agent ? process.env['SSH_AUTH_SOCK'] : undefined;
-  if (target.agent && !agent) throw fail('auth', 'ssh.agent is true but SSH_AUTH_SOCK is not set (is ssh-agent running?)');
-  if (!privateKey && !agent) throw fail('auth', 'no SSH key_file and no agent configured in the inventory ssh settings');
+  const { key, agentSocket } = credentials;
+  if (!key && !agentSocket) throw fail('auth', 'no SSH key_file and no agent configured in the inventory ssh settings');
 
   let jumpClient: Client | undefined;
   let sock: Duplex | undefined;
@@ -39,8 +46,7 @@ export async function connectSsh(target: ConnectionTarget): Promise<Transport> {
     const jumpEndpoint = endpointOf(jump);
     jumpClient = await openClient(
       { ...target, host: `${target.host} via jump host`, address: jump.address, port: jump.port, user: jump.user },
-      privateKey,
-      agent,
+      credentials,
       undefined,
       (failure, reason) => new TransportError(target.host, endpoint, failure, `jump host ${jumpEndpoint}: ${reason}`),
     );
@@ -52,14 +58,33 @@ export async function connectSsh(target: ConnectionTarget): Promise<Transport> {
       });
     });
   }
-  const client = await openClient(target, privateKey, agent, sock, fail);
+  const client = await openClient(target, credentials, sock, fail);
   return new SshTransport(client, jumpClient, target.host, endpoint);
+}
+
+/** The target's own key file (unencrypted only) and agent, for callers that did not load credentials. */
+function credentialsOf(target: ConnectionTarget): SshCredentials {
+  const fail = (reason: string) => new TransportError(target.host, endpointOf(target), 'auth', reason);
+  let key: ParsedKey | undefined;
+  if (target.keyFile) {
+    const file = target.keyFile.replace(/^~(?=\/)/, homedir());
+    let read: KeyFile;
+    try {
+      read = readKeyFile(file);
+    } catch (err) {
+      throw err instanceof KeyFileError ? fail(err.message) : err;
+    }
+    if (read.encrypted) throw fail(`SSH key ${file} is protected by a passphrase and no passphrase was loaded`);
+    key = read.key;
+  }
+  const agentSocket = target.agent ? process.env['SSH_AUTH_SOCK'] : undefined;
+  if (target.agent && !agentSocket) throw fail('ssh.agent is true but SSH_AUTH_SOCK is not set (is ssh-agent running?)');
+  return { ...(key ? { key } : {}), ...(agentSocket ? { agentSocket } : {}) };
 }
 
 function openClient(
   target: ConnectionTarget,
-  privateKey: Buffer | undefined,
-  agent: string | undefined,
+  credentials: SshCredentials,
   sock: Duplex | undefined,
   fail: (failure: TransportError['failure'], reason: string) => TransportError,
 ): Promise<Client> {
@@ -79,10 +104,9 @@ function openClient(
         if (!verdict.ok) hostKeyProblem = verdict.message;
         return verdict.ok;
       },
-      ...(privateKey ? { privateKey } : {}),
-      ...(agent ? { agent } : {}),
-      // Straight to the key (ssh2 would try "none" first: a refused attempt the host delays on purpose).
-      authHandler: [...(privateKey ? (['publickey'] as const) : []), ...(agent ? (['agent'] as const) : [])],
+      // Straight to the key, then the agent's keys (ssh2 would try "none" first: a refused attempt
+      // the host delays on purpose). The key is already parsed: nothing is read or decrypted per host.
+      authHandler: authMethods(target.user, credentials),
       ...(sock ? { sock } : {}),
     };
     client.once('ready', () => {
@@ -102,6 +126,12 @@ function openClient(
     // the host's delayed ACK (measured: 79 -> 36 ms per connection on the fleet).
     client.setNoDelay(true);
   });
+}
+
+function authMethods(username: string, { key, agentSocket }: SshCredentials): AuthMethod[] {
+  const publickey: PublicKeyAuthMethod[] = key ? [{ type: 'publickey', username, key }] : [];
+  const agent: AgentAuthMethod[] = agentSocket ? [{ type: 'agent', username, agent: agentSocket }] : [];
+  return [...publickey, ...agent];
 }
 
 function describeNetworkError(err: Error & { code?: string; level?: string }, timeoutMs: number): string {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Fact } from '../../src/facts/fact.js';
 import { unitFact } from '../../src/facts/systemd-unit.js';
+import { sh } from '../../src/shell/command.js';
 import { probeFacts } from '../../src/transport/probe-script.js';
 import { connectSsh } from '../../src/transport/ssh.js';
 import type { Transport } from '../../src/transport/transport.js';
@@ -38,7 +39,7 @@ describe.skipIf(!fleet)(`shared probe reads on a fleet host${reason ? ` (skipped
     const t = await connect();
     try {
       // A systemctl that answers nonsense, defined after the prelude: only a unit read on its own would see it.
-      const shadowed = units.map((f) => ({ ...f, script: () => `systemctl() { echo LoadState=read-on-its-own; }\n${f.script()}` }));
+      const shadowed = units.map((f) => ({ ...f, script: () => sh`systemctl() { echo LoadState=read-on-its-own; }\n${f.script()}` }));
       const r = await probeFacts(t, shadowed, false);
       for (const f of shadowed) expect(r.get(f.id), f.params['unit']).not.toMatchObject({ value: { load: 'read-on-its-own' } });
       const alone = await probeFacts(t, [{ ...shadowed[0], shared: undefined } as Fact<unknown>], false);

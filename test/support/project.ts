@@ -1,3 +1,4 @@
+import { TEST_PRIVATE_KEY } from './ssh-key.js';
 import { tempTree } from './tmp.js';
 
 /** A minimal valid project; tests override single files to break it in one way at a time. */
@@ -6,7 +7,7 @@ export function projectFiles(overrides: Record<string, string | undefined> = {})
     'inventory/test.yml': [
       'ssh:',
       '  user: root',
-      '  key_file: /nonexistent/key',
+      '  key_file: id_test',
       'vars:',
       '  greeting: hello',
       'groups:',
@@ -23,6 +24,7 @@ export function projectFiles(overrides: Record<string, string | undefined> = {})
       '    vars: { greeting: hi }',
       '',
     ].join('\n'),
+    'inventory/id_test': TEST_PRIVATE_KEY,
     'playbooks/site.yml': ['- name: all hosts', '  hosts: all', '  roles: [base]', ''].join('\n'),
     'roles/base/tasks.yml': [
       '- name: motd',

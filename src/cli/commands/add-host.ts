@@ -2,6 +2,7 @@ import { ConfigError } from '../../config/diagnostics.js';
 import { addHostToInventory, pinHostKey } from '../../config/edit-inventory.js';
 import { resolveInventoryFile } from '../../config/resolve-env.js';
 import { nameSchema } from '../../config/schema/common.js';
+import { hostAddress, problemWith } from '../../config/schema/values.js';
 import { fetchHostKey } from '../../transport/host-key.js';
 import { entryMatches, knownHostsName, parseKnownHosts, readKnownHosts } from '../../transport/known-hosts.js';
 import { UsageError } from '../errors.js';
@@ -10,6 +11,7 @@ import { write, type Io } from '../io.js';
 import { compileWith, loadWithSecrets } from '../load.js';
 import type { Project } from '../../config/model.js';
 import { confirm } from '../prompt.js';
+import { runConnector } from '../ssh-auth.js';
 import { applyPrograms, requireYesOffTerminal, type ApplyCliOptions } from './apply.js';
 
 export interface AddHostOptions extends ApplyCliOptions {
@@ -34,6 +36,8 @@ export async function addHostCommand(name: string, opts: AddHostOptions, io: Io,
   const inventory = project.inventory;
   const checkedName = nameSchema.safeParse(name);
   if (!checkedName.success) throw new UsageError(`host name "${name}": ${checkedName.error.issues[0]?.message ?? 'invalid'}`);
+  const addressProblem = problemWith(hostAddress, opts.address);
+  if (addressProblem) throw new UsageError(`--address: ${addressProblem}`);
   if (!inventory.groups.has(opts.group)) {
     throw new ConfigError([{ file, path: ['groups'], message: `group "${opts.group}" is not declared`, hint: `declared groups: ${[...inventory.groups.keys()].join(', ') || '(none)'}` }]);
   }
@@ -50,6 +54,8 @@ export async function addHostCommand(name: string, opts: AddHostOptions, io: Io,
     ? project
     : { ...project, inventory: { ...inventory, hosts: [...inventory.hosts, { name, address: opts.address, port, user: inventory.ssh.user, groups: [opts.group], vars: {} }] } };
   const programs = compileWith(withHost, secrets, opts);
+  // The SSH key is loaded (its passphrase asked) before the host key is fetched: before any connection.
+  await runConnector(inventory, io);
   await pinKey(name, opts, port, inventory.ssh.known_hosts, inventory.ssh.connect_timeout * 1000, io);
   if (addHostToInventory(file, name, { address: opts.address, port, groups: [opts.group] })) {
     write(io.stderr, `${name} (${opts.address}) added to ${file}, group ${opts.group}.`);

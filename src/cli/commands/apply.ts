@@ -12,6 +12,7 @@ import type { RunCliOptions } from '../options.js';
 import { confirm } from '../prompt.js';
 import { runInfo } from '../run-info.js';
 import { RunOutput } from '../run-output.js';
+import { runConnector } from '../ssh-auth.js';
 
 export interface ApplyCliOptions extends RunCliOptions {
   yes?: boolean;
@@ -45,10 +46,11 @@ export async function applyPrograms(
   argv: readonly string[],
   question = (p: RunReport) => `Apply these changes to ${p.hosts.filter((h) => h.status === 'pending').length} host(s) of ${p.env}?`,
 ): Promise<{ code: ExitCode; result?: RunReport }> {
+  const connect = await runConnector(project.inventory, io);
   const out = new RunOutput(io, opts, programs.length);
   const { result } = await applyRun(project, programs, {
     forks: opts.forks,
-    connect: out.connect,
+    connect,
     emit: out.emit,
     lock: { info: runInfo(project.inventory.name, argv, opts.project ?? io.cwd), breakLock: opts.breakLock === true, redact: io.redact ?? ((t) => t) },
     ...(opts.yes

@@ -5,6 +5,7 @@ import { write, type Io } from '../io.js';
 import { loadAndCompile } from '../load.js';
 import type { RunCliOptions } from '../options.js';
 import { RunOutput } from '../run-output.js';
+import { runConnector } from '../ssh-auth.js';
 import { planExitCode } from './plan.js';
 
 export interface DriftCliOptions extends RunCliOptions {
@@ -17,9 +18,10 @@ export interface DriftCliOptions extends RunCliOptions {
  */
 export async function driftCommand(env: string, opts: DriftCliOptions, io: Io): Promise<ExitCode> {
   const { project, programs } = loadAndCompile(env, opts, io);
+  const connect = await runConnector(project.inventory, io);
   // A cron mail wants the drift, not progress lines: progress only on a terminal.
   const out = new RunOutput(io, opts, programs.length, { quietOffTerminal: true });
-  const report = await planRun(project, programs, { forks: opts.forks, connect: out.connect, emit: out.emit }, 'drift');
+  const report = await planRun(project, programs, { forks: opts.forks, connect, emit: out.emit }, 'drift');
   const code = planExitCode(report);
   out.print(report, code);
   if (opts.webhook && code !== 0) {

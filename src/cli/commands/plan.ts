@@ -6,6 +6,7 @@ import type { Io } from '../io.js';
 import { loadAndCompile } from '../load.js';
 import type { RunCliOptions } from '../options.js';
 import { RunOutput } from '../run-output.js';
+import { runConnector } from '../ssh-auth.js';
 
 /** 0 no changes, 2 changes pending, 3 a host failed or was unreachable (1 is raised earlier for bad input). */
 export function planExitCode(report: RunReport): ExitCode {
@@ -16,8 +17,9 @@ export function planExitCode(report: RunReport): ExitCode {
 
 export async function planCommand(env: string, opts: RunCliOptions, io: Io): Promise<ExitCode> {
   const { project, programs } = loadAndCompile(env, opts, io);
+  const connect = await runConnector(project.inventory, io);
   const out = new RunOutput(io, opts, programs.length);
-  const report = await planRun(project, programs, { forks: opts.forks, connect: out.connect, emit: out.emit });
+  const report = await planRun(project, programs, { forks: opts.forks, connect, emit: out.emit });
   const code = planExitCode(report);
   out.print(report, code);
   return code;

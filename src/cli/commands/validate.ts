@@ -3,6 +3,7 @@ import { write, type Io } from '../io.js';
 import { loadAndCompile } from '../load.js';
 import type { ProjectOptions } from '../options.js';
 import { allTasks } from '../../engine/program.js';
+import { checkSshAuth } from '../ssh-auth.js';
 
 const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -11,13 +12,16 @@ export function validateCommand(env: string, opts: ProjectOptions, io: Io): Exit
   const { project, programs } = loadAndCompile(env, opts, io);
   const tasks = programs.reduce((n, p) => n + allTasks(p).length, 0);
   const groups = new Set(project.inventory.hosts.flatMap((h) => h.groups));
+  // The SSH key must exist and parse; what could not be checked offline is said, not hidden.
+  const notes = checkSshAuth(project.inventory, io.cwd);
   if (opts.json) {
-    write(io.stdout, JSON.stringify({ valid: true, env: project.inventory.name, inventory: project.inventory.file, playbook: project.playbookFile, hosts: programs.length, groups: groups.size, roles: project.roles.size, tasks, diagnostics: [] }, null, 2));
+    write(io.stdout, JSON.stringify({ valid: true, env: project.inventory.name, inventory: project.inventory.file, playbook: project.playbookFile, hosts: programs.length, groups: groups.size, roles: project.roles.size, tasks, diagnostics: [], notes }, null, 2));
   } else {
     write(
       io.stdout,
       `${project.inventory.file}: valid (${count(project.inventory.hosts.length, 'host')}, ${count(groups.size, 'group')})\n` +
-        `${project.playbookFile}: valid (${count(project.plays.length, 'play')}, ${count(project.roles.size, 'role')}, ${count(tasks, 'task')} on ${count(programs.length, 'host')})`,
+        `${project.playbookFile}: valid (${count(project.plays.length, 'play')}, ${count(project.roles.size, 'role')}, ${count(tasks, 'task')} on ${count(programs.length, 'host')})` +
+        notes.map((n) => `\nnote: ${n}`).join(''),
     );
   }
   return EXIT.OK;

@@ -10,4 +10,9 @@ export const varsSchema = z.record(z.string(), z.unknown()).describe('variables 
 
 export const tagsSchema = z.array(nameSchema).describe('tags, selected with --tags');
 
-export const portSchema = z.number().int().min(1).max(65535);
+/** A TCP port. */
+export const portSchema = z
+  .number()
+  .int('must be a whole number: a port from 1 to 65535')
+  .min(1, 'must be a port from 1 to 65535')
+  .max(65535, 'must be a port from 1 to 65535');

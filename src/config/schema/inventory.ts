@@ -1,20 +1,21 @@
 import { z } from 'zod';
 import { nameSchema, portSchema, varsSchema } from './common.js';
+import { accountName, hostAddress } from './values.js';
 
 export const jumpHostSchema = z
   .strictObject({
-    address: z.string().min(1).describe('address of the jump (bastion) host'),
+    address: hostAddress.describe('IP address or DNS name of the jump (bastion) host'),
     port: portSchema.default(22),
-    user: z.string().min(1).optional().describe('SSH user on the jump host (default: ssh.user)'),
+    user: accountName.optional().describe('SSH user on the jump host (default: ssh.user)'),
   })
   .describe('connect through this host, like ssh -J');
 
 export const sshSettingsSchema = z
   .strictObject({
-    user: z.string().min(1).default('root').describe('SSH user; when not root, set sudo: true'),
+    user: accountName.default('root').describe('SSH user; when not root, set sudo: true'),
     port: portSchema.default(22),
-    key_file: z.string().min(1).optional().describe('private key file (absolute, ~/..., or relative to the inventory file)'),
-    agent: z.boolean().default(false).describe('use ssh-agent ($SSH_AUTH_SOCK) for authentication'),
+    key_file: z.string().min(1).optional().describe('private key file (absolute, ~/..., or relative to the inventory file); if it has a passphrase: $KANKA_SSH_KEY_PASSPHRASE_FILE, else asked once on a terminal'),
+    agent: z.boolean().default(false).describe('use ssh-agent ($SSH_AUTH_SOCK); with key_file, that key is offered first, and a passphrase-protected key_file is left to the agent (not asked for) unless $KANKA_SSH_KEY_PASSPHRASE_FILE is set'),
     known_hosts: z.string().min(1).default('known_hosts').describe('pinned host keys, OpenSSH format, relative to the inventory file'),
     sudo: z.boolean().default(false).describe('run everything through `sudo -n` (for a non-root user with passwordless sudo)'),
     jump: jumpHostSchema.optional(),
@@ -25,9 +26,9 @@ export const sshSettingsSchema = z
 
 export const hostSchema = z
   .strictObject({
-    address: z.string().min(1).describe('IP address or DNS name the tool connects to'),
+    address: hostAddress.describe('IP address or DNS name the tool connects to'),
     port: portSchema.optional(),
-    user: z.string().min(1).optional(),
+    user: accountName.optional().describe('SSH user for this host (default: ssh.user)'),
     groups: z.array(nameSchema).default([]).describe('groups this host belongs to'),
     vars: varsSchema.default({}),
   })

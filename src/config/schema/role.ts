@@ -11,6 +11,10 @@ export const taskCommonShape = {
     .min(1)
     .optional()
     .describe('run only where this is true: a variable or a helper expression without braces, e.g. "eq mariadb_role \'replica\'" or "not thumbor_wheels"; sees variables, not facts'),
+  sensitive: z
+    .boolean()
+    .optional()
+    .describe("never show this task's arguments, diff or output (like Ansible's no_log); values from the vault are hidden without it"),
   loop: z
     .union([z.string().min(1), z.array(z.unknown())])
     .optional()

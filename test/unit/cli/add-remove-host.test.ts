@@ -9,7 +9,7 @@ import { projectDir } from '../../support/project.js';
 
 const inventory = [
   '# Our little fleet. This comment must survive edits.',
-  'ssh: { key_file: /k }',
+  'ssh: { key_file: id_test }',
   'groups:',
   '  frontend: {}   # routes traffic',
   '  backend: {}',

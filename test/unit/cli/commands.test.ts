@@ -48,7 +48,7 @@ describe('offline commands', () => {
     expect(Object.keys(s.properties)).toEqual(expect.arrayContaining(['ssh', 'hosts', 'groups', 'vars']));
     expect(s.additionalProperties).toBe(false);
     const tasks = JSON.parse((await cli(['schema', 'tasks'], { cwd: projectDir() })).stdout) as { items: { anyOf: Array<{ properties: Record<string, unknown> }> } };
-    expect(tasks.items.anyOf.map((f) => Object.keys(f.properties).find((k) => !['name', 'notify', 'tags', 'when', 'loop'].includes(k)))).toEqual([...modules.keys()]);
+    expect(tasks.items.anyOf.map((f) => Object.keys(f.properties).find((k) => !['name', 'notify', 'tags', 'when', 'sensitive', 'loop'].includes(k)))).toEqual([...modules.keys()]);
     expect((await cli(['schema', 'nope'], { cwd: projectDir() })).code).toBe(1);
   });
 

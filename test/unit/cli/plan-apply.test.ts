@@ -168,7 +168,7 @@ describe('plan and apply on in-memory hosts', () => {
 
   it('serial: a failed host stops the later batches of its play', async () => {
     const cwd = projectDir({
-      'inventory/test.yml': 'ssh: { key_file: /k }\ngroups: { web: {} }\nhosts:\n  w1: { address: 10.0.0.1, groups: [web] }\n  w2: { address: 10.0.0.2, groups: [web] }\n',
+      'inventory/test.yml': 'ssh: { key_file: id_test }\ngroups: { web: {} }\nhosts:\n  w1: { address: 10.0.0.1, groups: [web] }\n  w2: { address: 10.0.0.2, groups: [web] }\n',
       'playbooks/site.yml': '- hosts: web\n  serial: 1\n  roles: [base]\n',
       'roles/base/tasks.yml': '- name: run it\n  command: { run: deploy, creates: /srv/deployed }\n',
     });

@@ -39,7 +39,7 @@ describe('secrets never reach the output', () => {
     '',
   ].join('\n');
 
-  it('plan, apply and --json --verbose show <secret> where the values are, and the host gets the real values', async () => {
+  it('plan, apply and --json --verbose show (sensitive) where the values are, and the host gets the real values', async () => {
     const cwd = secretProject(tasks);
     const hosts = new Map<string, FakeHost>();
     const connect = async (t: ConnectionTarget) => {
@@ -59,10 +59,16 @@ describe('secrets never reach the output', () => {
       expect(all).not.toContain(JSON.stringify(DB_PASSWORD).slice(1, -1));
       expect(all).not.toContain(DB_PASSWORD);
       expect(all).not.toContain(REDIS_PASSWORD);
-      expect(all).toContain('<secret>');
+      expect(all).not.toContain('DB_HOST=db1');
+      expect(all).toContain('(sensitive');
     }
-    expect(runs[0]?.stdout).toContain('+DB_PASSWORD=<secret>');
-    expect(runs[0]?.stdout).toContain('echo <secret> | chpasswd');
+    // A file whose content read a secret: how much changed and the hashes, never a line of it.
+    expect(runs[0]?.stdout).toMatch(/\(sensitive content: 3 lines changed; sha256 [0-9a-f]{12}\)/);
+    expect(runs[0]?.stdout).toContain('echo (sensitive) | chpasswd');
+    const json = JSON.parse(runs[1]?.stdout ?? '{}') as { hosts: Array<{ tasks: Array<{ changes: Array<{ diff?: string; sensitive?: boolean }> }> }> };
+    const envChange = json.hosts[0]?.tasks[0]?.changes[0];
+    expect(envChange?.sensitive).toBe(true);
+    expect(envChange?.diff).toMatch(/^\(sensitive content/);
     const file = hosts.get('web1')?.files.get('/etc/app.env');
     expect(file?.type === 'file' && file.content.toString()).toBe(`DB_HOST=db1\nDB_PASSWORD=${DB_PASSWORD}\nREDIS=${REDIS_PASSWORD}\n`);
   });

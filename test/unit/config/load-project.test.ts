@@ -109,7 +109,8 @@ describe('when and loop', () => {
         '  loop: [a, b]',
         '',
       ].join('\n'),
-      'roles/base/defaults.yml': 'admins:\n  - { name: alice, shell: /bin/bash }\n  - { name: bob, shell: /bin/sh }\n',
+      // Optional values are declared: `port` is 0 unless a host sets it (strict `when`).
+      'roles/base/defaults.yml': 'port: 0\nadmins:\n  - { name: alice, shell: /bin/bash }\n  - { name: bob, shell: /bin/sh }\n',
     });
     const programs = compile(loadProject({ env: 'test', projectDir: dir }));
     const names = (h: string) => programs.find((p) => p.host.name === h)?.plays[0]?.roles[0]?.tasks.map((t) => t.name);

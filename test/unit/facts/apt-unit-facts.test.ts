@@ -78,12 +78,13 @@ describe('systemd unit fact', () => {
 });
 
 import { checkFact } from '../../../src/facts/check.js';
+import { raw } from '../../../src/shell/command.js';
 describe('check fact', () => {
   it('retries until the command passes, and reports the last output when it never does', () => {
     const dir = `/tmp/kanka-check-${process.pid}`;
-    const flaky = checkFact(`n=$(cat ${dir} 2>/dev/null || echo 0); echo $((n+1)) > ${dir}; [ "$n" -ge 2 ]`, 5, 0.01);
+    const flaky = checkFact(raw(`n=$(cat ${dir} 2>/dev/null || echo 0); echo $((n+1)) > ${dir}; [ "$n" -ge 2 ]`), 5, 0.01);
     expect(flaky.parse(runLocalSh(`rm -f ${dir}; ${flaky.script()}; rm -f ${dir}`).stdout)).toEqual({ passed: true, tries: 3, output: '' });
-    const never = checkFact('echo not healthy; false', 2, 0.01);
+    const never = checkFact(raw('echo not healthy; false'), 2, 0.01);
     expect(never.parse(runLocalSh(never.script()).stdout)).toEqual({ passed: false, tries: 2, output: 'not healthy' });
   });
 });

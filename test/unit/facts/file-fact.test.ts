@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { fileFact, sha256 } from '../../../src/facts/file.js';
 import { hostFactsFact } from '../../../src/facts/host-facts.js';
 import { commandSucceedsFact } from '../../../src/facts/command-status.js';
+import { raw } from '../../../src/shell/command.js';
 import { FakeHost } from '../../../src/transport/fake.js';
 import { runLocalSh } from '../../support/local-sh.js';
 import { tempTree } from '../../support/tmp.js';
@@ -58,8 +59,8 @@ describe('host facts and guards', () => {
   });
 
   it('a guard reports success and failure, and cannot end the probe with exit', () => {
-    expect(commandSucceedsFact('true').parse(runLocalSh(commandSucceedsFact('true').script()).stdout)).toBe(true);
-    expect(commandSucceedsFact('exit 3').parse(runLocalSh(`${commandSucceedsFact('exit 3').script()}\necho after`).stdout.split('\n')[0] ?? '')).toBe(false);
-    expect(runLocalSh(`${commandSucceedsFact('exit 3').script()}\necho after`).stdout).toContain('after');
+    expect(commandSucceedsFact(raw('true')).parse(runLocalSh(commandSucceedsFact(raw('true')).script()).stdout)).toBe(true);
+    expect(commandSucceedsFact(raw('exit 3')).parse(runLocalSh(`${commandSucceedsFact(raw('exit 3')).script()}\necho after`).stdout.split('\n')[0] ?? '')).toBe(false);
+    expect(runLocalSh(`${commandSucceedsFact(raw('exit 3')).script()}\necho after`).stdout).toContain('after');
   });
 });

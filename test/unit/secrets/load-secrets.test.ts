@@ -33,8 +33,8 @@ describe('loadSecrets', () => {
     expect(((mail['smtp'] as Record<string, unknown>)['pass'] as Secret).reveal()).toBe('smtp-pass-x');
     expect(JSON.stringify(values)).not.toMatch(/s3cret|mail-key|smtp-pass|12345/);
     expect((values['short'] as Secret).reveal()).toBe('abc');
-    // every value of 4+ characters is masked in free text, "true" included; "abc" is too short to be
-    expect(redactor.redact('a s3cret-db b mail-key-42 c smtp-pass-x d 12345 e true f abc')).toBe('a <secret> b <secret> c <secret> d <secret> e <secret> f abc');
+    // every value is masked in free text, "true" included; "abc" (short) as a whole word
+    expect(redactor.redact('a s3cret-db b mail-key-42 c smtp-pass-x d 12345 e true f abc')).toBe('a <secret> b <secret> c <secret> d <secret> e <secret> f <secret>');
   });
 
   it('an empty vault is an empty mapping', () => {

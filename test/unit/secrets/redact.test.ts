@@ -47,14 +47,26 @@ describe('Redactor', () => {
     const json = JSON.stringify({ diff: `+pw=${value}\n` });
     expect(r.redact(json)).toBe('{"diff":"+pw=<secret>\\n"}');
     expect(r.redact(`pw=${value}`)).toBe('pw=<secret>');
-    expect(r.size).toBe(1);
+    // The value, and its first line on its own (a multi-line secret is masked line by line too).
+    expect(r.size).toBe(2);
   });
 
-  it(`ignores values shorter than ${MIN_REDACTED_LENGTH} characters and duplicates`, () => {
+  it(`masks values shorter than ${MIN_REDACTED_LENGTH} characters as whole words only, and counts duplicates once`, () => {
     const r = new Redactor(['on', 'yes', '1', 'long-enough', 'long-enough']);
-    expect(r.size).toBe(1);
-    expect(r.redact('on yes 1 long-enough')).toBe('on yes 1 <secret>');
+    expect(r.size).toBe(4);
+    expect(r.redact('on yes 1 long-enough')).toBe('<secret> <secret> <secret> <secret>');
+    expect(r.redact('nothing 1042 yesterday')).toBe('nothing 1042 yesterday');
+    expect(r.redact('password=on\nx:"1"')).toBe('password=<secret>\nx:"<secret>"');
     expect(Redactor.none().redact('anything')).toBe('anything');
+  });
+
+  it('masks each line of a multi-line secret, as a diff shows them apart', () => {
+    const pem = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n';
+    const r = new Redactor([pem], '(sensitive)');
+    const diff = '+-----BEGIN PRIVATE KEY-----\n+MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n+BKcwggSjAgEAAoIBAQC7\n+-----END PRIVATE KEY-----';
+    const out = r.redact(diff);
+    for (const line of pem.split('\n').filter((l) => l !== '')) expect(out).not.toContain(line);
+    expect(out).toContain('+(sensitive)');
   });
 
   it('redactDeep masks strings in objects and arrays (keys too), keeps other values and shapes', () => {

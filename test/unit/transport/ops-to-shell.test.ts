@@ -1,6 +1,7 @@
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { raw, sh } from '../../../src/shell/command.js';
 import { opsToScript, VALIDATION_FAILED_EXIT } from '../../../src/transport/ops-to-shell.js';
 import { runLocalSh } from '../../support/local-sh.js';
 import { tempTree } from '../../support/tmp.js';
@@ -86,7 +87,7 @@ describe('ops compiled to shell', () => {
   it('stops at the first failing op', () => {
     const dir = tempTree();
     const r = runLocalSh(opsToScript([
-      { op: 'exec', command: 'false' },
+      { op: 'exec', command: raw('false') },
       { op: 'mkdir', path: join(dir, 'never') },
     ]));
     expect(r.code).not.toBe(0);
@@ -97,8 +98,8 @@ describe('ops compiled to shell', () => {
     const dir = tempTree();
     mkdirSync(join(dir, 'd'));
     const r = runLocalSh(opsToScript([
-      { op: 'exec', command: 'cat > /dev/null' },
-      { op: 'exec', command: `touch ${join(dir, 'd', 'after')}` },
+      { op: 'exec', command: raw('cat > /dev/null') },
+      { op: 'exec', command: sh`touch ${join(dir, 'd', 'after')}` },
     ]));
     expect(r.code).toBe(0);
     expect(existsSync(join(dir, 'd', 'after'))).toBe(true);
@@ -110,5 +111,106 @@ describe('ops compiled to shell', () => {
     expect(r.code).not.toBe(0);
     expect(existsSync(join(dir, 'missing'))).toBe(false);
     writeFileSync(join(dir, 'ok'), '');
+  });
+});
+
+const asRoot = process.getuid?.() === 0;
+const NOBODY = 65534;
+
+describe('ops compiled to shell: symbolic links and hostile names', () => {
+  it('a mode change through a symbolic link is refused, and what it points to is left as it was', () => {
+    const dir = tempTree();
+    const real = join(dir, 'real');
+    mkdirSync(real);
+    chmodSync(real, 0o755);
+    symlinkSync(real, join(dir, 'link'));
+    for (const op of [
+      { op: 'attributes' as const, path: join(dir, 'link'), mode: '0700' },
+      { op: 'mkdir' as const, path: join(dir, 'link'), mode: '0700' },
+    ]) {
+      const r = runLocalSh(opsToScript([op]));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/refusing to change the mode of .*link: it is a symbolic link/);
+      expect(mode(real)).toBe('0755');
+    }
+  });
+
+  it.runIf(asRoot)('ownership changes the link itself, never what it points to (chown -h)', () => {
+    const dir = tempTree();
+    const real = join(dir, 'real');
+    mkdirSync(real);
+    symlinkSync(real, join(dir, 'link'));
+    const r = runLocalSh(opsToScript([{ op: 'attributes', path: join(dir, 'link'), owner: 'nobody' }]));
+    expect(r.code, r.stderr).toBe(0);
+    expect(lstatSync(join(dir, 'link')).uid).toBe(NOBODY);
+    expect(statSync(real).uid).toBe(0);
+  });
+
+  it.runIf(asRoot)("a user's ~/.ssh linked to root's directory is not handed to the user", () => {
+    const dir = tempTree({ 'root-ssh/authorized_keys': 'root key\n' });
+    const rootSsh = join(dir, 'root-ssh');
+    chmodSync(rootSsh, 0o700);
+    mkdirSync(join(dir, 'home'));
+    symlinkSync(rootSsh, join(dir, 'home/.ssh'));
+    // The user module's ops for the keys: ~/.ssh, then the file in it.
+    const r = runLocalSh(opsToScript([
+      { op: 'mkdir', path: join(dir, 'home/.ssh'), mode: '0700', owner: 'nobody' },
+      { op: 'write', path: join(dir, 'home/.ssh/authorized_keys'), content: Buffer.from('user key\n'), mode: '0600', owner: 'nobody' },
+    ]));
+    expect(r.code).toBe(1);
+    expect(statSync(rootSsh).uid).toBe(0);
+    expect(mode(rootSsh)).toBe('0700');
+    expect(readFileSync(join(rootSsh, 'authorized_keys'), 'utf8')).toBe('root key\n');
+  });
+
+  it('names and link targets that start with "-" are never read as options', () => {
+    const dir = tempTree();
+    const d = join(dir, '-rf');
+    const r = runLocalSh(opsToScript([
+      { op: 'mkdir', path: d, mode: '0750' },
+      { op: 'write', path: join(d, '-n'), content: Buffer.from('x\n'), mode: '0600' },
+      { op: 'symlink', path: join(d, '-link'), target: '-n' },
+      { op: 'attributes', path: join(d, '-n'), mode: '0640' },
+      { op: 'lock', path: join(d, '-lock'), owner: '--help [-v]', force: false },
+      { op: 'unlock', path: join(d, '-lock'), token: '-v' },
+    ]));
+    expect(r.code, r.stderr).toBe(0);
+    expect(mode(d)).toBe('0750');
+    expect(readlinkSync(join(d, '-link'))).toBe('-n');
+    expect(readFileSync(join(d, '-link'), 'utf8')).toBe('x\n');
+    expect(mode(join(d, '-n'))).toBe('0640');
+    expect(existsSync(join(d, '-lock'))).toBe(false);
+    expect(runLocalSh(opsToScript([{ op: 'remove', path: d }])).code).toBe(0);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('paths full of shell syntax are used literally and run nothing', () => {
+    const dir = tempTree();
+    // Were anything of it run, it would create kanka-pwned in the working directory (or in dir).
+    const name = `a b'c"$(touch kanka-pwned)\`touch kanka-pwned\`;*`;
+    const p = join(dir, name);
+    const r = runLocalSh(opsToScript([
+      { op: 'mkdir', path: p, mode: '0700' },
+      { op: 'write', path: join(p, 'f'), content: Buffer.from('ok'), validate: 'grep -q ok {path}' },
+      { op: 'symlink', path: join(p, 'l'), target: '$(touch kanka-pwned)' },
+      { op: 'append', path: join(p, 'log'), line: '$(id) `id`' },
+      { op: 'exec', command: sh`test -f ${join(p, 'f')}`, cwd: p },
+    ]));
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(dir)).toEqual([name]);
+    expect(existsSync('kanka-pwned') || existsSync(join(p, 'kanka-pwned'))).toBe(false);
+    expect(readlinkSync(join(p, 'l'))).toBe('$(touch kanka-pwned)');
+    expect(readFileSync(join(p, 'f'), 'utf8')).toBe('ok');
+    expect(readFileSync(join(p, 'log'), 'utf8')).toBe('$(id) `id`\n');
+  });
+
+  it("a role command ending in a comment does not swallow the rest of the script", () => {
+    const dir = tempTree();
+    const r = runLocalSh(opsToScript([
+      { op: 'exec', command: raw('true # a comment') },
+      { op: 'mkdir', path: join(dir, 'after') },
+    ]));
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(dir, 'after'))).toBe(true);
   });
 });

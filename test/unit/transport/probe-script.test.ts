@@ -6,6 +6,7 @@ import { aptFact } from '../../../src/facts/apt-packages.js';
 import type { Fact } from '../../../src/facts/fact.js';
 import { fileFact, sha256 } from '../../../src/facts/file.js';
 import { databaseFact, mysqlUserFact } from '../../../src/facts/mysql.js';
+import { sh } from '../../../src/shell/command.js';
 import { probeFacts } from '../../../src/transport/probe-script.js';
 import type { ExecResult, Transport } from '../../../src/transport/transport.js';
 import { runLocalSh } from '../../support/local-sh.js';
@@ -85,7 +86,7 @@ describe('probe script: shared file prelude', () => {
     const dir = tempTree({});
     const late = join(dir, 'late');
     // The first fact of the probe creates the file the second one reads: the prelude did not see it.
-    const creator = { ...fileFact(join(dir, 'other')), id: 'creator', shared: undefined, script: () => `printf 'made\\n' > '${late}'; echo absent` };
+    const creator = { ...fileFact(join(dir, 'other')), id: 'creator', shared: undefined, script: () => sh`printf 'made\\n' > ${late}; echo absent` };
     const r = await probeFacts(localTransport(), [creator, fileFact(late)], false);
     expect(r.get(fileFact(late).id)).toMatchObject({ ok: true, value: { type: 'file', sha256: sha256('made\n') } });
   });
@@ -108,7 +109,7 @@ describe('probe script: shared package and mysql reads', () => {
     // Read by the shared query: a dpkg-query that answers nonsense, first in PATH after the prelude, is never called.
     const bin = tempTree({ 'dpkg-query': "#!/bin/sh\nprintf 'pkg\\tbash\\tamd64\\tii \\t0-read-on-its-own\\n'\n" });
     chmodSync(join(bin, 'dpkg-query'), 0o755);
-    const shadowed = facts.map((f) => ({ ...f, script: () => `PATH='${bin}':$PATH\n${f.script()}` }));
+    const shadowed = facts.map((f) => ({ ...f, script: () => sh`PATH=${bin}:$PATH\n${f.script()}` }));
     const r = await probeFacts(localTransport(), shadowed, false);
     expect(r.get(facts[0]?.id ?? '')).toMatchObject({ value: { packages: { bash: { installed: expect.not.stringMatching(/read-on-its-own/) } } } });
     expect((await probeFacts(localTransport(), [alone(shadowed[0] as Fact<unknown>)], false)).get(facts[0]?.id ?? '')).toMatchObject({
