@@ -104,9 +104,9 @@ describe('encoders as template helpers', () => {
     const context = { v: HOSTILE };
     for (const [name, fn] of Object.entries(ENCODERS)) {
       if (name === 'nginx' || name === 'systemdValue') continue; // refuse `$` / a trailing backslash
-      expect(renderInline(`{{${name} v}}`, context), name).toBe(fn(HOSTILE));
+      expect(renderInline(`{{${name} v}}`, context).text, name).toBe(fn(HOSTILE));
     }
-    expect(renderInline('{{nginx (concat "/srv/" v)}}', { v: 'a b' })).toBe('"/srv/a b"');
+    expect(renderInline('{{nginx (concat "/srv/" v)}}', { v: 'a b' }).text).toBe('"/srv/a b"');
   });
 
   // Handlebars gives a helper no position: the line is there only if render.ts learns where the helper was.

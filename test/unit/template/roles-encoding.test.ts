@@ -34,7 +34,7 @@ function context(role: string): Record<string, unknown> {
   return { ...defaults, env: 'test', host: hostRecords.backend2, hosts: hostRecords, secrets, facts: { memory_mb: 2048 } };
 }
 
-const render = (role: string, template: string) => renderTemplate(join(roles, role, 'templates', template), context(role));
+const render = (role: string, template: string): string => renderTemplate(join(roles, role, 'templates', template), context(role)).text;
 
 const have = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 const needs = (...bins: string[]) => it.skipIf(!process.env['CI'] && !bins.every(have));
