@@ -1,4 +1,4 @@
-import { shq } from '../shell/quote.js';
+import { sh } from '../shell/command.js';
 
 /**
  * Encoders: a value made into one token of the format it lands in, so the program that reads the
@@ -49,18 +49,18 @@ function escapeEach(value: string, table: Readonly<Record<string, string>>): str
 
 const NONE: ReadonlySet<string> = new Set();
 
-/** POSIX shell: one word, single-quoted when needed (src/shell/quote.ts shq). */
+/** POSIX shell: one word, single-quoted when needed (the `sh` command builder's quoting, shq). */
 export function quote(value: unknown): string {
   const s = text('quote', value);
   if (s.includes('\0')) fail('quote', `the value has ${describe('\0', s.indexOf('\0'))}: a shell word cannot hold NUL`);
-  return shq(s);
+  return sh`${s}`.text;
 }
 
 /** POSIX shell: a space-separated list of arguments (e.g. pip options), each word quoted on its own. */
 export function quoteWords(value: unknown): string {
   const s = text('quoteWords', value);
   if (s.includes('\0')) fail('quoteWords', `the value has ${describe('\0', s.indexOf('\0'))}: a shell word cannot hold NUL`);
-  return s.split(/\s+/).filter((w) => w !== '').map(shq).join(' ');
+  return sh`${s.split(/\s+/).filter((w) => w !== '')}`.text;
 }
 
 const DOTENV_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '"': '\\"', $: '\\$', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\f': '\\f', '\v': '\\v' };
