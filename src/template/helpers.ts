@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { HelperDelegate, HelperOptions } from 'handlebars';
+import * as encode from './encoders.js';
 
 /** Handlebars passes an options object as the last argument of every helper call. */
 function args(list: unknown[]): unknown[] {
@@ -32,6 +33,7 @@ export const templateHelpers: Record<string, HelperDelegate> = {
   indent: (...a: unknown[]) => { const [text, n] = args(a); const pad = ' '.repeat(num(n ?? 2)); return String(text ?? '').split('\n').join(`\n${pad}`); },
   upper: (...a: unknown[]) => String(args(a)[0] ?? '').toUpperCase(),
   lower: (...a: unknown[]) => String(args(a)[0] ?? '').toLowerCase(),
+  /** {{json value}}: JSON; a JSON string is also a Python 3 string literal (thumbor.conf). */
   json: (...a: unknown[]) => JSON.stringify(args(a)[0]),
   add: (...a: unknown[]) => args(a).reduce<number>((s, v) => s + num(v), 0),
   sub: (...a: unknown[]) => { const [x, y] = args(a); return num(x) - num(y); },
@@ -54,6 +56,33 @@ export const templateHelpers: Record<string, HelperDelegate> = {
   hash32: (...a: unknown[]) => (createHash('sha256').update(String(args(a)[0] ?? '')).digest().readUInt32BE(0) % 2147483646) + 1,
   concat: (...a: unknown[]) => args(a).map((v) => String(v ?? '')).join(''),
   includes: (...a: unknown[]) => { const [list, v] = args(a); return Array.isArray(list) && list.includes(v); },
+
+  // Encoders: one per format a value lands in (src/template/encoders.ts). Each returns a whole
+  // token (quotes included) and refuses, with an error, a value the format cannot carry.
+  /** {{quote path}}: one POSIX shell word (command run/unless, check, validate). */
+  quote: (...a: unknown[]) => encode.quote(args(a)[0]),
+  /** {{quoteWords pip_args}}: space-separated shell arguments, each quoted on its own. */
+  quoteWords: (...a: unknown[]) => encode.quoteWords(args(a)[0]),
+  /** KEY={{dotenv secrets.x}}: a Laravel/phpdotenv .env value, always double-quoted. */
+  dotenv: (...a: unknown[]) => encode.dotenv(args(a)[0]),
+  /** root {{nginx path}};: one nginx directive argument (`$` refused: nginx has no escape for it). */
+  nginx: (...a: unknown[]) => encode.nginx(args(a)[0]),
+  /** crt {{haproxy path}}: one haproxy config argument, single-quoted when needed. */
+  haproxy: (...a: unknown[]) => encode.haproxy(args(a)[0]),
+  /** password = {{mysqlOption secrets.x}}: a value in a MariaDB option file (my.cnf). */
+  mysqlOption: (...a: unknown[]) => encode.mysqlOption(args(a)[0]),
+  /** MASTER_PASSWORD={{sqlString secrets.x}}: a MariaDB SQL string literal. */
+  sqlString: (...a: unknown[]) => encode.sqlString(args(a)[0]),
+  /** requirepass {{redis secrets.x}}: one redis.conf argument. */
+  redis: (...a: unknown[]) => encode.redis(args(a)[0]),
+  /** env[NAME] = {{phpIni value}}: a php-fpm pool / php.ini value, always double-quoted. */
+  phpIni: (...a: unknown[]) => encode.phpIni(args(a)[0]),
+  /** Environment={{systemd (concat "NAME=" value)}}: one word of a systemd unit setting. */
+  systemd: (...a: unknown[]) => encode.systemd(args(a)[0]),
+  /** ExecStart=/bin/x {{systemdExec arg}}: one argument of a systemd command line (`$` as `$$`). */
+  systemdExec: (...a: unknown[]) => encode.systemdExec(args(a)[0]),
+  /** OnCalendar={{systemdValue schedule}}: a whole single-value systemd setting, unquoted. */
+  systemdValue: (...a: unknown[]) => encode.systemdValue(args(a)[0]),
 };
 
 interface HostRecord {

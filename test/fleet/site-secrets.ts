@@ -1,7 +1,12 @@
 /**
  * The fleet's secrets for the Kanka site: a self-signed TLS certificate and random passwords,
  * encrypted like production's (ansible-vault format) with a password kept next to the inventory.
- * Made once; kept across `up`/`down` so passwords do not churn.
+ * Made once; kept across `up`/`down` so passwords do not churn (made again when the generator
+ * changes: SECRETS_GENERATION).
+ *
+ * Every password is hostile on purpose: it holds each character some format on the way treats
+ * specially (shell, .env, SQL, MariaDB option files, redis.conf, Python, systemd), so the site
+ * converging proves the roles encode every secret for the file it lands in.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +18,9 @@ import { writeFileAtomic } from './fsutil.js';
 
 export const SITE_SECRETS_FILE = 'secrets.yml';
 export const VAULT_PASSWORD_FILE = 'vault-password';
+/** Bumped when the secrets' shape changes: older secrets are then made again. */
+const SECRETS_GENERATION = 'hostile-passwords-1';
+const GENERATION_FILE = 'secrets-generation';
 
 function selfSignedPem(names: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'kanka-tls-'));
@@ -27,23 +35,36 @@ function selfSignedPem(names: string[]): string {
 
 const password = () => randomBytes(18).toString('base64url');
 
+/**
+ * A random password with `"`, `'`, `\`, `$`, a backtick, `;`, `#`, spaces, `%`, `${...}` and a
+ * trailing backslash around random letters.
+ */
+export const HOSTILE_CHARACTERS = ['"', "'", '\\', '$', '`', ';', '#', ' ', '%'];
+export function hostilePassword(): string {
+  return `${randomBytes(9).toString('base64url')} "q' \\\\d $HOME \`id\`; #c \${PATH} %n%% ${randomBytes(6).toString('hex')}\\`;
+}
+
 export function ensureSiteSecrets(inventoryDir: string, addresses: string[]): void {
   const passwordFile = join(inventoryDir, VAULT_PASSWORD_FILE);
   const secretsFile = join(inventoryDir, SITE_SECRETS_FILE);
-  if (existsSync(passwordFile) && existsSync(secretsFile)) return;
+  const generationFile = join(inventoryDir, GENERATION_FILE);
+  const generation = existsSync(generationFile) ? readFileSync(generationFile, 'utf8').trim() : '';
+  if (existsSync(passwordFile) && existsSync(secretsFile) && generation === SECRETS_GENERATION) return;
   const vaultPassword = password();
   const pem = selfSignedPem(['kanka.test', 'localhost', ...addresses]);
   const yaml = [
     `tls_pem: |\n${pem.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}`,
-    `db_password: ${password()}`,
-    `replication_password: ${password()}`,
-    `redis_password: ${password()}`,
-    `thumbor_security_key: ${password()}`,
-    `s3_access_key: FLEETACCESSKEY`,
-    `s3_secret_key: ${password()}`,
+    // JSON strings are YAML double-quoted scalars: the values arrive as they are.
+    `db_password: ${JSON.stringify(hostilePassword())}`,
+    `replication_password: ${JSON.stringify(hostilePassword())}`,
+    `redis_password: ${JSON.stringify(hostilePassword())}`,
+    `thumbor_security_key: ${JSON.stringify(hostilePassword())}`,
+    `s3_access_key: ${JSON.stringify(hostilePassword())}`,
+    `s3_secret_key: ${JSON.stringify(hostilePassword())}`,
     `sentry_dsn: "https://${randomBytes(8).toString('hex')}@sentry.invalid/1"`,
     '',
   ].join('\n');
   writeFileAtomic(secretsFile, encryptVault(yaml, vaultPassword));
   writeFileAtomic(passwordFile, `${vaultPassword}\n`, 0o600);
+  writeFileAtomic(generationFile, `${SECRETS_GENERATION}\n`);
 }
