@@ -146,8 +146,11 @@ export class HostRunner {
 
   /** What the current plan is, as an operator approves it (see approval.ts). */
   approval(key: Buffer): HostApproval {
+    // Health checks change nothing and are read again at their turn anyway: a check that passes a
+    // second later must not make the plan "moved".
+    const checks = new Set(allTasks(this.program).filter((t) => t.module.atItsTurn === true).map((t) => t.key));
     const out: HostApproval = {};
-    for (const [taskKey, report] of this.reports) out[taskKey] = approveTask(report, this.plans.get(taskKey), key);
+    for (const [taskKey, report] of this.reports) if (!checks.has(taskKey)) out[taskKey] = approveTask(report, this.plans.get(taskKey), key);
     return out;
   }
 
