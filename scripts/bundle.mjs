@@ -13,6 +13,9 @@ await build({
   format: 'cjs',
   target: 'node20',
   external: ['ssh2'],
+  // import.meta.url (createRequire of ssh2 when a key is parsed) means this file in the bundle.
+  define: { 'import.meta.url': 'importMetaUrl' },
+  banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   sourcemap: true,
   logLevel: 'warning',
 });

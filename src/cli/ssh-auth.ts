@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { ConfigError, describeFsError, type Diagnostic } from '../config/diagnostics.js';
 import type { Inventory } from '../config/model.js';
 import { KeyFileError, readKeyFile, unlockKey, type KeyFile } from '../transport/ssh-keys.js';
-import { sshConnector, type SshCredentials } from '../transport/ssh.js';
+import type { SshCredentials } from '../transport/ssh.js';
 import type { Connector } from '../transport/transport.js';
 import type { Io } from './io.js';
 import { askHidden } from './ask-hidden.js';
@@ -38,7 +38,10 @@ export async function runConnector(inventory: Inventory, io: Io, env: NodeJS.Pro
     perIo.set(settings, credentials);
   }
   const ready = await credentials;
-  return io.connect ?? sshConnector(ready);
+  if (io.connect) return io.connect;
+  // Loaded here, not at start-up: ssh2 is only needed once a host is to be contacted.
+  const { sshConnector } = await import('../transport/ssh.js');
+  return sshConnector(ready);
 }
 
 async function loadCredentials(inventory: Inventory, io: Io, env: NodeJS.ProcessEnv): Promise<SshCredentials> {

@@ -52,14 +52,12 @@ export function aptFact(names: readonly string[], candidates: boolean): Fact<Apt
           ? sh`need=${` ${names.join(' ')}`}`
           : sh`for p in ${names}; do case "$ok" in *" $p "*) ;; *) need="$need $p";; esac; done`,
         sh`if [ -n "$need" ]; then`,
-        // The lists' age from the newest list file: not pkgcache.bin, which apt-cache below makes
-        // when it is missing, so a second probe would see other lists than the first.
-        sh`  f=$(ls -t /var/lib/apt/lists 2>/dev/null | grep -v -x -e lock -e partial -e auxfiles | head -n 1)`,
-        sh`  if [ -n "$f" ]; then m=$(stat -c %Y -- "/var/lib/apt/lists/$f" 2>/dev/null || echo 0); else m=0; fi`,
-        sh`  printf 'cache\\t%s\\t%s\\n' "$m" "$(date +%s)"`,
+        sh`  printf 'cache\\t%s\\t%s\\n' "$(stat -c %Y /var/cache/apt/pkgcache.bin 2>/dev/null || echo 0)" "$(date +%s)"`,
         sh`  echo policy`,
         // Package names are validated words; $need is split on purpose.
-        sh`  apt-cache policy $need 2>/dev/null`,
+        // Without writing apt's cache: a probe must not change what it reads (apt-cache would make a
+        // missing pkgcache.bin, and the next probe would see freshly updated lists).
+        sh`  apt-cache -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= policy $need 2>/dev/null`,
         sh`fi`,
       ]),
     parse: (output) => parseAptState(output, names),

@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
-import ssh2, { type ParsedKey } from 'ssh2';
+import { createRequire } from 'node:module';
+import type { ParsedKey } from 'ssh2';
 import { describeFsError } from '../config/diagnostics.js';
 
 /** A private key file as read from disk: usable now, or waiting for its passphrase. */
@@ -17,6 +18,18 @@ export class KeyFileError extends Error {
   }
 }
 
+type Ssh2 = typeof import('ssh2');
+let ssh2: Ssh2 | undefined;
+
+/**
+ * ssh2 is loaded when a key is first parsed, not at start-up: it costs about a tenth of a second,
+ * and `validate` of a project whose key is not on this machine never needs it.
+ */
+function parseKey(data: Buffer, passphrase?: string): ReturnType<Ssh2['utils']['parseKey']> {
+  ssh2 ??= createRequire(import.meta.url)('ssh2') as Ssh2;
+  return passphrase === undefined ? ssh2.utils.parseKey(data) : ssh2.utils.parseKey(data, passphrase);
+}
+
 const CONVERT_HINT = 'use an OpenSSH or PEM private key (ed25519, RSA or ECDSA); `ssh-keygen -p -f FILE` rewrites one in OpenSSH format';
 
 /** Reads and parses a private key; an encrypted one is only recognised here (see unlockKey). */
@@ -29,12 +42,12 @@ export function readKeyFile(file: string): KeyFile {
     throw new KeyFileError(file, `cannot read it: ${describeFsError(err)}`, 'point ssh.key_file at your private key (absolute, ~/..., or relative to the inventory file) and check its permissions');
   }
   if (isEncryptedKey(data)) return { file, encrypted: true, data };
-  return { file, encrypted: false, key: usablePrivateKey(file, ssh2.utils.parseKey(data)) };
+  return { file, encrypted: false, key: usablePrivateKey(file, parseKey(data)) };
 }
 
 /** Decrypts an encrypted key with its passphrase; a wrong one is a KeyFileError. */
 export function unlockKey(keyFile: { file: string; data: Buffer }, passphrase: string): ParsedKey {
-  const parsed = ssh2.utils.parseKey(keyFile.data, passphrase);
+  const parsed = parseKey(keyFile.data, passphrase);
   if (parsed instanceof Error && /passphrase/i.test(parsed.message)) {
     throw new KeyFileError(keyFile.file, 'wrong passphrase', `check it: \`ssh-keygen -y -f ${keyFile.file}\` asks for it and shows the public key when it is right`);
   }

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sshToHost } from '../fleet/index.js';
-import { fixtures, fleetOrSkip, inventoryVariant, kanka } from './support.js';
+import { fixtures, fleetOrSkip, inventoryVariant, kanka as run, VAULT_PASSWORD } from './support.js';
 
 /**
  * On a real host, with a vault holding a multi-line PEM, a 2-character password and a password
@@ -15,6 +15,7 @@ const HOST = 'backend1';
 const PEM = ['-----BEGIN PRIVATE KEY-----', 'MC4CAQAwBQYDK2VwBCIEIKanKaInFrAe2eTeStOnLyNoTaReAlKeY00', '-----END PRIVATE KEY-----'].join('\n');
 const SECRETS = { tls_pem: PEM, short_pw: 'Q%', tricky_pw: 'a"b\'c\\d$e`f;g#h i\nnext-line-of-it' };
 const lines = Object.values(SECRETS).flatMap((v) => v.split('\n'));
+const kanka = (args: string[]) => run(args, { env: { KANKA_VAULT_PASSWORD: VAULT_PASSWORD } });
 
 async function sh(command: string): Promise<string> {
   if (!fleet) throw new Error('no fleet');
@@ -74,7 +75,7 @@ describe.skipIf(!fleet)(`sensitive values on a fleet host${reason ? ` (skipped: 
     const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/hook`;
     const drift = await kanka(['drift', ...args, '--json', '--webhook', url]);
     expect(drift.code).toBe(2);
-    expect(drift.stdout).toContain('(sensitive content: 1 line changed');
+    expect(drift.stdout).toContain('(sensitive content: 2 lines changed');
     outputs.push(['drift --json', drift.stdout + drift.stderr]);
     expect(bodies).toHaveLength(1);
     outputs.push(['the webhook body', bodies.join('\n')]);

@@ -67,9 +67,9 @@ export async function addHostCommand(name: string, opts: AddHostOptions, io: Io,
 
   // The SSH key is loaded (its passphrase asked) before the host key is fetched: before any connection.
   await runConnector(inventory, io);
-  let keyLine: string | undefined;
+  let toPin: { line: string; shown: string } | undefined;
   try {
-    keyLine = await keyToPin(name, opts, port, inventory.ssh.known_hosts, inventory.ssh.connect_timeout * 1000, io);
+    toPin = await keyToPin(name, opts, port, inventory.ssh.known_hosts, inventory.ssh.connect_timeout * 1000, io);
   } catch (err) {
     if (!(err instanceof TransportError)) throw err;
     write(io.stderr, `error: ${err.message}
@@ -78,6 +78,7 @@ add-host ${name}: its host key could not be read, so nothing was changed. Check 
   }
 
   // Until approved, the run reaches the new host through a private copy of known_hosts with its key.
+  const keyLine = toPin?.line;
   const trial = keyLine === undefined ? undefined : trialKnownHosts(inventory.ssh.known_hosts, keyLine);
   try {
     const runProject: Project = trial ? { ...withHost, inventory: { ...withHost.inventory, ssh: { ...withHost.inventory.ssh, known_hosts: trial.file } } } : withHost;
@@ -86,7 +87,7 @@ add-host ${name}: its host key could not be read, so nothing was changed. Check 
       written = true;
       if (keyLine !== undefined) {
         writeLocal(() => pinHostKey(inventory.ssh.known_hosts, keyLine), inventory.ssh.known_hosts);
-        write(io.stderr, `host key pinned in ${inventory.ssh.known_hosts}.`);
+        write(io.stderr, `host key ${toPin?.shown ?? ''} pinned in ${inventory.ssh.known_hosts}.`);
       }
       if (inventoryText !== undefined) {
         writeLocal(() => writeAtomic(file, inventoryText), file);
@@ -140,7 +141,7 @@ function trialKnownHosts(knownHostsFile: string, line: string): { file: string; 
  * The known_hosts line to pin for the new host, or undefined if its address already has one. The
  * person (or --host-key) must agree with the key it offers; nothing is written here.
  */
-async function keyToPin(name: string, opts: AddHostOptions, port: number, knownHostsFile: string, timeoutMs: number, io: Io): Promise<string | undefined> {
+async function keyToPin(name: string, opts: AddHostOptions, port: number, knownHostsFile: string, timeoutMs: number, io: Io): Promise<{ line: string; shown: string } | undefined> {
   const knownName = knownHostsName(opts.address, port);
   if (parseKnownHosts(readKnownHosts(knownHostsFile)).some((e) => !e.revoked && entryMatches(e, knownName))) return undefined;
   const offered = await (io.hostKey ?? fetchHostKey)({ host: name, address: opts.address, port, connectTimeoutMs: timeoutMs });
@@ -156,5 +157,5 @@ async function keyToPin(name: string, opts: AddHostOptions, port: number, knownH
     }
     if (!(await confirm(io, `Trust this key for ${name}? (it is pinned only if you then approve the plan)`))) throw new UsageError('host key not accepted: nothing was changed');
   }
-  return `${knownName} ${offered.type} ${offered.key.toString('base64')}`;
+  return { line: `${knownName} ${offered.type} ${offered.key.toString('base64')}`, shown };
 }
