@@ -129,16 +129,7 @@ export function redis(value: unknown): string {
   const s = text('redis', value);
   if (s.includes('\0')) fail('redis', `the value has ${describe('\0', s.indexOf('\0'))}: refused`);
   if (PLAIN_WORD.test(s)) return s;
-  let out = '';
-  for (const ch of s) {
-    if (ch === '\\' || ch === '"') out += `\\${ch}`;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (/[\u0000-\u001f\u007f]/.test(ch)) out += `\\x${(ch.codePointAt(0) ?? 0).toString(16).padStart(2, '0')}`;
-    else out += ch;
-  }
-  return `"${out}"`;
+  return cQuoted(s);
 }
 
 /**
@@ -157,14 +148,20 @@ export function phpIni(value: unknown): string {
 function systemdWord(encoder: string, s: string, dollar: string): string {
   if (s.includes('\0')) fail(encoder, `the value has ${describe('\0', s.indexOf('\0'))}: systemd refuses it`);
   if (PLAIN_WORD.test(s)) return s;
+  return cQuoted(s, { '%': '%%', $: dollar });
+}
+
+const C_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * Double-quoted with C escapes, as redis.conf and systemd both read them: \\ \" \n \r \t, \xHH for
+ * other control characters, plus the format's own (`extra`, e.g. systemd's %%).
+ */
+function cQuoted(s: string, extra: Readonly<Record<string, string>> = {}): string {
   let out = '';
   for (const ch of s) {
-    if (ch === '\\' || ch === '"') out += `\\${ch}`;
-    else if (ch === '%') out += '%%';
-    else if (ch === '$') out += dollar;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
+    const mapped = extra[ch] ?? C_ESCAPES[ch];
+    if (mapped !== undefined) out += mapped;
     else if (/[\u0000-\u001f\u007f]/.test(ch)) out += `\\x${(ch.codePointAt(0) ?? 0).toString(16).padStart(2, '0')}`;
     else out += ch;
   }
