@@ -1,7 +1,7 @@
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sshToHost } from '../fleet/index.js';
+import { webhookReceiver } from '../support/webhook-receiver.js';
 import { fixtures, fleetOrSkip, inventoryVariant, kanka as run, VAULT_PASSWORD } from './support.js';
 
 /**
@@ -30,9 +30,9 @@ function expectNoSecret(text: string, where: string): void {
 }
 
 describe.skipIf(!fleet)(`sensitive values on a fleet host${reason ? ` (skipped: ${reason})` : ''}`, () => {
-  let server: Server | undefined;
+  let close: (() => void) | undefined;
   afterAll(async () => {
-    server?.close();
+    close?.();
     await sh('rm -rf /etc/kanka-e2e-sensitive');
   });
 
@@ -60,19 +60,9 @@ describe.skipIf(!fleet)(`sensitive values on a fleet host${reason ? ` (skipped: 
 
     // A hand edit: drift names it, in JSON and in the webhook, without its content.
     await sh("sed -i 's/^# certificate and key$/# edited/' /etc/kanka-e2e-sensitive/tls.pem");
-    const bodies: string[] = [];
-    server = createServer((req, res) => {
-      let data = '';
-      req.on('data', (d: Buffer) => (data += d.toString()));
-      req.on('end', () => {
-        bodies.push(data);
-        res.statusCode = 204;
-        res.end();
-      });
-    });
-    await new Promise<void>((r) => server?.listen(0, '127.0.0.1', () => r()));
-    const addr = server.address();
-    const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/hook`;
+    const hook = await webhookReceiver();
+    close = hook.close;
+    const { url, bodies } = hook;
     const drift = await kanka(['drift', ...args, '--json', '--webhook', url]);
     expect(drift.code).toBe(2);
     expect(drift.stdout).toContain('(sensitive content: 2 lines changed');

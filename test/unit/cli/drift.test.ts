@@ -1,33 +1,21 @@
-import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TransportError, type ConnectionTarget } from '../../../src/transport/transport.js';
 import { cli } from '../../support/cli.js';
 import { fakeFleet } from '../../support/fake-fleet.js';
 import { projectDir } from '../../support/project.js';
+import { webhookReceiver } from '../../support/webhook-receiver.js';
 
-
-let server: Server | undefined;
+let close: (() => void) | undefined;
 afterEach(() => {
-  server?.close();
-  server = undefined;
+  close?.();
+  close = undefined;
 });
 
-/** A local webhook receiver (loopback only). */
+/** The shared loopback receiver, closed after each test; bodies parsed as the JSON they are. */
 async function receiver(status = 204): Promise<{ url: string; bodies: unknown[] }> {
-  const bodies: unknown[] = [];
-  server = createServer((req, res) => {
-    let data = '';
-    req.on('data', (d: Buffer) => (data += d.toString()));
-    req.on('end', () => {
-      bodies.push(JSON.parse(data));
-      res.statusCode = status;
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => server?.listen(0, '127.0.0.1', () => r()));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  return { url: `http://127.0.0.1:${port}/hook`, bodies };
+  const r = await webhookReceiver(status);
+  close = r.close;
+  return { url: r.url, get bodies() { return r.bodies.map((b) => JSON.parse(b) as unknown); } };
 }
 
 describe('drift', () => {

@@ -1,7 +1,7 @@
-import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli } from '../../support/cli.js';
 import { fakeFleet } from '../../support/fake-fleet.js';
+import { webhookReceiver } from '../../support/webhook-receiver.js';
 import { projectWithSecrets, useVaultPassword } from '../../support/vault-env.js';
 
 /**
@@ -20,26 +20,16 @@ const SECRETS = { tls_pem: PEM, short_pw: SHORT, tricky_pw: TRICKY };
 /** Every line of every secret (a multi-line secret printed line by line is still printed). */
 const secretLines = Object.values(SECRETS).flatMap((v) => v.split('\n'));
 
-let server: Server | undefined;
+let close: (() => void) | undefined;
 afterEach(() => {
-  server?.close();
-  server = undefined;
+  close?.();
+  close = undefined;
 });
 
 async function receiver(): Promise<{ url: string; bodies: string[] }> {
-  const bodies: string[] = [];
-  server = createServer((req, res) => {
-    let data = '';
-    req.on('data', (d: Buffer) => (data += d.toString()));
-    req.on('end', () => {
-      bodies.push(data);
-      res.statusCode = 204;
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => server?.listen(0, '127.0.0.1', () => r()));
-  const addr = server.address();
-  return { url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/hook`, bodies };
+  const r = await webhookReceiver();
+  close = r.close;
+  return r;
 }
 
 function project(tasks: string, templates: Record<string, string> = {}): string {
