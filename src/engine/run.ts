@@ -118,8 +118,7 @@ async function planAll(project: Project, states: HostState[], opts: RunOptions):
           const injected = injectedFailure(host, 'plan');
           if (injected) throw injected;
           await state.runner.plan();
-          state.status = state.runner.hasFailures ? 'failed' : state.runner.hasChanges ? 'pending' : 'ok';
-          if (state.status === 'failed') state.error = 'a task could not be planned';
+          settleAfterPlan(state, state.runner);
         } catch (err) {
           failHost(state, err);
         }
@@ -130,6 +129,12 @@ async function planAll(project: Project, states: HostState[], opts: RunOptions):
     ),
   );
   deferChecks(states, checksOnly, (state) => opts.emit({ type: 'host-end', host: state.program.host.name, phase: 'plan', report: hostReport(state) }));
+}
+
+/** A host's status from its plan: failed, changes pending, or nothing to do. */
+function settleAfterPlan(state: HostState, runner: HostRunner): void {
+  state.status = runner.hasFailures ? 'failed' : runner.hasChanges ? 'pending' : 'ok';
+  if (state.status === 'failed') state.error = 'a task could not be planned';
 }
 
 /**
@@ -162,8 +167,7 @@ async function replan(states: HostState[], toCheck: HostState[], forks: number):
         if (!runner) return;
         try {
           await runner.plan();
-          state.status = runner.hasFailures ? 'failed' : runner.hasChanges ? 'pending' : 'ok';
-          if (state.status === 'failed') state.error = 'a task could not be planned';
+          settleAfterPlan(state, runner);
           if (state.status === 'failed' && runner.onlyChecksFailed) checksOnly.push(state);
         } catch (err) {
           failHost(state, err);

@@ -164,15 +164,7 @@ needs('nginx')('nginx through nginx itself: each value served back by `return 20
     const check = run('nginx', ['-t', '-q', '-p', dir, '-c', join(dir, 'nginx.conf')]);
     expect(check.code, check.err).toBe(0);
     const server = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
-    try {
-      await waitForFile(sock);
-      for (const [i, v] of values.entries()) {
-        const r = await getOverSocket(sock, `/${i}`);
-        expect(r.body.toString('utf8'), JSON.stringify(v)).toBe(v);
-      }
-    } finally {
-      server.kill();
-    }
+    await expectServedBack(server, sock, values);
   });
 });
 
@@ -187,15 +179,7 @@ needs('haproxy')('haproxy through haproxy itself: each value served back by `htt
     const check = run('haproxy', ['-c', '-q', '-f', join(dir, 'haproxy.cfg')]);
     expect(check.code, check.out + check.err).toBe(0);
     const server = spawn('haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: 'ignore' });
-    try {
-      await waitForFile(sock);
-      for (const [i, v] of values.entries()) {
-        const r = await getOverSocket(sock, `/${i}`);
-        expect(r.body.toString('utf8'), JSON.stringify(v)).toBe(v);
-      }
-    } finally {
-      server.kill();
-    }
+    await expectServedBack(server, sock, values);
   });
 });
 
@@ -275,3 +259,16 @@ needs('python3')('json as a Python string literal (thumbor.conf)', () => {
     expect(JSON.parse(r.out)).toEqual(values);
   });
 });
+
+/** Each value, asked for as /<index> on the server's socket, comes back byte for byte; the server is stopped after. */
+async function expectServedBack(server: ReturnType<typeof spawn>, sock: string, values: readonly string[]): Promise<void> {
+  try {
+    await waitForFile(sock);
+    for (const [i, v] of values.entries()) {
+      const r = await getOverSocket(sock, `/${i}`);
+      expect(r.body.toString('utf8'), JSON.stringify(v)).toBe(v);
+    }
+  } finally {
+    server.kill();
+  }
+}
