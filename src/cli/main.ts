@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, formatDiagnostic } from '../config/diagnostics.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { registerVaultCommand } from './commands/vault.js';
+import { registerDbCommand } from './commands/db.js';
 import { UsageError } from './errors.js';
 import { processIo, write, type Io } from './io.js';
 import { redactingIo } from './redacting-io.js';
@@ -141,6 +142,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
     });
 
   registerVaultCommand(program, io, setExit);
+  registerDbCommand(program, io, setExit, argv);
 
   return program;
 }
