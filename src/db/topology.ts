@@ -21,7 +21,16 @@ export interface DbTopology {
   appUser: string;
   /** Variables of the primary's program (role defaults and inventory), for the roles' settings. */
   vars: Record<string, unknown>;
+  /** Where the nightly backups are taken (role mariadb-backup) and kept. */
+  backup: { host: Host; dir: string };
 }
+
+/** The backup role's last-run record and unit (see roles/mariadb-backup). */
+export const BACKUP_STATUS_FILE = '/var/lib/kanka-infra/mariadb-backup.status';
+export const BACKUP_UNIT = 'kanka-mariadb-backup.service';
+export const DEFAULT_BACKUP_DIR = '/var/backups/kanka-infra/mariadb';
+/** A backup's name: the UTC time it was taken. */
+export const BACKUP_ID = /^\d{8}T\d{6}Z$/;
 
 /** The variables the mariadb role's tasks see on this host (each play has its own roles' defaults). */
 function hostVarsOf(program: HostProgram): Record<string, unknown> {
@@ -47,7 +56,12 @@ export function dbTopology(project: Project, programs: readonly HostProgram[]): 
     return [{ host: p.host, settings, ...(seedScript !== undefined ? { seedScript } : {}) }];
   });
   const appUser = typeof vars['mariadb_app_user'] === 'string' ? vars['mariadb_app_user'] : 'kanka';
-  return { primary, replicas, appUser, vars };
+  // As the role decides: mariadb_backup_host, else the first replica (spare the primary), else the primary.
+  const named = typeof vars['mariadb_backup_host'] === 'string' && vars['mariadb_backup_host'] !== '' ? vars['mariadb_backup_host'] : undefined;
+  const backupHost = named !== undefined ? project.inventory.hosts.find((h) => h.name === named) : (replicas[0]?.host ?? primary);
+  if (!backupHost) throw new UsageError(`mariadb_backup_host is "${named ?? ''}", which is not a host of ${project.inventory.file}`);
+  const dir = typeof vars['mariadb_backup_dir'] === 'string' && vars['mariadb_backup_dir'] !== '' ? vars['mariadb_backup_dir'] : DEFAULT_BACKUP_DIR;
+  return { primary, replicas, appUser, vars, backup: { host: backupHost, dir } };
 }
 
 interface CopyLike {

@@ -7,6 +7,7 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { write, type Io } from '../io.js';
 import { compileWith, loadWithSecrets } from '../load.js';
 import type { ProjectOptions } from '../options.js';
+import type { RestoreCliOptions } from './db-restore.js';
 import { confirm } from '../prompt.js';
 import { runInfo } from '../run-info.js';
 import { runConnector } from '../ssh-auth.js';
@@ -78,6 +79,21 @@ Examples:
 
 Exit: 0 done, 1 invalid input or cancelled (nothing changed), 3 a host failed or is locked by another run.`,
     );
+
+  dbOptions(db.command('backup').argument('<env>', 'environment name or inventory file'))
+    .description("take a backup now (before a risky change): runs the backup role's own job on the backup host and waits; same dump, checksum, retention and copy as the nightly timer")
+    .action(async (env: string, opts: DbCliOptions) => {
+      const { backupCommand } = await import('./db-backup.js');
+      setExit(await backupCommand(env, opts, io, argv));
+    });
+
+  dbOptions(db.command('restore').argument('<env>', 'environment name or inventory file'))
+    .description("restore a backup on the primary: verifies its checksum (a corrupted backup is refused), shows what it replaces, asks, stops the app's writes, restores, waits for the replicas to replay it")
+    .requiredOption('--from <backup>', 'the backup: "latest" or its name (e.g. 20261201T023000Z); it must be on the primary (the nightly job copies it there)')
+    .action(async (env: string, opts: RestoreCliOptions) => {
+      const { restoreCommand } = await import('./db-restore.js');
+      setExit(await restoreCommand(env, opts, io, argv));
+    });
 
   dbOptions(db.command('reseed').argument('<env>', 'environment name or inventory file').argument('<host>', 'the replica to rebuild'))
     .description("rebuild a replica from the primary: shows its state (the server's error) and what is replaced, asks, then loads a consistent dump of every application database and replicates again")
