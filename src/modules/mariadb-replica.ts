@@ -29,16 +29,26 @@ function reseedCommand(ctx: TaskContext): string {
   return `kanka-infra db reseed ${env} ${ctx.host}`;
 }
 
+/**
+ * A replication error without the statement MariaDB quotes in it ("... Query: 'ALTER USER ...
+ * IDENTIFIED BY ...'"): a statement can hold a password or personal data, and this text goes to
+ * terminals, cron mail and chat webhooks. The error itself stays, in the server's words.
+ */
+export function withoutStatement(error: string): string {
+  const at = error.search(/[.;]? ?Query: '/);
+  return at < 0 ? error : `${error.slice(0, at)}. Query: (not shown: it may hold passwords or personal data; SHOW SLAVE STATUS on the host has it)`;
+}
+
 /** What is wrong with a configured replica, in the server's own words; undefined when it is healthy. */
 export function replicaTrouble(s: ReplicaFields, maxLag: number): string | undefined {
   const io = s['Slave_IO_Running'] ?? '';
   const sql = s['Slave_SQL_Running'] ?? '';
   if (sql !== 'Yes') {
-    const err = s['Last_SQL_Error'] || s['Last_Error'] || 'no error recorded';
+    const err = withoutStatement(s['Last_SQL_Error'] || s['Last_Error'] || 'no error recorded');
     return `replication is stopped: the SQL thread is not running (Last_SQL_Errno ${s['Last_SQL_Errno'] ?? '?'}: ${err})`;
   }
   if (io !== 'Yes') {
-    const err = s['Last_IO_Error'] || 'no error recorded';
+    const err = withoutStatement(s['Last_IO_Error'] || 'no error recorded');
     return `replication is not receiving from the primary: Slave_IO_Running is ${io || 'unknown'} (Last_IO_Errno ${s['Last_IO_Errno'] ?? '?'}: ${err})`;
   }
   const behind = s['Seconds_Behind_Master'] ?? 'NULL';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { factReader } from '../../../src/facts/fact.js';
 import { parseReplica, replicaFact, type ReplicaState } from '../../../src/facts/replication.js';
 import type { PlanResult } from '../../../src/modules/change.js';
-import { mariadbReplicaModule, replicaTrouble } from '../../../src/modules/mariadb-replica.js';
+import { mariadbReplicaModule, replicaTrouble, withoutStatement } from '../../../src/modules/mariadb-replica.js';
 import type { TaskContext } from '../../../src/modules/module.js';
 
 const args = mariadbReplicaModule.args.parse({
@@ -113,5 +113,17 @@ describe('mariadb_replica', () => {
 
   it('cannot be planned while MariaDB is not usable (reported, so a first apply defers it)', () => {
     expect(() => plan({ available: false, reason: 'client not installed' })).toThrow(/MariaDB is not usable on this host: client not installed/);
+  });
+});
+
+describe('replication errors in reports', () => {
+  it('never carry the statement MariaDB quotes (it can hold a password): the error stays, the query goes', () => {
+    const leaked = "Error 'Operation ALTER USER failed for 'kanka'@'10.0.0.21'' on query. Default database: ''. Query: 'ALTER USER 'kanka'@'10.0.0.21' IDENTIFIED BY 'pa\\'ss\\\\word''";
+    const text = replicaTrouble({ Slave_SQL_Running: 'No', Last_SQL_Errno: '1396', Last_SQL_Error: leaked }, 30) ?? '';
+    expect(text).toBe(
+      "replication is stopped: the SQL thread is not running (Last_SQL_Errno 1396: Error 'Operation ALTER USER failed for 'kanka'@'10.0.0.21'' on query. Default database: ''. Query: (not shown: it may hold passwords or personal data; SHOW SLAVE STATUS on the host has it))",
+    );
+    expect(text).not.toContain('IDENTIFIED');
+    expect(withoutStatement("Could not execute Write_rows_v1 event on table holdout.t; Can't find record")).toBe("Could not execute Write_rows_v1 event on table holdout.t; Can't find record");
   });
 });
