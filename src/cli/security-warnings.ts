@@ -14,12 +14,11 @@ export function isProduction(project: Project): boolean {
 function allowedNetworks(programs: HostProgram[]): Map<string, Network[]> {
   const found = new Map<string, Network[]>();
   for (const program of programs) {
-    const value = allTasks(program).map((t) => t.context.vars['ssh_allowed_networks']).find(Array.isArray);
+    const value: unknown[] | undefined = allTasks(program).map((t) => t.context.vars['ssh_allowed_networks']).find(Array.isArray);
     if (value === undefined) continue;
-    found.set(program.host.name, value.flatMap((v) => {
-      const parsed = typeof v === 'string' ? parseNetwork(v) : undefined;
-      return parsed?.ok ? [parsed.network] : [];
-    }));
+    // Already typed when the configuration was read (schema/common.ts): every entry parses.
+    const parsed = value.map((v) => (typeof v === 'string' ? parseNetwork(v) : undefined));
+    found.set(program.host.name, parsed.flatMap((p) => (p?.ok ? [p.network] : [])));
   }
   return found;
 }

@@ -103,10 +103,13 @@ describe.skipIf(!fleet)(`security baseline on the local fleet${reason ? ` (skipp
       // TLS 1.1: the client must be allowed to offer it (OpenSSL 3 refuses it at its default security level).
       const v11 = handshake(addr(f), ['-tls1_1', '-cipher', 'DEFAULT@SECLEVEL=0']);
       expect(v11.ok, v11.out).toBe(false);
+      // Refused by the server (its alert), not by a client that could not offer it.
+      expect(v11.out).toMatch(/alert protocol version/);
       // TLS 1.2 with what intermediate leaves out: no forward secrecy (RSA key exchange), CBC, SHA-1 MACs, DHE.
       for (const weak of ['AES128-GCM-SHA256', 'ECDHE-RSA-AES128-SHA', 'AES256-SHA256', 'DHE-RSA-AES128-GCM-SHA256']) {
-        const r = handshake(addr(f), ['-tls1_2', '-cipher', weak]);
+        const r = handshake(addr(f), ['-tls1_2', '-cipher', `${weak}:@SECLEVEL=0`]);
         expect(r.ok, `${weak}: ${r.out}`).toBe(false);
+        expect(r.out, weak).toMatch(/alert handshake failure/);
       }
     }
   });
@@ -156,8 +159,12 @@ describe.skipIf(!fleet)(`security baseline on the local fleet${reason ? ` (skipp
     await must(h, 'rm -f /var/lib/kanka-infra/apply.log.1 && logrotate -f -s /tmp/kanka-e2e-logrotate.state /etc/logrotate.d/kanka-infra && rm -f /tmp/kanka-e2e-logrotate.state');
     expect((await must(h, 'wc -l < /var/lib/kanka-infra/apply.log.1')).trim()).toBe(String(lines));
     expect((await must(h, "stat -c '%a %U %s' /var/lib/kanka-infra/apply.log")).trim()).toBe('600 root 0');
+    // An apply that changes something (it puts back the edited logrotate file) records one line in the new log.
+    await must(h, "echo '# edited by hand' >> /etc/logrotate.d/kanka-infra");
     const apply = await kanka(['apply', inventory, '--limit', h, '--yes']);
     expect(apply.code, apply.stdout.slice(-2000)).toBe(0);
+    expect(apply.stdout).toContain('/etc/logrotate.d/kanka-infra');
+    expect(await must(h, 'cat /etc/logrotate.d/kanka-infra')).not.toContain('edited by hand');
     expect((await must(h, 'wc -l < /var/lib/kanka-infra/apply.log')).trim()).toBe('1');
   });
 
