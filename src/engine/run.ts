@@ -123,7 +123,7 @@ async function planAll(project: Project, states: HostState[], opts: RunOptions):
           failHost(state, err);
         }
         state.durationMs = Date.now() - state.started;
-        if (state.status === 'failed' && state.runner?.onlyChecksFailed) checksOnly.push(state);
+        if ((state.status === 'failed' && state.runner?.onlyChecksFailed) || state.runner?.hasCheckProblems) checksOnly.push(state);
         else opts.emit({ type: 'host-end', host, phase: 'plan', report: hostReport(state) });
       }),
     ),
@@ -149,7 +149,7 @@ function deferChecks(states: HostState[], checksOnly: HostState[], done: (state:
     if (!runner) continue;
     runner.deferChecksAfterOtherHosts((play) => changing.find((o) => o.plays.some((p) => p <= play))?.host);
     if (!runner.hasFailures) {
-      state.status = 'pending';
+      state.status = runner.hasChanges ? 'pending' : 'ok';
       delete state.error;
     }
     done(state);
@@ -168,7 +168,7 @@ async function replan(states: HostState[], toCheck: HostState[], forks: number):
         try {
           await runner.plan();
           settleAfterPlan(state, runner);
-          if (state.status === 'failed' && runner.onlyChecksFailed) checksOnly.push(state);
+          if ((state.status === 'failed' && runner.onlyChecksFailed) || runner.hasCheckProblems) checksOnly.push(state);
         } catch (err) {
           failHost(state, err);
         }
