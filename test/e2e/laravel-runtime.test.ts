@@ -15,6 +15,7 @@ const role = join(repoRoot, 'roles', 'nginx-php');
 const defaults = readFileSync(join(role, 'defaults.yml'), 'utf8');
 const UPLOAD_MAX_MB = Number(/^upload_max_mb: (\d+)$/m.exec(defaults)?.[1]);
 const APP = /^app_root: (.+)$/m.exec(defaults)?.[1] ?? '';
+const PHP = /^php_version: "(.+)"$/m.exec(defaults)?.[1] ?? '';
 const MB = 1024 * 1024;
 
 async function sh(host: string, command: string): Promise<{ code: number; out: string }> {
@@ -38,7 +39,7 @@ async function put(host: string, path: string, content: string, mode = '0644'): 
  * A POST to a frontend. `chunked`: no Content-Length, the body in 1 MB chunks. A server may answer
  * (413) before the body is all sent: that answer is the result, the broken write after it is not.
  */
-function httpsPost(address: string, path: string, body: Buffer, headers: Record<string, string>, chunked = false): Promise<HttpResult> {
+function httpsPost(address: string, path: string, body: Buffer, headers: Record<string, string>, chunked = false, pauseHalfwayMs = 0): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     let answered = false;
     const req = request(
@@ -59,7 +60,11 @@ function httpsPost(address: string, path: string, body: Buffer, headers: Record<
     req.on('error', (err) => {
       if (!answered) reject(err);
     });
-    if (!chunked) req.end(body);
+    if (pauseHalfwayMs > 0) {
+      // A client that stops sending for a while in the middle of its body (a phone changing networks).
+      req.write(body.subarray(0, body.length / 2));
+      setTimeout(() => req.end(body.subarray(body.length / 2)), pauseHalfwayMs);
+    } else if (!chunked) req.end(body);
     else {
       for (let i = 0; i < body.length; i += MB) req.write(body.subarray(i, i + MB));
       req.end();
@@ -86,6 +91,11 @@ if ($path === '/e2e-upload') {
     }
     header('Content-Type: application/json');
     echo json_encode(['files' => $files, 'post_max_size' => ini_get('post_max_size'), 'upload_max_filesize' => ini_get('upload_max_filesize'), 'memory_limit' => ini_get('memory_limit'), 'opcache' => (bool) ini_get('opcache.enable')]);
+    exit;
+}
+if ($path === '/e2e-slow') {
+    usleep(6500000);
+    echo "slow\\n";
     exit;
 }
 echo 'route ', $path, "\\n";
@@ -123,6 +133,8 @@ describe.skipIf(!fleet)(`Kanka's Laravel runtime on the local fleet${reason ? ` 
       await must(b, `rm -rf ${APP}/storage && install -d -o www-data -g www-data ${APP}/storage`);
       await put(b, `${APP}/public/index.php`, INDEX);
       await put(b, `${APP}/artisan`, ARTISAN);
+      // Truncated in place (php-fpm keeps it open): what the slow-log check finds is this run's.
+      await must(b, `: > /var/log/php${PHP}-fpm-kanka.slow.log`);
     }
     appPlacedAt = Date.now();
   }, 600000);
@@ -149,6 +161,11 @@ describe.skipIf(!fleet)(`Kanka's Laravel runtime on the local fleet${reason ? ` 
       // php-fpm runs with the role's php.ini.
       expect(got).toMatchObject({ post_max_size: `${UPLOAD_MAX_MB}M`, upload_max_filesize: `${UPLOAD_MAX_MB}M`, memory_limit: '256M', opcache: true });
     }
+    // An upload that pauses 8 s halfway still arrives whole (varnish's default timeout_idle, 5 s, cut it: 503).
+    const { body: paused, type: pausedType } = multipart('image', image);
+    const slow = await httpsPost(addr('frontend1'), '/e2e-upload', paused, { 'content-type': pausedType }, false, 8000);
+    expect(slow.status, slow.body.slice(0, 300)).toBe(200);
+    expect((JSON.parse(slow.body) as { files: Record<string, { sha1: string }> }).files.image?.sha1).toBe(sha1);
     const tooBig = randomBytes(UPLOAD_MAX_MB * MB + 1);
     for (const f of frontends) {
       // With a Content-Length (browsers' uploads), and chunked (nginx counts as it reads).
@@ -187,7 +204,11 @@ describe.skipIf(!fleet)(`Kanka's Laravel runtime on the local fleet${reason ? ` 
     expect(await must('backend1', 'curl -s -o /dev/null -w "%{http_code}" http://127.0.0.1/x.php')).toBe('404');
   });
 
-  it('php-fpm status answers on the backend itself, not through a frontend or from another host', async () => {
+  it('php-fpm: a slow request is written to the slow log; the status page answers on the backend itself, not through a frontend or from another host', async () => {
+    // Longer than php_fpm_slowlog_timeout (5 s): its stack lands in the pool's slow log.
+    expect(await must('backend1', 'curl -s -m 30 http://127.0.0.1/e2e-slow')).toBe('slow\n');
+    expect(await must('backend1', `cat /var/log/php${PHP}-fpm-kanka.slow.log`)).toContain(`usleep() ${APP}/public/index.php`);
+    expect(await must('backend1', 'curl -s http://127.0.0.1/fpm-status')).toMatch(/^slow requests:\s+[1-9]/m);
     for (const b of backends) {
       const page = await must(b, 'curl -s -w "\\n%{http_code}" http://127.0.0.1/fpm-status');
       expect(page).toMatch(/^pool:\s+kanka$/m);
