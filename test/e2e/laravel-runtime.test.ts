@@ -141,10 +141,11 @@ describe.skipIf(!fleet)(`Kanka's Laravel runtime on the local fleet${reason ? ` 
 
   afterAll(async () => {
     if (!fleet) return;
-    // Back to an undeployed app: the placeholder page, no artisan, no workers left running.
+    // Back to an undeployed app: the placeholder page, no artisan, no workers left running (nor the
+    // third one the host-var step enables, should that test stop half-way).
     const placeholder = readFileSync(join(role, 'files', 'index.php'), 'utf8');
     for (const b of backends) {
-      await sh(b, `rm -rf ${APP}/artisan ${APP}/storage ${APP}/public/x.php ${APP}/public/e2e-static.txt; systemctl stop 'kanka-queue@*.service'; systemctl reset-failed 'kanka-queue@*.service' 'kanka-schedule.service'`);
+      await sh(b, `rm -rf ${APP}/artisan ${APP}/storage ${APP}/public/x.php ${APP}/public/e2e-static.txt; systemctl stop 'kanka-queue@*.service'; systemctl disable -q kanka-queue@3.service; systemctl reset-failed 'kanka-queue@*.service' 'kanka-schedule.service'`);
       await put(b, `${APP}/public/index.php`, placeholder);
     }
   }, 120000);
