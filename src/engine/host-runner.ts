@@ -34,6 +34,8 @@ export class HostRunner {
     readonly program: HostProgram,
     readonly remote: RemoteHost,
     private readonly emit: EventSink,
+    /** A health check's finding in a plan waits for the changes before it (drift: reported as it is). */
+    private readonly deferProblems = true,
   ) {}
 
   private get host(): string {
@@ -137,7 +139,7 @@ export class HostRunner {
       if (!who) continue;
       for (const task of play.roles.flatMap((r) => r.tasks)) {
         const report = this.reports.get(task.key);
-        if (!task.module.atItsTurn || (report?.status !== 'failed' && report?.status !== 'problem')) continue;
+        if (!task.module.atItsTurn || (report?.status !== 'failed' && !(report?.status === 'problem' && this.deferProblems))) continue;
         const { error, problem, ...rest } = report;
         this.reports.set(task.key, { ...rest, status: 'deferred', reason: `after the changes planned on ${who}: ${error ?? problem?.message ?? 'failed now'}` });
       }
@@ -279,7 +281,7 @@ export class HostRunner {
       const message = taskText(plan.problem, s, 'a problem (details hidden: sensitive task)');
       // A health check's finding while this host still has changes to make before it may be
       // their doing (a service not installed yet): it waits for them, as a failed check does.
-      if (phase === 'plan' && after && task.module.atItsTurn) return { ...base, status: 'deferred', reason: `after "${after.name}": ${message}`, changes: [] };
+      if (phase === 'plan' && after && task.module.atItsTurn && this.deferProblems) return { ...base, status: 'deferred', reason: `after "${after.name}": ${message}`, changes: [] };
       return { ...base, status: 'problem', problem: { message, fix: taskText(plan.fix, s, '') }, changes: [] };
     }
     if (plan.status === 'failed') {
