@@ -149,6 +149,24 @@ describe.skipIf(!fleet)(`mariadb-backup on the local fleet${reason ? ` (skipped:
     expect(keyValues(await must('backend2', `cat ${STATUS}`))).toMatchObject({ result: 'ok', id: ok.id });
   });
 
+  it('a copy that fails: the run is failed (copy=failed), the local backup is complete and kept', async () => {
+    const keys = '/var/lib/kanka-backup/.ssh/authorized_keys';
+    await must('backend1', `mv ${keys} ${keys}.e2e-off`);
+    try {
+      const r = await backupNow();
+      expect(r.code).not.toBe(0);
+      const status = keyValues(await must('backend2', `cat ${STATUS}`));
+      expect(status).toMatchObject({ result: 'failed', id: r.id, copy: 'failed' });
+      expect(status['message']).toContain(`failed while copying to backend1 (${addr('backend1')})`);
+      expect(await must('backend2', `cd ${DIR}/${r.id} && sha256sum -c SHA256SUMS`)).toBe('dump.sql.gz: OK\n');
+      expect(await backupIds('backend1')).not.toContain(r.id);
+      expect(await partials('backend2')).toBe('');
+    } finally {
+      await must('backend1', `mv ${keys}.e2e-off ${keys}`);
+      await must('backend2', 'systemctl reset-failed kanka-mariadb-backup.service');
+    }
+  });
+
   it('retention: beyond 7 backups or older than 14 days is deleted after a run, on both hosts; the newest never', async () => {
     const now = Date.now();
     const old = ['20200101T000000Z', '20200102T030405Z'];

@@ -23,7 +23,7 @@ const privateKey = readFileSync(join(dir, 'key'), 'utf8');
 const publicKey = readFileSync(join(dir, 'key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
 
 function render(template: string, on: string, opts: { hosts?: Record<string, ReturnType<typeof backend>>; vars?: Record<string, unknown>; key?: boolean } = {}): string {
-  const hosts = opts.hosts ?? two;
+  const hosts: Record<string, ReturnType<typeof backend>> = opts.hosts ?? two;
   const context = {
     ...defaults('mariadb'),
     ...defaults('mariadb-backup'),
