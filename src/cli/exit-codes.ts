@@ -4,7 +4,7 @@ export const EXIT = {
   OK: 0,
   /** Invalid input or usage: nothing was touched. */
   INVALID: 1,
-  /** plan / drift: changes are pending. */
+  /** plan / drift: changes are pending; plan / drift / apply: a problem needs a person (see ProblemResult). */
   CHANGES: 2,
   /** A host failed or could not be reached (the others were still handled). */
   HOST_FAILED: 3,

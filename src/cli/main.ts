@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, formatDiagnostic } from '../config/diagnostics.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { registerVaultCommand } from './commands/vault.js';
+import { registerDbCommand } from './commands/db.js';
 import { UsageError } from './errors.js';
 import { processIo, write, type Io } from './io.js';
 import { redactingIo } from './redacting-io.js';
@@ -21,11 +22,12 @@ Examples:
   kanka-infra drift prod                    nightly: what differs from the configuration (exit 2 if anything)
   kanka-infra add-host backend3 --env prod --group backend --address 10.0.0.6
   kanka-infra remove-host backend3 --env prod
+  kanka-infra db backup prod                backup now; db restore prod --from latest; db reseed prod backend2
   kanka-infra vault edit inventory/prod.secrets.yml   edit the encrypted secrets in $EDITOR
   kanka-infra plan ./.fleet/kanka/inventory.yml --json   any inventory file; a JSON report
 
 Exit codes:
-  0  success / no changes       2  changes pending (plan), drift found (drift)
+  0  success / no changes       2  changes pending (plan), drift found (drift), or a problem that needs a person (plan, drift, apply)
   1  invalid input or usage, or the question answered other than "yes" (or end of input): nothing changed
   3  a host failed (an internal error on one host included), was unreachable or is locked by another run
   4  internal error (a bug in kanka-infra: please report it)
@@ -69,7 +71,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
   addRunOptions(program.command('plan').argument('<env>', 'environment name or inventory file'))
     .description('dry run: connect, read the state, show every change with a diff; change nothing')
     .option('-o, --out <file>', 'also save the plan, for `kanka-infra apply <file>` to apply exactly it (no secret values in it)')
-    .addHelpText('after', '\nExit: 0 no changes, 2 changes pending, 1 invalid input, 3 a host failed or was unreachable.\nExample:\n  kanka-infra plan prod --out prod.plan && kanka-infra apply prod.plan')
+    .addHelpText('after', '\nExit: 0 no changes, 2 changes pending or a problem that needs a person (e.g. a broken replica), 1 invalid input, 3 a host failed or was unreachable.\nExample:\n  kanka-infra plan prod --out prod.plan && kanka-infra apply prod.plan')
     .action(async (env: string, opts: PlanCliOptions) => {
       const { planCommand } = await import('./commands/plan.js');
       setExit(await planCommand(env, opts, io));
@@ -77,7 +79,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
 
   addChangeOptions(addRunOptions(program.command('apply').argument('<env|plan-file>', 'environment name or inventory file, or a plan saved by plan --out')))
     .description('show the plan, ask for confirmation, then make exactly those changes (or apply a saved plan: exactly it, no question). Under the host locks, before any change, the hosts are read again: if anything is not as the plan said, nothing is changed')
-    .addHelpText('after', '\nExit: 0 applied (or nothing to do), 1 invalid input, cancelled, or a saved plan made from another configuration, 3 a host failed or was unreachable, or is no longer as the plan said (nothing changed), 130 interrupted (Ctrl-C: locks released, recap printed).')
+    .addHelpText('after', '\nExit: 0 applied (or nothing to do), 2 applied but a problem needs a person (e.g. a broken replica: see "to fix"), 1 invalid input, cancelled, or a saved plan made from another configuration, 3 a host failed or was unreachable, or is no longer as the plan said (nothing changed), 130 interrupted (Ctrl-C: locks released, recap printed).')
     .action(async (env: string, opts: RunCliOptions & { yes?: boolean; breakLock?: boolean }) => {
       const { applyCommand } = await import('./commands/apply.js');
       setExit(await applyCommand(env, opts, io, argv));
@@ -111,7 +113,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
     .option('--webhook <url>', 'post a short summary (Slack/Discord JSON) when there is drift or a failure')
     .addHelpText(
       'after',
-      '\nExit: 0 no drift, 2 drift found, 3 a host could not be checked (the others are still reported), 1 invalid configuration.\nCron (a mail only when something is wrong):\n  17 3 * * *  cd /srv/kanka-infra && ./bin/kanka-infra drift prod --webhook "$KANKA_DRIFT_WEBHOOK" > /tmp/kanka-drift.txt 2>&1 || mail -s "kanka drift" ops@example.org < /tmp/kanka-drift.txt',
+      '\nExit: 0 no drift, 2 drift found or a problem that needs a person (a broken or lagging replica, with the server\'s error), 3 a host could not be checked (the others are still reported), 1 invalid configuration.\nCron (a mail only when something is wrong):\n  17 3 * * *  cd /srv/kanka-infra && ./bin/kanka-infra drift prod --webhook "$KANKA_DRIFT_WEBHOOK" > /tmp/kanka-drift.txt 2>&1 || mail -s "kanka drift" ops@example.org < /tmp/kanka-drift.txt',
     )
     .action(async (env: string, opts: RunCliOptions & { webhook?: string }) => {
       const { driftCommand } = await import('./commands/drift.js');
@@ -141,6 +143,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
     });
 
   registerVaultCommand(program, io, setExit);
+  registerDbCommand(program, io, setExit, argv);
 
   return program;
 }

@@ -46,8 +46,10 @@ function changeLine(c: ChangeView): string {
 /** The approval record of one task from its report and plan (the plan holds the ops). */
 export function approveTask(report: TaskReport, plan: TaskPlan | undefined, key: Buffer): ApprovedTask {
   const changes: Change[] = plan?.status === 'change' ? plan.changes : [];
+  // A problem changes nothing: one that appears or goes away between plan and apply moves nothing.
+  const status = report.status === 'problem' ? 'ok' : report.status;
   const material = {
-    status: report.status,
+    status,
     views: report.changes.map((c) => ({ action: c.action, subject: c.subject, details: c.details, diff: c.diff ?? null })),
     content: changes.map((c) => c.content ?? null),
     ops: changes.map((c) => c.ops.map(opDigest)),
@@ -55,7 +57,7 @@ export function approveTask(report: TaskReport, plan: TaskPlan | undefined, key:
   return {
     name: report.name,
     fingerprint: createHmac('sha256', key).update(JSON.stringify(material)).digest('hex'),
-    shown: report.status === 'pending' ? report.changes.map(changeLine) : [report.status === 'ok' ? 'nothing to do' : report.status],
+    shown: report.status === 'pending' ? report.changes.map(changeLine) : [status === 'ok' ? 'nothing to do' : status],
   };
 }
 

@@ -270,6 +270,9 @@ export class HostRunner {
     const s = task.sensitive;
     if (plan.status === 'ok') return { ...base, status: 'ok', reason: taskText(plan.reason, s, 'nothing to do (sensitive task)'), changes: [] };
     if (plan.status === 'need') return { ...base, status: 'failed', error: 'internal error: planned without all its facts', changes: [] };
+    if (plan.status === 'problem') {
+      return { ...base, status: 'problem', problem: { message: taskText(plan.problem, s, 'a problem (details hidden: sensitive task)'), fix: taskText(plan.fix, s, '') }, changes: [] };
+    }
     if (plan.status === 'failed') {
       const error = taskText(plan.error, s, 'failed (details hidden: sensitive task)');
       // Honest dry run: a task that cannot be planned until an earlier task has run is

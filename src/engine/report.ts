@@ -21,6 +21,8 @@ export type TaskStatus =
   | 'deferred'
   /** apply: not reached, because the host's run stopped at an earlier failure. */
   | 'skipped'
+  /** Needs a person (see ProblemResult): nothing is changed; plan, apply and drift exit 2. */
+  | 'problem'
   | 'failed';
 
 export interface TaskReport {
@@ -34,6 +36,8 @@ export interface TaskReport {
   reason?: string;
   changes: ChangeView[];
   error?: string;
+  /** status 'problem': what is wrong, and what to do about it. */
+  problem?: { message: string; fix: string };
   source: string;
   /** apply: time spent on this task (re-probe and changes). */
   durationMs?: number;
@@ -62,7 +66,12 @@ export interface RunReport {
 }
 
 export function countTasks(h: HostReport): Record<TaskStatus, number> {
-  const n: Record<TaskStatus, number> = { ok: 0, changed: 0, pending: 0, deferred: 0, skipped: 0, failed: 0 };
+  const n: Record<TaskStatus, number> = { ok: 0, changed: 0, pending: 0, deferred: 0, skipped: 0, problem: 0, failed: 0 };
   for (const t of h.tasks) n[t.status]++;
   return n;
+}
+
+/** Every task of the run that needs a person, with its host. */
+export function problemsOf(report: RunReport): { host: string; task: TaskReport; message: string; fix: string }[] {
+  return report.hosts.flatMap((h) => h.tasks.flatMap((t) => (t.status === 'problem' && t.problem ? [{ host: h.host, task: t, message: t.problem.message, fix: t.problem.fix }] : [])));
 }

@@ -68,7 +68,7 @@ function stoppable(remote: RemoteHost, signal: AbortSignal | undefined): RemoteH
   };
 }
 
-function connectionTarget(inventory: Inventory, host: HostProgram['host']): ConnectionTarget {
+export function connectionTarget(inventory: Inventory, host: HostProgram['host']): ConnectionTarget {
   const ssh = inventory.ssh;
   return {
     host: host.name,

@@ -22,7 +22,7 @@ const ASK_MYSQL = sh`if ! command -v mysql >/dev/null 2>&1; then KANKA_MYSQL='no
 /** Whether mysql answers, asked once per probe (each client start costs the host several ms). */
 const mysqlPrelude: SharedPrelude = { id: 'mysql', script: () => ASK_MYSQL };
 
-function unavailable(output: string): MysqlUnavailable | undefined {
+export function unavailable(output: string): MysqlUnavailable | undefined {
   const m = /^no-mysql (.*)$/m.exec(output);
   return m ? { available: false, reason: m[1] ?? '' } : undefined;
 }
@@ -31,7 +31,7 @@ function unavailable(output: string): MysqlUnavailable | undefined {
  * A fact read with the mysql client: its SQL runs only when mysql answers; otherwise the fact says
  * why ("no-mysql ..."), so plans can say what waits for what.
  */
-function mysqlFact<T>(id: string, kind: string, name: string, sql: ShellCommand, parse: (output: string) => T): Fact<T | MysqlUnavailable> {
+export function mysqlFact<T>(id: string, kind: string, name: string, sql: ShellCommand, parse: (output: string) => T): Fact<T | MysqlUnavailable> {
   return {
     id,
     kind,

@@ -21,7 +21,25 @@ export interface Change {
 /** The result of planning one task against probed state. */
 export type PlanResult =
   | { status: 'ok'; reason: string }
-  | { status: 'change'; changes: Change[] };
+  | { status: 'change'; changes: Change[] }
+  | ProblemResult;
+
+/**
+ * Something on the host needs a person, and this task will not fix it on its own (a broken replica
+ * holding data: re-seeding it is a decision, not a side effect of apply). Nothing is changed; plan,
+ * apply and drift report it (exit 2) with what to do.
+ */
+export interface ProblemResult {
+  status: 'problem';
+  /** What is wrong, in the server's own words where there are some. */
+  problem: string;
+  /** What to do about it: a command to run, or where to look. */
+  fix: string;
+}
+
+export function problem(message: string, fix: string): ProblemResult {
+  return { status: 'problem', problem: message, fix };
+}
 
 export function noop(reason: string): PlanResult {
   return { status: 'ok', reason };

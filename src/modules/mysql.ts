@@ -87,6 +87,7 @@ const PRIVILEGE_ALIASES: Record<string, string> = {
   'ALL PRIVILEGES': 'ALL',
   'REPLICATION CLIENT': 'BINLOG MONITOR',
   'REPLICATION REPLICA': 'REPLICATION SLAVE',
+  'REPLICA MONITOR': 'SLAVE MONITOR',
 };
 
 function normalisePrivileges(p: string): string {

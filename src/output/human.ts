@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { HostReport, RunReport, TaskReport } from '../engine/report.js';
 import type { ChangeView } from '../engine/report.js';
-import { countTasks } from '../engine/report.js';
+import { countTasks, problemsOf } from '../engine/report.js';
 import { changeCounts, totalChanges, troubledHosts } from './summary.js';
 
 const GLYPH: Record<ChangeView['action'], string> = { create: '+', update: '~', delete: '-', run: '>' };
@@ -43,6 +43,11 @@ function renderTask(t: TaskReport, o: HumanOptions): string[] {
   if (t.status === 'deferred') {
     lines.push(`  ${s.cyan('?')} ${s.cyan('after earlier changes')} ${label}`);
     lines.push(s.dim(`      ${t.reason ?? ''}`));
+    return lines;
+  }
+  if (t.status === 'problem') {
+    lines.push(`  ${s.red('!')} ${s.red('problem')} ${t.problem?.message ?? ''}  ${label}`);
+    if (t.problem?.fix) lines.push(s.bold(`      to fix: ${t.problem.fix}`));
     return lines;
   }
   if (t.status === 'skipped') {
@@ -87,8 +92,9 @@ export function renderRecap(report: RunReport, o: HumanOptions): string[] {
     const status =
       h.status === 'unreachable' || h.status === 'failed' || h.status === 'skipped' ? s.red(h.status) : changed > 0 ? s.yellow(h.status) : s.green(h.status);
     const extra = o.verbose ? s.dim(`  ${h.roundTrips} round trips, ${(h.durationMs / 1000).toFixed(2)} s`) : '';
+    const problems = n.problem > 0 ? `  ${s.red(`problems=${n.problem}`)}` : '';
     lines.push(
-      `  ${h.host.padEnd(width)}  ok=${n.ok}  ${changedLabel}=${changed}  failed=${n.failed}  unreachable=${unreachable}  ${status}${extra}`,
+      `  ${h.host.padEnd(width)}  ok=${n.ok}  ${changedLabel}=${changed}  failed=${n.failed}  unreachable=${unreachable}  ${status}${problems}${extra}`,
     );
   }
   return lines;
@@ -105,7 +111,10 @@ export function renderSummary(report: RunReport, o: HumanOptions): string {
   const hostsWith = report.hosts.filter((h) => h.tasks.some((t) => statuses.includes(t.status))).length;
   const parts = `${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete, ${counts.run} to run`;
   const time = s.dim(` (${(report.durationMs / 1000).toFixed(1)} s)`);
-  const trouble = bad.length > 0 ? s.red(` ${bad.length} host${bad.length > 1 ? 's' : ''} failed or unreachable: ${bad.map((h) => h.host).join(', ')}.`) : '';
+  const problems = problemsOf(report);
+  const trouble =
+    (bad.length > 0 ? s.red(` ${bad.length} host${bad.length > 1 ? 's' : ''} failed or unreachable: ${bad.map((h) => h.host).join(', ')}.`) : '') +
+    (problems.length > 0 ? s.red(` ${problems.length} problem${problems.length > 1 ? 's' : ''} need${problems.length > 1 ? '' : 's'} a person: ${problems.map((p) => `${p.host} (${p.task.name})`).join(', ')}.`) : '');
   if (report.command === 'apply') {
     const done = `${counts.create} created, ${counts.update} updated, ${counts.delete} deleted, ${counts.run} run`;
     return `${total === 0 ? 'Applied: no changes.' : `Applied: ${done} on ${hostsWith} host${hostsWith > 1 ? 's' : ''}.`}${trouble}${time}`;

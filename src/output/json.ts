@@ -1,4 +1,4 @@
-import type { RunReport } from '../engine/report.js';
+import { problemsOf, type RunReport } from '../engine/report.js';
 import { changeCounts } from './summary.js';
 
 /** The --json document: the whole report, a summary, and the exit code it leads to. */
@@ -12,6 +12,7 @@ export function renderJson(report: RunReport, exitCode: number, extra: Record<st
       hosts: report.hosts.length,
       failed: report.hosts.filter((h) => h.status === 'failed').map((h) => h.host),
       unreachable: report.hosts.filter((h) => h.status === 'unreachable').map((h) => h.host),
+      problems: problemsOf(report).map((p) => ({ host: p.host, task: p.task.name, message: p.message, fix: p.fix })),
       maxRoundTrips: Math.max(0, ...report.hosts.map((h) => h.roundTrips)),
     },
     exitCode,

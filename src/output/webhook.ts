@@ -1,5 +1,5 @@
 import type { RunReport } from '../engine/report.js';
-import { countTasks } from '../engine/report.js';
+import { countTasks, problemsOf } from '../engine/report.js';
 
 /**
  * A short summary for a chat webhook: Slack reads `text`, Discord reads `content`, so the body
@@ -8,7 +8,11 @@ import { countTasks } from '../engine/report.js';
 export function webhookBody(report: RunReport, exitCode: number): { text: string; content: string } {
   const drifted = report.hosts.filter((h) => h.tasks.some((t) => t.status === 'pending' || t.status === 'deferred'));
   const broken = report.hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable');
-  const lines = [`kanka-infra drift ${report.env}: ${exitCode === 0 ? 'no drift' : exitCode === 2 ? 'drift found' : 'some hosts could not be checked'}`];
+  const problems = problemsOf(report);
+  const verdict = exitCode === 0 ? 'no drift' : exitCode === 2 ? (drifted.length > 0 ? 'drift found' : 'problems found') : 'some hosts could not be checked';
+  const lines = [`kanka-infra drift ${report.env}: ${verdict}`];
+  // Problems first: they need a person, drift can wait for the next apply.
+  for (const p of problems) lines.push(`- ${p.host}: PROBLEM: ${p.message.split('\n')[0]} (to fix: ${p.fix})`);
   for (const h of drifted) {
     // A task waiting for others (a health check failing while another host drifted) says why.
     const items = h.tasks
@@ -17,7 +21,7 @@ export function webhookBody(report: RunReport, exitCode: number): { text: string
     lines.push(`- ${h.host}: ${items.length} drifted item(s): ${items.slice(0, 5).join('; ')}${items.length > 5 ? '; ...' : ''}`);
   }
   for (const h of broken) lines.push(`- ${h.host}: ${h.status}: ${(h.error ?? '').split('\n')[0]}`);
-  const ok = report.hosts.length - drifted.length - broken.length;
+  const ok = report.hosts.filter((h) => !drifted.includes(h) && !broken.includes(h) && !problems.some((p) => p.host === h.host)).length;
   lines.push(`${ok} of ${report.hosts.length} host(s) as configured; ${report.hosts.reduce((n, h) => n + countTasks(h).ok, 0)} tasks checked.`);
   const text = lines.join('\n').slice(0, 1900);
   return { text, content: text };

@@ -8,6 +8,21 @@ import { Secret, SECRET_MASK } from './secret.js';
  */
 export const MIN_REDACTED_LENGTH = 4;
 
+/**
+ * The same value as other programs print it back escaped: a JSON string, an SQL literal (MariaDB
+ * echoes `IDENTIFIED BY '...'` in replication errors), a shell single-quoted word, a C/dotenv
+ * double-quoted string. Masking only the raw spelling would let these through.
+ */
+export function escapedSpellings(s: string): string[] {
+  const forms = [
+    JSON.stringify(s).slice(1, -1),
+    s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n'),
+    s.replace(/'/g, "'\\''"),
+    s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$').replace(/`/g, '\\`'),
+  ];
+  return [...new Set(forms)].filter((f) => f !== s);
+}
+
 /** Lines of a multi-line secret (a PEM key) are masked one by one too: diffs show them apart. */
 const MIN_SECRET_LINE_LENGTH = 8;
 
@@ -47,7 +62,7 @@ export class Redactor {
     // JSON output (--json, webhook bodies, lock records) carries a value with " \ or a newline
     // escaped: mask that spelling too, or the masking is bypassed by encoding.
     const spellings = new Set(unique);
-    for (const s of unique) spellings.add(JSON.stringify(s).slice(1, -1));
+    for (const s of unique) for (const spelt of escapedSpellings(s)) if (spelt.length >= MIN_REDACTED_LENGTH) spellings.add(spelt);
     this.#pattern = unique.size === 0 ? undefined : new RegExp(`(?=(${trieSource([...spellings])}))`, 'g');
   }
 

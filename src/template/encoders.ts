@@ -194,3 +194,38 @@ export function systemdValue(value: unknown): string {
   if (s !== s.trim()) fail('systemdValue', 'the value starts or ends with spaces: systemd strips them');
   return s.replace(/%/g, '%%');
 }
+
+/**
+ * A value in an apt.conf file (/etc/apt/apt.conf.d): always double-quoted. apt.conf has no escapes
+ * ("values must not include backslashes or extra quotation marks", apt.conf(5)) and a value is one
+ * line: `"`, `\` and control characters are refused.
+ */
+export function aptConf(value: unknown): string {
+  const s = text('aptConf', value);
+  refuseControls('aptConf', s, NONE, 'an apt.conf value is one line');
+  const bad = /["\\]/.exec(s);
+  if (bad) fail('aptConf', `the value has ${bad[0] === '"' ? 'a double quote' : 'a backslash'} at character ${bad.index + 1}: apt.conf has no escape for it`);
+  return `"${s}"`;
+}
+
+/**
+ * A key of a sysctl.d file (net.ipv4.tcp_syncookies, or with "/" as separator when a part has a
+ * dot: net/ipv4/conf/eth0.100/rp_filter). A leading "-" (ignore failures) is refused: the role
+ * decides what a failure means.
+ */
+export function sysctlKey(value: unknown): string {
+  const s = text('sysctlKey', value);
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.:/@-]*$/.test(s)) fail('sysctlKey', 'a sysctl key is letters, digits and _ . : / @ -, starting with a letter, digit or _');
+  return s;
+}
+
+/**
+ * A value in a sysctl.d file: the rest of the line, unquoted (sysctl keeps quotes), so one line
+ * without leading or trailing spaces (they are stripped) and not empty.
+ */
+export function sysctlValue(value: unknown): string {
+  const s = text('sysctlValue', value);
+  refuseControls('sysctlValue', s, NONE, 'a sysctl value is one line');
+  if (s === '' || s !== s.trim()) fail('sysctlValue', 'the value is empty or starts or ends with spaces: sysctl strips them');
+  return s;
+}

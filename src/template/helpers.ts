@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { HelperDelegate, HelperOptions } from 'handlebars';
+import { networksOf } from '../config/cidr.js';
 import { standInValue } from '../secrets/stand-in.js';
 import { publicKeyLine } from '../transport/ssh-keys.js';
 import * as encode from './encoders.js';
@@ -72,6 +73,25 @@ export const templateHelpers: Record<string, HelperDelegate> = {
     if (key.startsWith(STAND_IN_PREFIX)) return 'ssh-ed25519 stand-in-public-key';
     return publicKeyLine(key);
   },
+  /** {{#with (pick tls_policies tls_policy)}}: one entry of a map; a key it does not have is an error naming those it has. */
+  pick: (...a: unknown[]) => {
+    const [map, key] = args(a);
+    if (map === null || typeof map !== 'object' || Array.isArray(map)) throw new Error(`pick: expected a map, got ${JSON.stringify(map)}`);
+    const keys = Object.keys(map);
+    if (typeof key !== 'string' || !keys.includes(key)) throw new Error(`pick: ${JSON.stringify(key)} is not one of ${keys.join(', ')}`);
+    return (map as Record<string, unknown>)[key];
+  },
+  /**
+   * {{join (networks ssh_allowed_networks 4) ", "}}: the IPv4 (4) or IPv6 (6) networks of a list,
+   * rebuilt from their numbers (192.0.2.0/24); a value that is not a network is an error, and a
+   * network inside another is left out (nftables refuses overlapping ones in a set).
+   */
+  networks: (...a: unknown[]) => {
+    const [list, family] = args(a);
+    if (!Array.isArray(list)) throw new Error(`networks: expected a list of IP networks, got ${JSON.stringify(list)}`);
+    if (family !== 4 && family !== 6) throw new Error(`networks: the family must be 4 or 6, got ${JSON.stringify(family)}`);
+    return networksOf(list, family);
+  },
   concat: (...a: unknown[]) => args(a).map((v) => String(v ?? '')).join(''),
   includes: (...a: unknown[]) => { const [list, v] = args(a); return Array.isArray(list) && list.includes(v); },
 
@@ -99,6 +119,11 @@ export const templateHelpers: Record<string, HelperDelegate> = {
   systemd: (...a: unknown[]) => encode.systemd(args(a)[0]),
   /** ExecStart=/bin/x {{systemdExec arg}}: one argument of a systemd command line (`$` as `$$`). */
   systemdExec: (...a: unknown[]) => encode.systemdExec(args(a)[0]),
+  /** Unattended-Upgrade::Mail {{aptConf address}};: a value in an apt.conf file, double-quoted. */
+  aptConf: (...a: unknown[]) => encode.aptConf(args(a)[0]),
+  /** {{sysctlKey @key}} = {{sysctlValue this}}: one line of a sysctl.d file. */
+  sysctlKey: (...a: unknown[]) => encode.sysctlKey(args(a)[0]),
+  sysctlValue: (...a: unknown[]) => encode.sysctlValue(args(a)[0]),
   /** OnCalendar={{systemdValue schedule}}: a whole single-value systemd setting, unquoted. */
   systemdValue: (...a: unknown[]) => encode.systemdValue(args(a)[0]),
 };

@@ -140,6 +140,10 @@ describe.skipIf(!fleet)(`mariadb-backup on the local fleet${reason ? ` (skipped:
       expect(Number(status['finished'])).toBeGreaterThan(Date.now() / 1000 - 120);
       expect(await backupIds('backend2')).toEqual(before);
       expect(await partials('backend2')).toBe('');
+      // drift says so (a problem: exit 2), with the server's words.
+      const drift = await kanka(['drift', fleet?.inventoryFile ?? '']);
+      expect(drift.code, drift.stdout.slice(-3000)).toBe(2);
+      expect(drift.stdout).toMatch(/the last backup failed [\d.]+ h ago: mariadb-dump exited \d+ on local: .*Unknown database 'e2e_no_such_db'/);
     } finally {
       await must('backend2', `cp -p /tmp/e2e-backup-conf ${CONF} && systemctl reset-failed kanka-mariadb-backup.service`);
     }

@@ -48,6 +48,9 @@ describe.skipIf(!fleet)(`day-2 operations on the local fleet${reason ? ` (skippe
     const line = readFileSync(join(fleet?.inventoryFile ?? '', '..', 'known_hosts'), 'utf8').split('\n').find((l) => l.startsWith(`${B3} `)) ?? '';
     const fp = fingerprint(Buffer.from(line.split(' ')[2] ?? '', 'base64'));
     const before = readFileSync(inv, 'utf8');
+    // A second application database, made by hand on the primary: a new replica must get it too.
+    const holdout = `h-${Date.now()}`;
+    await must('backend1', `mysql -e "CREATE DATABASE IF NOT EXISTS holdout; CREATE TABLE IF NOT EXISTS holdout.t (v VARCHAR(64)); INSERT INTO holdout.t VALUES ('${holdout}')"`);
     const r = await kanka(['add-host', 'backend3', '--env', inv, '--group', 'backend', '--address', B3, '--host-key', fp, '--yes']);
     expect(r.code, r.stdout.slice(-3000) + r.stderr.slice(-2000)).toBe(0);
     expect(r.stderr).toContain(`host key ssh-ed25519 ${fp} pinned`);
@@ -63,6 +66,11 @@ describe.skipIf(!fleet)(`day-2 operations on the local fleet${reason ? ` (skippe
     const token = `b3-${Date.now()}`;
     await must('backend1', `mysql kanka -e "CREATE TABLE IF NOT EXISTS e2e (v VARCHAR(64)); INSERT INTO e2e VALUES ('${token}')"`);
     await waitFor('the row on backend3', async () => (await must('backend3', `mysql -N kanka -e "SELECT v FROM e2e WHERE v='${token}'"`)).trim() === token, 15000);
+    // Seeded with every application database (not only kanka), and replicating writes to it.
+    expect(await must('backend3', `mysql -N -e "SELECT v FROM holdout.t WHERE v='${holdout}'"`)).toBe(`${holdout}\n`);
+    await must('backend1', `mysql -e "INSERT INTO holdout.t VALUES ('${token}')"`);
+    await waitFor('the holdout row on backend3', async () => (await must('backend3', `mysql -N -e "SELECT v FROM holdout.t WHERE v='${token}'"`)).trim() === token, 15000);
+    expect(await must('backend3', `mysql -e 'SHOW SLAVE STATUS\\G' | grep -c 'Slave_SQL_Running: Yes'`)).toBe('1\n');
   });
 
   it('a second add-host changes nothing, and drift afterwards exits 0', async () => {

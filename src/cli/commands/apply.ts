@@ -1,6 +1,6 @@
 import type { Project } from '../../config/model.js';
 import type { HostProgram } from '../../engine/program.js';
-import type { RunReport } from '../../engine/report.js';
+import { problemsOf, type RunReport } from '../../engine/report.js';
 import { randomBytes } from 'node:crypto';
 import type { Approval, Moved } from '../../engine/approval.js';
 import { applyRun } from '../../engine/run.js';
@@ -108,7 +108,8 @@ export async function applyPrograms(
   const { result, interrupted, moved } = io.interrupt ? await io.interrupt.guard(run) : await run();
   // No result: the user said no, or SIGINT came at the question (the plan was shown with it).
   if (!result) return { code: interrupted ? EXIT.INTERRUPTED : EXIT.INVALID };
-  const code = interrupted ? EXIT.INTERRUPTED : troubledHosts(result).length > 0 ? EXIT.HOST_FAILED : EXIT.OK;
+  // Applied, but something still needs a person (a broken replica): 2, so a script notices.
+  const code = interrupted ? EXIT.INTERRUPTED : troubledHosts(result).length > 0 ? EXIT.HOST_FAILED : problemsOf(result).length > 0 ? EXIT.CHANGES : EXIT.OK;
   out.print(result, code);
   if (moved) write(io.stderr, movedMessage(moved, saved?.file));
   if (interrupted) write(io.stderr, 'Interrupted (Ctrl-C): no change was started after it; the locks taken were released (see above for any that could not be).');

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { inputsHash, approvalKey } from '../../engine/inputs-hash.js';
 import { planWithApproval } from '../../engine/run.js';
-import type { RunReport } from '../../engine/report.js';
+import { problemsOf, type RunReport } from '../../engine/report.js';
 import { changeCounts, totalChanges, troubledHosts } from '../../output/summary.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { write, type Io } from '../io.js';
@@ -12,11 +12,14 @@ import type { RunCliOptions } from '../options.js';
 import { RunOutput } from '../run-output.js';
 import { runConnector } from '../ssh-auth.js';
 
-/** 0 no changes, 2 changes pending, 3 a host failed or was unreachable (1 is raised earlier for bad input). */
+/**
+ * 0 no changes, 2 changes pending or a problem that needs a person, 3 a host failed or was
+ * unreachable (1 is raised earlier for bad input).
+ */
 export function planExitCode(report: RunReport): ExitCode {
   if (troubledHosts(report).length > 0) return EXIT.HOST_FAILED;
   const pending = totalChanges(changeCounts(report.hosts, ['pending'])) > 0 || report.hosts.some((h) => h.tasks.some((t) => t.status === 'deferred'));
-  return pending ? EXIT.CHANGES : EXIT.OK;
+  return pending || problemsOf(report).length > 0 ? EXIT.CHANGES : EXIT.OK;
 }
 
 export interface PlanCliOptions extends RunCliOptions {

@@ -4,6 +4,7 @@ import { loadAndCompile, SECRETS_NOT_CHECKED_NOTE } from '../load.js';
 import type { ProjectOptions } from '../options.js';
 import { allTasks } from '../../engine/program.js';
 import { checkSshAuth } from '../ssh-auth.js';
+import { securityWarnings } from '../security-warnings.js';
 
 const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -14,14 +15,17 @@ export function validateCommand(env: string, opts: ProjectOptions, io: Io): Exit
   const groups = new Set(project.inventory.hosts.flatMap((h) => h.groups));
   // The SSH key must exist and parse; what could not be checked offline is said, not hidden.
   const notes = [...checkSshAuth(project.inventory, io.cwd), ...(secretsChecked ? [] : [SECRETS_NOT_CHECKED_NOTE])];
+  // Valid, but not what production should run with: said, without failing the check.
+  const warnings = securityWarnings(project, programs);
   if (opts.json) {
-    write(io.stdout, JSON.stringify({ valid: true, env: project.inventory.name, inventory: project.inventory.file, playbook: project.playbookFile, hosts: programs.length, groups: groups.size, roles: project.roles.size, tasks, diagnostics: [], secretsChecked, notes }, null, 2));
+    write(io.stdout, JSON.stringify({ valid: true, env: project.inventory.name, inventory: project.inventory.file, playbook: project.playbookFile, hosts: programs.length, groups: groups.size, roles: project.roles.size, tasks, diagnostics: [], secretsChecked, notes, warnings }, null, 2));
   } else {
     write(
       io.stdout,
       `${project.inventory.file}: valid (${count(project.inventory.hosts.length, 'host')}, ${count(groups.size, 'group')})\n` +
         `${project.playbookFile}: valid (${count(project.plays.length, 'play')}, ${count(project.roles.size, 'role')}, ${count(tasks, 'task')} on ${count(programs.length, 'host')})` +
-        notes.map((n) => `\nnote: ${n}`).join(''),
+        notes.map((n) => `\nnote: ${n}`).join('') +
+        warnings.map((w) => `\nwarning: ${w}`).join(''),
     );
   }
   return EXIT.OK;

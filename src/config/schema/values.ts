@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseNetwork } from '../cidr.js';
 
 /**
  * Typed input values: what a value must look like where it lands in a command, a file line or a
@@ -93,6 +94,14 @@ export const hostAddress = withHint(
   },
   'one address per host: an IPv4 address (192.0.2.12), an IPv6 address (2001:db8::12) or a DNS name (web1.example.org); no spaces, commas, slashes, ";" or line breaks',
 );
+
+/** An IP network in CIDR notation, or one address (it lands in a firewall rule). */
+export const ipNetwork = z.string().superRefine((value, ctx) => {
+  const parsed = parseNetwork(value);
+  if (!parsed.ok) {
+    ctx.addIssue({ code: 'custom', message: parsed.problem, params: { hint: parsed.hint ?? 'an IPv4 or IPv6 network such as 192.0.2.0/24 or 2001:db8::/48, or one address such as 198.51.100.7' }, input: value });
+  }
+});
 
 /** A word of an apt sources line (suite, component): no spaces, nothing that starts an option. */
 export function aptWord(example: string): z.ZodString {

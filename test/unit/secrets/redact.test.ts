@@ -51,6 +51,15 @@ describe('Redactor', () => {
     expect(r.size).toBe(2);
   });
 
+  it('masks a value as SQL, shell and double-quoted strings spell it back (MariaDB echoes IDENTIFIED BY in replication errors)', () => {
+    const value = `x "q' \\d $HOME \`id\`; #c`;
+    const r = new Redactor([value]);
+    const sql = value.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+    expect(r.redact(`Query: 'ALTER USER 'kanka'@'h' IDENTIFIED BY '${sql}''`)).toBe("Query: 'ALTER USER 'kanka'@'h' IDENTIFIED BY '<secret>''");
+    expect(r.redact(`echo '${value.replace(/'/g, "'\\''")}'`)).toBe("echo '<secret>'");
+    expect(r.redact(`PW="${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$').replace(/`/g, '\\`')}"`)).toBe('PW="<secret>"');
+  });
+
   it(`masks values shorter than ${MIN_REDACTED_LENGTH} characters as whole words only, and counts duplicates once`, () => {
     const r = new Redactor(['on', 'yes', '1', 'long-enough', 'long-enough']);
     expect(r.size).toBe(4);

@@ -251,6 +251,19 @@ needs('systemd-analyze')('systemd through systemd-analyze verify (its parser pri
   });
 });
 
+needs('apt-config')('aptConf through apt\'s own parser (apt-config shell)', () => {
+  // apt.conf has no escapes: values with a double quote or a backslash are refused (encoders.test.ts).
+  const values = PRINTABLE.filter((v) => !/["\\]/.test(v));
+  it.each(values)('%j', (value) => {
+    const file = join(scratch(), 'apt.conf');
+    writeFileSync(file, `// comment\nKanka::Test ${encode.aptConf(value)};\nKanka::After "x";\n`);
+    const r = spawnSync('apt-config', ['shell', 'V', 'Kanka::Test', 'A', 'Kanka::After'], { encoding: 'utf8', env: { ...process.env, APT_CONFIG: file } });
+    expect(r.status, r.stderr).toBe(0);
+    const read = run('sh', ['-c', 'eval "$1"; printf %s "$V|$A"', 'sh', r.stdout]);
+    expect(read.out).toBe(`${value}|x`);
+  });
+});
+
 needs('python3')('json as a Python string literal (thumbor.conf)', () => {
   it('ast.literal_eval reads back every value', () => {
     const values = [...PRINTABLE, ...MULTILINE];

@@ -21,6 +21,7 @@ const ENCODERS: Record<string, Encoder> = {
   systemd: encode.systemd,
   systemdExec: encode.systemdExec,
   systemdValue: encode.systemdValue,
+  aptConf: encode.aptConf,
 };
 
 describe('encoders: exact output', () => {
@@ -54,6 +55,8 @@ describe('encoders: exact output', () => {
     ['systemdExec', ';', '";"'],
     ['systemdValue', '*-01,04,07,10-01 04:00:00', '*-01,04,07,10-01 04:00:00'],
     ['systemdValue', '50% off', '50%% off'],
+    ['aptConf', 'origin=Debian,codename=${distro_codename}-security,label=Debian-Security', '"origin=Debian,codename=${distro_codename}-security,label=Debian-Security"'],
+    ['aptConf', "it's; // not a comment", '"it\'s; // not a comment"'],
   ])('%s(%j) is %s', (name, value, expected) => {
     expect(ENCODERS[name]?.(value)).toBe(expected);
   });
@@ -79,6 +82,9 @@ describe('encoders: refusals', () => {
     ['systemdValue', ` ${SECRET}`, /systemdValue: the value starts or ends with spaces/],
     ['quote', `${SECRET}\u0000`, /quote: the value has NUL at character 13: a shell word cannot hold NUL/],
     ['quoteWords', `${SECRET}\u0000`, /quoteWords: the value has NUL/],
+    ['aptConf', `${SECRET}"`, /aptConf: the value has a double quote at character 13: apt.conf has no escape for it/],
+    ['aptConf', `${SECRET}\\`, /aptConf: the value has a backslash at character 13/],
+    ['aptConf', `${SECRET}\n`, /aptConf: the value has a newline at character 13: an apt.conf value is one line/],
   ])('%s refuses %j, naming itself and the character, never the value', (name, value, message) => {
     let thrown: unknown;
     try {
@@ -103,7 +109,7 @@ describe('encoders as template helpers', () => {
   it('each is a helper of the same name; json stays a helper', () => {
     const context = { v: HOSTILE };
     for (const [name, fn] of Object.entries(ENCODERS)) {
-      if (name === 'nginx' || name === 'systemdValue') continue; // refuse `$` / a trailing backslash
+      if (name === 'nginx' || name === 'systemdValue' || name === 'aptConf') continue; // refuse `$` / a trailing backslash / quotes
       expect(renderInline(`{{${name} v}}`, context).text, name).toBe(fn(HOSTILE));
     }
     expect(renderInline('{{nginx (concat "/srv/" v)}}', { v: 'a b' }).text).toBe('"/srv/a b"');
