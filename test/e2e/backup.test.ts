@@ -233,6 +233,17 @@ describe.skipIf(!fleet)(`mariadb-backup on the local fleet${reason ? ` (skipped:
     expect(fromElsewhere.out).toContain('Permission denied');
   });
 
+  it('a run while another one runs is refused and leaves the status and the directory alone', async () => {
+    const before = await must('backend2', `cat ${STATUS}`);
+    const ids = await backupIds('backend2');
+    const r = await sh('backend2', `flock ${DIR}/.lock sh -c '/usr/local/lib/kanka-infra/mariadb-backup; echo "exit=$?"'`);
+    expect(r.out).toContain('not started: another backup is running');
+    expect(r.out).toContain('exit=75');
+    expect(await must('backend2', `cat ${STATUS}`)).toBe(before);
+    expect(await backupIds('backend2')).toEqual(ids);
+    expect(await partials('backend2')).toBe('');
+  });
+
   it('the timer runs on the backup host only', async () => {
     expect((await sh('backend2', 'systemctl is-active kanka-mariadb-backup.timer; systemctl is-enabled kanka-mariadb-backup.timer')).out).toBe('active\nenabled\n');
     expect((await sh('backend1', 'systemctl is-active kanka-mariadb-backup.timer; systemctl is-enabled kanka-mariadb-backup.timer')).out).toBe('inactive\ndisabled\n');

@@ -38,7 +38,7 @@ function render(template: string, on: string, opts: { hosts?: Record<string, Ret
 }
 
 /** The settings as the scripts see them: the file sourced by sh, each variable printed back. */
-const NAMES = ['backup_dir', 'databases', 'keep', 'max_age_days', 'max_lag_seconds', 'role', 'primary_address', 'backup_host', 'copy_to', 'copy_host', 'copy_port'];
+const NAMES = ['host_name', 'backup_dir', 'databases', 'keep', 'max_age_days', 'max_lag_seconds', 'role', 'primary_address', 'backup_host', 'copy_to', 'copy_host', 'copy_port'];
 function settings(text: string): Record<string, string> {
   const file = join(dir, 'conf');
   writeFileSync(file, text);
@@ -53,7 +53,7 @@ const keyLines = (text: string) => text.split('\n').filter((l) => l !== '' && !l
 describe('mariadb-backup: who backs up, who receives', () => {
   it('two backends: the replica backs up and copies to the primary; the primary only receives', () => {
     expect(settings(render('mariadb-backup.conf.hbs', 'backend2'))).toEqual({
-      backup_dir: '/var/backups/kanka-infra/mariadb', databases: '', keep: '7', max_age_days: '14', max_lag_seconds: '300',
+      host_name: 'backend2', backup_dir: '/var/backups/kanka-infra/mariadb', databases: '', keep: '7', max_age_days: '14', max_lag_seconds: '300',
       role: 'replica', primary_address: '10.0.0.21', backup_host: 'backend2', copy_to: '10.0.0.21', copy_host: 'backend1', copy_port: '22',
     });
     expect(settings(render('mariadb-backup.conf.hbs', 'backend1'))).toMatchObject({ role: 'primary', backup_host: 'backend2', copy_to: '', copy_host: '' });
