@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { HelperDelegate, HelperOptions } from 'handlebars';
 import { networksOf } from '../config/cidr.js';
+import { standInValue } from '../secrets/stand-in.js';
+import { publicKeyLine } from '../transport/ssh-keys.js';
 import * as encode from './encoders.js';
 
 /** Handlebars passes an options object as the last argument of every helper call. */
@@ -58,6 +60,22 @@ export const templateHelpers: Record<string, HelperDelegate> = {
   addressesOf: (...a: unknown[]) => hostsOf(a).map((h) => h.address),
   /** {{hash32 host.name}}: a stable number in 1..2^31-1 (e.g. a MariaDB server_id that survives fleet changes). */
   hash32: (...a: unknown[]) => (createHash('sha256').update(String(args(a)[0] ?? '')).digest().readUInt32BE(0) % 2147483646) + 1,
+  /**
+   * {{firstOther mariadb_primary (hostsOf "backend")}}: the name of the first host (or name) after
+   * the first argument that is not it, in order; "" when there is none.
+   */
+  firstOther: (...a: unknown[]) => firstOther(a),
+  /**
+   * {{sshPublicKey secrets.backup_ssh_key}}: the OpenSSH public key line of a private key, so the
+   * vault holds only the private key. A secret's stand-in (validate without the vault password)
+   * gives a stand-in line.
+   */
+  sshPublicKey: (...a: unknown[]) => {
+    const key = args(a)[0];
+    if (typeof key !== 'string') throw new Error('sshPublicKey needs a private key (text)');
+    if (key.startsWith(STAND_IN_PREFIX)) return 'ssh-ed25519 stand-in-public-key';
+    return publicKeyLine(key);
+  },
   /** {{#with (pick tls_policies tls_policy)}}: one entry of a map; a key it does not have is an error naming those it has. */
   pick: (...a: unknown[]) => {
     const [map, key] = args(a);
@@ -119,6 +137,14 @@ export const templateHelpers: Record<string, HelperDelegate> = {
   /** OnCalendar={{systemdValue schedule}}: a whole single-value systemd setting, unquoted. */
   systemdValue: (...a: unknown[]) => encode.systemdValue(args(a)[0]),
 };
+
+const STAND_IN_PREFIX = standInValue('');
+
+function firstOther(a: unknown[]): string {
+  const [exclude, ...candidates] = args(a);
+  const names = candidates.flatMap((x) => (Array.isArray(x) ? x : [x])).map((c) => (c !== null && typeof c === 'object' ? String((c as { name?: unknown }).name) : String(c ?? '')));
+  return names.find((n) => n !== '' && n !== exclude) ?? '';
+}
 
 interface HostRecord {
   name: string;

@@ -32,6 +32,19 @@ function parseKey(data: Buffer, passphrase?: string): ReturnType<Ssh2['utils']['
 
 const CONVERT_HINT = 'use an OpenSSH or PEM private key (ed25519, RSA or ECDSA); `ssh-keygen -p -f FILE` rewrites one in OpenSSH format';
 
+/**
+ * The OpenSSH public key line (`ssh-ed25519 AAAA...`, no comment) of a private key given as text
+ * (a vault value), so the vault holds one value and the public half is derived where needed.
+ * The error never quotes the key.
+ */
+export function publicKeyLine(privateKey: string): string {
+  const parsed = parseKey(Buffer.from(privateKey));
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (key === undefined || key instanceof Error) throw new Error(`not an unencrypted private key this tool can read (${key?.message ?? 'empty'}); ${CONVERT_HINT}`);
+  if (!key.isPrivateKey()) throw new Error('this is a public key: give the private key');
+  return `${key.type} ${key.getPublicSSH().toString('base64')}`;
+}
+
 /** Reads and parses a private key; an encrypted one is only recognised here (see unlockKey). */
 export function readKeyFile(file: string): KeyFile {
   let data: Buffer;

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encryptVault } from '../../src/secrets/vault-format.js';
+import { decryptVault, encryptVault } from '../../src/secrets/vault-format.js';
 import { writeFileAtomic } from './fsutil.js';
 
 export const SITE_SECRETS_FILE = 'secrets.yml';
@@ -49,7 +49,10 @@ export function ensureSiteSecrets(inventoryDir: string, addresses: string[]): vo
   const secretsFile = join(inventoryDir, SITE_SECRETS_FILE);
   const generationFile = join(inventoryDir, GENERATION_FILE);
   const generation = existsSync(generationFile) ? readFileSync(generationFile, 'utf8').trim() : '';
-  if (existsSync(passwordFile) && existsSync(secretsFile) && generation === SECRETS_GENERATION) return;
+  if (existsSync(passwordFile) && existsSync(secretsFile) && generation === SECRETS_GENERATION) {
+    addMissingSecrets(secretsFile, readFileSync(passwordFile, 'utf8').trim());
+    return;
+  }
   const vaultPassword = password();
   const pem = selfSignedPem(['kanka.test', 'localhost', ...addresses]);
   const yaml = [
@@ -62,9 +65,33 @@ export function ensureSiteSecrets(inventoryDir: string, addresses: string[]): vo
     `s3_access_key: ${JSON.stringify(hostilePassword())}`,
     `s3_secret_key: ${JSON.stringify(hostilePassword())}`,
     `sentry_dsn: "https://${randomBytes(8).toString('hex')}@sentry.invalid/1"`,
+    backupSshKeyYaml(),
     '',
   ].join('\n');
   writeFileAtomic(secretsFile, encryptVault(yaml, vaultPassword));
   writeFileAtomic(passwordFile, `${vaultPassword}\n`, 0o600);
   writeFileAtomic(generationFile, `${SECRETS_GENERATION}\n`);
+}
+
+/** The mariadb-backup role's copy key: an OpenSSH ed25519 private key, as a YAML block. */
+function backupSshKeyYaml(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kanka-backup-key-'));
+  try {
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'kanka-mariadb-backup', '-f', join(dir, 'key')], { stdio: 'ignore' });
+    const key = readFileSync(join(dir, 'key'), 'utf8');
+    return `backup_ssh_key: |\n${key.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Secrets added to the generator since a fleet's vault was made are added to that vault, the
+ * others kept: making every secret again would change the database passwords under a running
+ * replica.
+ */
+function addMissingSecrets(secretsFile: string, vaultPassword: string): void {
+  const plain = decryptVault(readFileSync(secretsFile), vaultPassword, secretsFile).toString('utf8');
+  if (/^backup_ssh_key:/m.test(plain)) return;
+  writeFileAtomic(secretsFile, encryptVault(`${plain.trimEnd()}\n${backupSshKeyYaml()}\n`, vaultPassword));
 }
