@@ -82,7 +82,7 @@ export async function restoreCommand(env: string, opts: RestoreCliOptions, io: I
         `  backup:    ${describeBackup(chosen)}; checksum verified on ${primary.name}${newer > 0 ? ` (${newer} newer backup(s) exist)` : ''}`,
         `  replaces:  ${describeDatabases(replaced)}${inBackup.filter((n) => !current.some((d) => d.name === n)).map((n) => `, ${n} (missing now: created)`).join('')} - dropped and loaded from the backup`,
         `  untouched: ${untouched.length > 0 ? `${untouched.map((d) => d.name).join(', ')} (not in the backup)` : 'nothing else'}`,
-        `  replicas:  ${replicas.map((r) => r.host.name).join(', ') || 'none'} replay the restore through replication`,
+        `  replicas:  ${replicas.map((r) => r.host.name).join(', ') || 'none'} ${replicas.length === 1 ? 'replays' : 'replay'} the restore through replication`,
         `  writes:    the app's MariaDB account "${appUser}" is locked and its sessions ended during the restore (the app answers errors meanwhile), then unlocked`,
       ].join('\n'),
     );
