@@ -16,38 +16,32 @@ export interface MountUse {
   inodesPercent?: number;
 }
 
-/** Space and inode use of every real filesystem (no tmpfs, devtmpfs, squashfs). */
+/** Space and inode use of every real filesystem (no tmpfs, devtmpfs, squashfs), in one `df`. */
 export function diskUseFact(): Fact<MountUse[]> {
-  return fact(
-    'disk-use',
-    {},
-    () =>
-      lines([
-        sh`df -P -x tmpfs -x devtmpfs -x squashfs 2>/dev/null | awk 'NR>1 {print "space\\t" $6 "\\t" $5}'`,
-        sh`df -Pi -x tmpfs -x devtmpfs -x squashfs 2>/dev/null | awk 'NR>1 {print "inodes\\t" $6 "\\t" $5}'`,
-      ]),
-    (out) => {
-      const byMount = new Map<string, MountUse>();
-      for (const line of out.split('\n')) {
-        const [what, mount = '', pct = ''] = line.split('\t');
-        const n = Number(pct.replace('%', ''));
-        if (!mount || !Number.isFinite(n) || pct === '-') continue;
-        const entry = byMount.get(mount) ?? { mount, usedPercent: 0 };
-        if (what === 'space') entry.usedPercent = n;
-        else if (what === 'inodes') entry.inodesPercent = n;
-        byMount.set(mount, entry);
-      }
-      return [...byMount.values()];
-    },
+  return fact('disk-use', {}, () => sh`df --output=target,pcent,ipcent -x tmpfs -x devtmpfs -x squashfs 2>/dev/null`, (out) =>
+    out
+      .split('\n')
+      .slice(1)
+      .flatMap((line) => {
+        // The mount point may hold spaces: the two percentages are the last columns.
+        const cols = line.trim().split(/\s+/);
+        const inodes = cols.pop() ?? '';
+        const space = cols.pop() ?? '';
+        const mount = cols.join(' ');
+        const used = Number(space.replace('%', ''));
+        if (!mount || space === '-' || !Number.isFinite(used)) return [];
+        const ipct = Number(inodes.replace('%', ''));
+        return [{ mount, usedPercent: used, ...(inodes !== '-' && Number.isFinite(ipct) ? { inodesPercent: ipct } : {}) }];
+      }),
   );
 }
 
 /** systemd units in the failed state. */
 export function failedUnitsFact(): Fact<string[]> {
-  return fact('failed-units', {}, () => sh`systemctl list-units --state=failed --no-legend --plain 2>/dev/null | awk '{print $1}'`, (out) =>
+  return fact('failed-units', {}, () => sh`systemctl list-units --state=failed --no-legend --plain 2>/dev/null`, (out) =>
     out
       .split('\n')
-      .map((l) => l.trim())
+      .map((l) => l.trim().split(/\s+/)[0] ?? '')
       .filter(Boolean),
   );
 }
@@ -62,8 +56,9 @@ export function timeSyncFact(waitSeconds = 0): Fact<'container' | 'yes' | 'no'> 
     { wait: String(waitSeconds) },
     () =>
       lines([
-        sh`i=0; while [ "$i" -lt ${waitSeconds} ] && ! systemd-detect-virt --container --quiet 2>/dev/null && [ "$(timedatectl show -p NTPSynchronized --value 2>/dev/null)" != yes ]; do i=$((i+1)); sleep 1; done`,
-        sh`if systemd-detect-virt --container --quiet 2>/dev/null; then echo container; else timedatectl show -p NTPSynchronized --value 2>/dev/null || echo no; fi`,
+        // systemd (PID 1) writes /run/systemd/container in a container: no process to ask.
+        sh`i=0; while [ "$i" -lt ${waitSeconds} ] && [ ! -s /run/systemd/container ] && [ "$(timedatectl show -p NTPSynchronized --value 2>/dev/null)" != yes ]; do i=$((i+1)); sleep 1; done`,
+        sh`if [ -s /run/systemd/container ]; then echo container; else timedatectl show -p NTPSynchronized --value 2>/dev/null || echo no; fi`,
       ]),
     (out) => {
       const v = out.trim();
@@ -79,13 +74,14 @@ export function certificateFact(path: string): Fact<CertificateState> {
   return fact(
     'certificate',
     { path },
-    () => sh`if [ -r ${path} ]; then end=$(openssl x509 -noout -enddate -in ${path} 2>/dev/null | sed 's/^notAfter=//'); echo "end $end"; echo "left $(( $(date -d "$end" +%s) - $(date +%s) ))"; openssl x509 -noout -subject -in ${path} 2>/dev/null; else echo absent; fi`,
+    () => sh`if [ -r ${path} ]; then date +%s; openssl x509 -noout -enddate -subject -dateopt iso_8601 -in ${path} 2>&1; else echo absent; fi`,
     (out) => {
       if (out.trim() === 'absent') return { present: false };
-      const end = /^end (.*)$/m.exec(out)?.[1] ?? '';
-      const left = Number(/^left (-?\d+)$/m.exec(out)?.[1]);
-      if (!end || !Number.isFinite(left)) throw new Error(`cannot read the certificate in ${path}: ${JSON.stringify(out.slice(0, 200))}`);
-      return { present: true, notAfter: end, secondsLeft: left, subject: (/^subject=\s*(.*)$/m.exec(out)?.[1] ?? '').trim() };
+      const now = Number(out.split('\n')[0]);
+      const end = /^notAfter=(.*)$/m.exec(out)?.[1]?.trim() ?? '';
+      const endMs = Date.parse(end.replace(' ', 'T'));
+      if (!Number.isFinite(now) || !Number.isFinite(endMs)) throw new Error(`cannot read the certificate in ${path}: ${JSON.stringify(out.slice(0, 200))}`);
+      return { present: true, notAfter: end, secondsLeft: Math.floor(endMs / 1000) - now, subject: (/^subject=\s*(.*)$/m.exec(out)?.[1] ?? '').trim() };
     },
   );
 }

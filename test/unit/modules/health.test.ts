@@ -30,16 +30,19 @@ const VARNISH_LIST = [
 
 describe('health checks', () => {
   it('disk: a filesystem over the space or inode limit is a problem naming the mount', () => {
-    expect(plan({ check: 'disk' }, 'space\t/\t25%\ninodes\t/\t3%\n')).toEqual({ status: 'ok', reason: 'disk space and inodes below the limits' });
-    const r = plan({ check: 'disk', max_percent: 90 }, 'space\t/\t95%\nspace\t/var\t40%\ninodes\t/var\t97%\n');
+    const df = (rows: string[]) => ['Mounted on           Use% IUse%', ...rows].join('\n');
+    expect(plan({ check: 'disk' }, df(['/                     26%    3%', '/boot/efi              1%     -']))).toEqual({ status: 'ok', reason: 'disk space and inodes below the limits' });
+    const r = plan({ check: 'disk', max_percent: 90 }, df(['/                     95%    3%', '/var                  40%   97%', '/srv/my data          10%    1%']));
     expect(r.status === 'problem' ? r.problem : '').toBe('/ is 95% full (limit 90%); /var uses 97% of its inodes (limit 90%)');
+    const spaced = plan({ check: 'disk', max_percent: 5 }, df(['/srv/my data          10%    1%']));
+    expect(spaced.status === 'problem' ? spaced.problem : '').toBe('/srv/my data is 10% full (limit 5%)');
   });
 
   it('failed units: named, except those expected', () => {
-    const r = plan({ check: 'failed_units' }, 'kanka-mariadb-backup.service\nfoo.service\n');
+    const r = plan({ check: 'failed_units' }, 'kanka-mariadb-backup.service loaded failed failed Kanka MariaDB backup\nfoo.service loaded failed failed Foo\n');
     expect(r.status === 'problem' ? r.problem : '').toBe('failed systemd units: kanka-mariadb-backup.service, foo.service');
     expect(r.status === 'problem' ? r.fix : '').toBe('see why: journalctl -u kanka-mariadb-backup.service on frontend1; once fixed: systemctl reset-failed');
-    expect(plan({ check: 'failed_units', ignore: ['foo.service'] }, 'foo.service\n').status).toBe('ok');
+    expect(plan({ check: 'failed_units', ignore: ['foo.service'] }, 'foo.service loaded failed failed Foo\n').status).toBe('ok');
   });
 
   it('time: unsynchronised is a problem; a container has its host\'s clock', () => {
@@ -48,13 +51,16 @@ describe('health checks', () => {
     expect(plan({ check: 'time_sync' }, 'container\n')).toEqual({ status: 'ok', reason: "a container: its clock is its host's" });
   });
 
-  it('certificate: fewer days left than the limit, expired, or missing', () => {
-    const soon = plan({ check: 'certificate', path: '/etc/haproxy/certs/kanka.pem', min_days: 14 }, `end Dec 11 10:00:00 2026 GMT\nleft ${10 * 86400 + 100}\nsubject=CN = kanka.test\n`);
-    expect(soon.status === 'problem' ? soon.problem : '').toBe('the certificate in /etc/haproxy/certs/kanka.pem (CN = kanka.test) expires in 10 days (Dec 11 10:00:00 2026 GMT; limit 14 days)');
-    const gone = plan({ check: 'certificate', path: '/c.pem' }, 'end Jan 1 00:00:00 2026 GMT\nleft -5\nsubject=CN = x\n');
+  it('certificate: fewer days left than the limit, expired, or missing (days counted on the host\'s clock)', () => {
+    const now = Date.parse('2026-12-01T10:00:00Z') / 1000;
+    const cert = (end: string) => `${now}\nnotAfter=${end}\nsubject=CN = kanka.test\n`;
+    const soon = plan({ check: 'certificate', path: '/etc/haproxy/certs/kanka.pem', min_days: 14 }, cert('2026-12-11 10:00:30Z'));
+    expect(soon.status === 'problem' ? soon.problem : '').toBe('the certificate in /etc/haproxy/certs/kanka.pem (CN = kanka.test) expires in 10 days (2026-12-11 10:00:30Z; limit 14 days)');
+    const gone = plan({ check: 'certificate', path: '/c.pem' }, cert('2026-11-30 00:00:00Z'));
     expect(gone.status === 'problem' ? gone.problem : '').toMatch(/has expired/);
-    expect(plan({ check: 'certificate', path: '/c.pem' }, `end Mar 1 00:00:00 2027 GMT\nleft ${90 * 86400}\nsubject=CN = x\n`)).toEqual({ status: 'ok', reason: 'certificate valid for 90 more days (Mar 1 00:00:00 2027 GMT)' });
+    expect(plan({ check: 'certificate', path: '/c.pem' }, cert('2027-03-01 10:00:00Z'))).toEqual({ status: 'ok', reason: 'certificate valid for 90 more days (2027-03-01 10:00:00Z)' });
     expect(plan({ check: 'certificate', path: '/c.pem' }, 'absent\n').status).toBe('problem');
+    expect(() => plan({ check: 'certificate', path: '/c.pem' }, `${now}\nunable to load certificate\n`)).toThrow(/cannot read the certificate in \/c\.pem/);
   });
 
   it('haproxy: a server its check marks DOWN is a problem; frontends and backends rows are not servers', () => {
