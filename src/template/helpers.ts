@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { HelperDelegate, HelperOptions } from 'handlebars';
 import { networksOf } from '../config/cidr.js';
+import { acmeThumbprint } from './acme.js';
 import * as encode from './encoders.js';
 
 /** Handlebars passes an options object as the last argument of every helper call. */
@@ -108,6 +109,10 @@ export const templateHelpers: Record<string, HelperDelegate> = {
   sysctlValue: (...a: unknown[]) => encode.sysctlValue(args(a)[0]),
   /** OnCalendar={{systemdValue schedule}}: a whole single-value systemd setting, unquoted. */
   systemdValue: (...a: unknown[]) => encode.systemdValue(args(a)[0]),
+  /** {{#each acme_names}}{{dnsName this}}{{/each}}: a DNS name a certificate is for (no wildcard). */
+  dnsName: (...a: unknown[]) => encode.dnsName(args(a)[0]),
+  /** {{acmeThumbprint secrets.acme_account_key}}: the ACME account key's JWK thumbprint (base64url). */
+  acmeThumbprint: (...a: unknown[]) => acmeThumbprint(args(a)[0]),
 };
 
 interface HostRecord {
