@@ -9,6 +9,9 @@ function args(list: unknown[]): unknown[] {
   return list.slice(0, -1);
 }
 
+/** As `{{#if}}` and a bare `when: name` see a value: an empty list is false too (`when: "not acme_names"`). */
+const truthy = (v: unknown): boolean => (Array.isArray(v) ? v.length > 0 : Boolean(v));
+
 const num = (v: unknown): number => {
   const n = typeof v === 'number' ? v : Number(v);
   if (!Number.isFinite(n)) throw new Error(`expected a number, got ${JSON.stringify(v)}`);
@@ -24,9 +27,9 @@ export const templateHelpers: Record<string, HelperDelegate> = {
   ne: (...a: unknown[]) => { const [x, y] = args(a); return x !== y; },
   gt: (...a: unknown[]) => { const [x, y] = args(a); return num(x) > num(y); },
   lt: (...a: unknown[]) => { const [x, y] = args(a); return num(x) < num(y); },
-  and: (...a: unknown[]) => args(a).every(Boolean),
-  or: (...a: unknown[]) => args(a).some(Boolean),
-  not: (...a: unknown[]) => !args(a)[0],
+  and: (...a: unknown[]) => args(a).every(truthy),
+  or: (...a: unknown[]) => args(a).some(truthy),
+  not: (...a: unknown[]) => !truthy(args(a)[0]),
   /** {{default value fallback}}: the fallback when value is undefined, null or "". */
   default: (...a: unknown[]) => { const [v, d] = args(a); return v === undefined || v === null || v === '' ? d : v; },
   /** {{join list ", "}} */

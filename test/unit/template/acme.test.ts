@@ -3,6 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { acmeThumbprint } from '../../../src/template/acme.js';
 import { dnsName } from '../../../src/template/encoders.js';
+import { evaluateWhen } from '../../../src/engine/conditions.js';
 import { renderInline } from '../../../src/template/render.js';
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
@@ -66,5 +67,21 @@ describe('dnsName', () => {
     [['kanka.test'], /expected a string or a number, got a list/],
   ])('refuses %j', (value, message) => {
     expect(() => dnsName(value)).toThrow(message);
+  });
+});
+
+describe('and / or / not see an empty list as false (acme_names: [] turns ACME off)', () => {
+  const when = (expr: string, ctx: Record<string, unknown>) => evaluateWhen(expr, ctx);
+  it.each([
+    ['not acme_names', { acme_names: [] }, true],
+    ['not acme_names', { acme_names: ['kanka.test'] }, false],
+    ['and acme_names acme_ca_bundle', { acme_names: [], acme_ca_bundle: 'PEM' }, false],
+    ['and acme_names acme_ca_bundle', { acme_names: ['kanka.test'], acme_ca_bundle: 'PEM' }, true],
+    ['and acme_names acme_ca_bundle', { acme_names: ['kanka.test'], acme_ca_bundle: '' }, false],
+    ['or acme_names x', { acme_names: [], x: '' }, false],
+    ['or acme_names x', { acme_names: [], x: 'y' }, true],
+    ['acme_names', { acme_names: [] }, false],
+  ])('%s with %j', (expr, ctx, expected) => {
+    expect(when(expr, ctx)).toBe(expected);
   });
 });
