@@ -195,9 +195,22 @@ describe.skipIf(!fleet)(`certificates from ACME (pebble) on the local fleet${rea
 
   it('with the name on frontend2, a forced renewal swaps the certificates under traffic, no request failed', async () => {
     expect(serials.size, 'the issuance test ran').toBe(2);
+    // Control: the CA really asks the host the name points at. On thumbor (no challenge answer)
+    // the validation fails, the renewal fails, and the frontend keeps its certificate.
+    await pointNameAt('thumbor');
+    const refused = await sh('frontend1', '/usr/local/lib/kanka-infra/acme-renew --force 2>&1');
+    expect(refused.code, refused.out).not.toBe(0);
+    expect(refused.out).toMatch(/Challenge is invalid|Invalid challenge/i);
+    expect((await servedCertificate(addr('frontend1'))).serial).toBe(serials.get('frontend1'));
+
     await pointNameAt('frontend2');
     const root = await fetchText(`${MANAGEMENT}/roots/0`, caPem);
+    // The haproxy master and its worker: a reload keeps the master and replaces the worker.
+    const processes = 'pid=$(systemctl show -p MainPID --value haproxy); echo "$pid $(pgrep -P "$pid" | sort | tr "\\n" " ")"';
+    const before = new Map<string, string>();
+    for (const f of FRONTENDS) before.set(f, (await must(f, processes)).trim());
     const client = keepRequesting([addr('frontend1'), addr('frontend2')], '/healthz');
+    let counted = { ok: 0, failed: [] as string[] };
     try {
       for (const f of FRONTENDS) {
         const out = await must(f, '/usr/local/lib/kanka-infra/acme-renew --force 2>&1');
@@ -207,11 +220,16 @@ describe.skipIf(!fleet)(`certificates from ACME (pebble) on the local fleet${rea
       // Keep going a moment after the last reload.
       await new Promise((r) => setTimeout(r, 1500));
     } finally {
-      const { ok, failed } = await client.stop();
-      expect(failed.slice(0, 5), `${failed.length} failed`).toEqual([]);
-      expect(ok).toBeGreaterThan(20);
+      counted = await client.stop();
     }
+    console.log(`renewal under traffic: ${counted.ok} requests answered, ${counted.failed.length} failed`);
+    expect(counted.failed.slice(0, 5), `${counted.failed.length} failed`).toEqual([]);
+    expect(counted.ok).toBeGreaterThan(20);
     for (const f of FRONTENDS) {
+      const [master, ...workers] = (before.get(f) ?? '').split(' ');
+      const [masterAfter, ...workersAfter] = (await must(f, processes)).trim().split(' ');
+      expect(masterAfter, `${f}: the same haproxy master (a reload, not a restart)`).toBe(master);
+      expect(workersAfter, `${f}: a new worker`).not.toEqual(workers);
       const served = await servedCertificate(addr(f));
       expect(served.issuer).toMatch(/^Pebble Intermediate CA/);
       expect(served.serial).not.toBe(serials.get(f));
