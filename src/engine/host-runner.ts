@@ -34,6 +34,8 @@ export class HostRunner {
     readonly program: HostProgram,
     readonly remote: RemoteHost,
     private readonly emit: EventSink,
+    /** A health check's finding in a plan waits for the changes before it (drift: reported as it is). */
+    private readonly deferProblems = true,
   ) {}
 
   private get host(): string {
@@ -137,11 +139,16 @@ export class HostRunner {
       if (!who) continue;
       for (const task of play.roles.flatMap((r) => r.tasks)) {
         const report = this.reports.get(task.key);
-        if (!task.module.atItsTurn || report?.status !== 'failed') continue;
-        const { error, ...rest } = report;
-        this.reports.set(task.key, { ...rest, status: 'deferred', reason: `after the changes planned on ${who}: ${error ?? 'failed now'}` });
+        if (!task.module.atItsTurn || (report?.status !== 'failed' && !(report?.status === 'problem' && this.deferProblems))) continue;
+        const { error, problem, ...rest } = report;
+        this.reports.set(task.key, { ...rest, status: 'deferred', reason: `after the changes planned on ${who}: ${error ?? problem?.message ?? 'failed now'}` });
       }
     }
+  }
+
+  /** Whether a task read at its turn (a health check) found a problem: it may wait for other hosts' changes. */
+  get hasCheckProblems(): boolean {
+    return allTasks(this.program).some((t) => t.module.atItsTurn === true && this.reports.get(t.key)?.status === 'problem');
   }
 
   /** What the current plan is, as an operator approves it (see approval.ts). */
@@ -271,7 +278,11 @@ export class HostRunner {
     if (plan.status === 'ok') return { ...base, status: 'ok', reason: taskText(plan.reason, s, 'nothing to do (sensitive task)'), changes: [] };
     if (plan.status === 'need') return { ...base, status: 'failed', error: 'internal error: planned without all its facts', changes: [] };
     if (plan.status === 'problem') {
-      return { ...base, status: 'problem', problem: { message: taskText(plan.problem, s, 'a problem (details hidden: sensitive task)'), fix: taskText(plan.fix, s, '') }, changes: [] };
+      const message = taskText(plan.problem, s, 'a problem (details hidden: sensitive task)');
+      // A health check's finding while this host still has changes to make before it may be
+      // their doing (a service not installed yet): it waits for them, as a failed check does.
+      if (phase === 'plan' && after && task.module.atItsTurn && this.deferProblems) return { ...base, status: 'deferred', reason: `after "${after.name}": ${message}`, changes: [] };
+      return { ...base, status: 'problem', problem: { message, fix: taskText(plan.fix, s, '') }, changes: [] };
     }
     if (plan.status === 'failed') {
       const error = taskText(plan.error, s, 'failed (details hidden: sensitive task)');

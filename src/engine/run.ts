@@ -95,7 +95,11 @@ const NOT_STARTED_INTERRUPTED = 'not started: the run was interrupted (Ctrl-C)';
  * Connects and plans every host in parallel (at most `forks` at a time), filling `states` as it
  * goes so that the caller can close every connection whatever happens.
  */
-async function planAll(project: Project, states: HostState[], opts: RunOptions): Promise<void> {
+/**
+ * `deferProblems`: a health check's finding on a host that still has changes to make (or after an
+ * earlier play's host that has) waits for them (a plan before apply); drift reports it as it is now.
+ */
+async function planAll(project: Project, states: HostState[], opts: RunOptions, deferProblems = true): Promise<void> {
   const limit = pLimit(opts.forks);
   // Hosts whose only failures are health checks: reported once the other hosts' plans are known.
   const checksOnly: HostState[] = [];
@@ -114,7 +118,7 @@ async function planAll(project: Project, states: HostState[], opts: RunOptions):
           const t0 = Date.now();
           state.remote = await opts.connect(connectionTarget(project.inventory, state.program.host));
           state.connectMs = Date.now() - t0;
-          state.runner = new HostRunner(state.program, stoppable(state.remote, opts.signal), opts.emit);
+          state.runner = new HostRunner(state.program, stoppable(state.remote, opts.signal), opts.emit, deferProblems);
           const injected = injectedFailure(host, 'plan');
           if (injected) throw injected;
           await state.runner.plan();
@@ -123,7 +127,7 @@ async function planAll(project: Project, states: HostState[], opts: RunOptions):
           failHost(state, err);
         }
         state.durationMs = Date.now() - state.started;
-        if (state.status === 'failed' && state.runner?.onlyChecksFailed) checksOnly.push(state);
+        if ((state.status === 'failed' && state.runner?.onlyChecksFailed) || (deferProblems && state.runner?.hasCheckProblems)) checksOnly.push(state);
         else opts.emit({ type: 'host-end', host, phase: 'plan', report: hostReport(state) });
       }),
     ),
@@ -149,7 +153,7 @@ function deferChecks(states: HostState[], checksOnly: HostState[], done: (state:
     if (!runner) continue;
     runner.deferChecksAfterOtherHosts((play) => changing.find((o) => o.plays.some((p) => p <= play))?.host);
     if (!runner.hasFailures) {
-      state.status = 'pending';
+      state.status = runner.hasChanges ? 'pending' : 'ok';
       delete state.error;
     }
     done(state);
@@ -168,7 +172,7 @@ async function replan(states: HostState[], toCheck: HostState[], forks: number):
         try {
           await runner.plan();
           settleAfterPlan(state, runner);
-          if (state.status === 'failed' && runner.onlyChecksFailed) checksOnly.push(state);
+          if ((state.status === 'failed' && runner.onlyChecksFailed) || runner.hasCheckProblems) checksOnly.push(state);
         } catch (err) {
           failHost(state, err);
         }
@@ -264,7 +268,7 @@ export async function planWithApproval(project: Project, programs: HostProgram[]
   const t0 = Date.now();
   const states = initialStates(programs);
   try {
-    await planAll(project, states, opts);
+    await planAll(project, states, opts, command !== 'drift');
   } finally {
     closeAll(states);
   }

@@ -45,11 +45,8 @@ function renderTask(t: TaskReport, o: HumanOptions): string[] {
     lines.push(s.dim(`      ${t.reason ?? ''}`));
     return lines;
   }
-  if (t.status === 'problem') {
-    lines.push(`  ${s.red('!')} ${s.red('problem')} ${t.problem?.message ?? ''}  ${label}`);
-    if (t.problem?.fix) lines.push(s.bold(`      to fix: ${t.problem.fix}`));
-    return lines;
-  }
+  // Problems are listed together in the Health section, after the changes.
+  if (t.status === 'problem') return lines;
   if (t.status === 'skipped') {
     lines.push(s.dim(`  - not run  [${t.role}${t.handler ? ' handler' : ''}] ${t.name}`));
     return lines;
@@ -125,7 +122,19 @@ export function renderSummary(report: RunReport, o: HumanOptions): string {
   return `${word}: ${parts}${more} on ${hostsWith} host${hostsWith > 1 ? 's' : ''}.${trouble}${time}`;
 }
 
+/** What needs a person (a broken replica, a full disk, a certificate about to expire), with what to do. */
+export function renderHealth(report: RunReport, o: HumanOptions): string[] {
+  const s = o.style;
+  const problems = problemsOf(report);
+  if (problems.length === 0) return [];
+  const width = Math.max(...problems.map((p) => p.host.length));
+  return [
+    s.bold(s.red(`Health: ${problems.length} problem${problems.length > 1 ? 's' : ''} need${problems.length > 1 ? '' : 's'} a person (nothing was changed for ${problems.length > 1 ? 'them' : 'it'})`)),
+    ...problems.flatMap((p) => [`  ${s.red('!')} ${p.host.padEnd(width)}  ${p.message}  ${s.dim(`[${p.task.role}] ${p.task.name}`)}`, `    ${' '.repeat(width)}  ${s.bold(`to fix: ${p.fix}`)}`]),
+  ];
+}
+
 export function renderReport(report: RunReport, o: HumanOptions): string {
-  const blocks = report.hosts.map((h) => renderHost(h, o)).filter((b) => b.length > 0);
+  const blocks = [...report.hosts.map((h) => renderHost(h, o)), renderHealth(report, o)].filter((b) => b.length > 0);
   return [...blocks.map((b) => b.join('\n')), renderRecap(report, o).join('\n'), renderSummary(report, o)].join('\n\n') + '\n';
 }

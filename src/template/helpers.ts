@@ -18,6 +18,9 @@ const num = (v: unknown): number => {
   return n;
 };
 
+/** A bound on `range`, so a typo (a count of 10000000) fails instead of planning millions of tasks. */
+const RANGE_MAX = 1000;
+
 /**
  * Helpers a config writer needs. Arithmetic exists so sizes can be derived from facts
  * ("{{ floor (mul facts.memory_mb 0.5) }}M").
@@ -80,6 +83,13 @@ export const templateHelpers: Record<string, HelperDelegate> = {
   },
   concat: (...a: unknown[]) => args(a).map((v) => String(v ?? '')).join(''),
   includes: (...a: unknown[]) => { const [list, v] = args(a); return Array.isArray(list) && list.includes(v); },
+  /** loop: "{{ range 1 laravel_queue_workers }}": the integers from..to, both included (empty when to < from). */
+  range: (...a: unknown[]) => {
+    const [from, to] = args(a).map(num);
+    if (from === undefined || to === undefined || !Number.isInteger(from) || !Number.isInteger(to)) throw new Error(`range needs two integers, got ${JSON.stringify(args(a))}`);
+    if (to - from >= RANGE_MAX) throw new Error(`range ${from} ${to} has more than ${RANGE_MAX} items`);
+    return to < from ? [] : Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  },
 
   // Encoders: one per format a value lands in (src/template/encoders.ts). Each returns a whole
   // token (quotes included) and refuses, with an error, a value the format cannot carry.

@@ -42,7 +42,7 @@ describe.skipIf(!fleet)(`a broken replica is reported, never re-seeded by apply,
 
     const drift = await kanka(['drift', inv]);
     expect(drift.code, drift.stdout.slice(-2000)).toBe(2);
-    expect(drift.stdout).toMatch(/backend2 \([^)]*\)\n {2}! problem replication is stopped: the SQL thread is not running \(Last_SQL_Errno 1146: .*Table 'holdout\.t' doesn't exist/);
+    expect(drift.stdout).toMatch(/Health: 1 problem needs a person \(nothing was changed for it\)\n {2}! backend2 {2}replication is stopped: the SQL thread is not running \(Last_SQL_Errno 1146: .*Table 'holdout\.t' doesn't exist/);
     expect(drift.stdout).toContain(`to fix: run \`kanka-infra db reseed kanka backend2\``);
     expect(drift.stdout).toMatch(/1 problem needs a person: backend2/);
 

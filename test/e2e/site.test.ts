@@ -57,13 +57,13 @@ describe.skipIf(!fleet)(`the Kanka site on the local fleet${reason ? ` (skipped:
     // Five hosts installing their packages on a machine shared with other test runs: 300 s is not always enough.
   }, 900_000);
 
-  it('HTTPS /healthz on each frontend goes haproxy -> varnish -> nginx -> php-fpm and reports MariaDB and Redis OK', async () => {
+  it('HTTPS /healthz on each frontend goes haproxy -> varnish -> nginx -> php-fpm and reports MariaDB, the replica it reads from and Redis OK', async () => {
     for (const f of frontends) {
       const r = await httpsGet(addr(f), '/healthz');
       expect(r.status, r.body).toBe(200);
       const body = JSON.parse(r.body) as { status: string; checks: Record<string, string>; backend: string };
       expect(body.status).toBe('ok');
-      expect(body.checks).toEqual({ mariadb: 'ok', redis: 'ok' });
+      expect(body.checks).toEqual({ mariadb: 'ok', replica: 'ok', redis: 'ok' });
       expect(r.headers['x-frontend']).toBe(f);
       expect(r.headers['x-cache']).toBe('MISS');
       expect(r.headers['x-served-by']).toMatch(/^backend[12]$/);

@@ -120,6 +120,20 @@ describe('when and loop', () => {
     expect(bob?.args).toMatchObject({ name: 'bob', shell: '/bin/sh' });
   });
 
+  it('loop: "{{ range 1 count }}" repeats a task count times (none for 0); a huge range is an error', () => {
+    const tasks = '- name: worker\n  service: { name: "q@{{ item }}", enabled: true }\n  loop: "{{ range 1 workers }}"\n';
+    const names = (workers: string) => {
+      const dir = projectDir({ 'roles/base/tasks.yml': tasks, 'roles/base/defaults.yml': `workers: ${workers}\n` });
+      return compile(loadProject({ env: 'test', projectDir: dir }))[0]?.plays[0]?.roles[0]?.tasks.map((t) => [t.name, (t.args as { name: string }).name]);
+    };
+    expect(names('3')).toEqual([['worker (1)', 'q@1'], ['worker (2)', 'q@2'], ['worker (3)', 'q@3']]);
+    expect(names('0')).toEqual([]);
+    const ds = problems({ 'roles/base/tasks.yml': tasks, 'roles/base/defaults.yml': 'workers: 5000\n' });
+    expect(ds[0]?.message).toMatch(/range 1 5000 has more than 1000 items/);
+    const half = problems({ 'roles/base/tasks.yml': tasks, 'roles/base/defaults.yml': 'workers: 1.5\n' });
+    expect(half[0]?.message).toMatch(/range needs two integers/);
+  });
+
   it('a loop over something that is not a list is an error naming the task', () => {
     const ds = problems({ 'roles/base/tasks.yml': '- name: x\n  file: { path: "/srv/{{ item }}" }\n  loop: "{{ greeting }}"\n' });
     expect(ds[0]?.message).toMatch(/loop must be a list/);
