@@ -67,6 +67,19 @@ function servedCertificate(address: string): Promise<Served> {
   });
 }
 
+/**
+ * The certificate served once the reload is done: `systemctl reload` returns when the master has
+ * its signal, and the new worker serves the new certificate a moment later.
+ */
+async function newlyServed(address: string, oldSerial: string): Promise<Served> {
+  let served = await servedCertificate(address);
+  for (let i = 0; i < 40 && (!served.issuer.startsWith('Pebble Intermediate CA') || served.serial === oldSerial); i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    served = await servedCertificate(address);
+  }
+  return served;
+}
+
 /** A full TLS check of the served chain against a root, for the name `kanka.test`. */
 function verifiesAgainst(address: string, root: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -195,7 +208,7 @@ describe.skipIf(!fleet)(`certificates from ACME (pebble) on the local fleet${rea
       const out = await must(f, '/usr/local/lib/kanka-infra/acme-renew 2>&1');
       expect(out).toContain('+ Challenge is valid!');
       expect(out).toContain('installed /etc/haproxy/certs/acme/kanka.test.pem; reloading haproxy');
-      const served = await servedCertificate(addr(f));
+      const served = await newlyServed(addr(f), '');
       expect(served.issuer).toMatch(/^Pebble Intermediate CA/);
       expect(served.san).toBe(`DNS:${NAME}`);
       expect(await verifiesAgainst(addr(f), root)).toBe(true);
@@ -232,8 +245,9 @@ describe.skipIf(!fleet)(`certificates from ACME (pebble) on the local fleet${rea
         expect(out).toContain('+ Challenge is valid!');
         expect(out).toContain('reloading haproxy');
       }
-      // Keep going a moment after the last reload.
-      await new Promise((r) => setTimeout(r, 1500));
+      // Until both serve the new certificate, and a moment more.
+      for (const f of FRONTENDS) await newlyServed(addr(f), serials.get(f) ?? '');
+      await new Promise((r) => setTimeout(r, 1000));
     } finally {
       counted = await client.stop();
     }
@@ -241,11 +255,11 @@ describe.skipIf(!fleet)(`certificates from ACME (pebble) on the local fleet${rea
     expect(counted.failed.slice(0, 5), `${counted.failed.length} failed`).toEqual([]);
     expect(counted.ok).toBeGreaterThan(20);
     for (const f of FRONTENDS) {
+      const served = await servedCertificate(addr(f));
       const [master, ...workers] = (before.get(f) ?? '').split(' ');
       const [masterAfter, ...workersAfter] = (await must(f, processes)).trim().split(' ');
       expect(masterAfter, `${f}: the same haproxy master (a reload, not a restart)`).toBe(master);
       expect(workersAfter, `${f}: a new worker`).not.toEqual(workers);
-      const served = await servedCertificate(addr(f));
       expect(served.issuer).toMatch(/^Pebble Intermediate CA/);
       expect(served.serial).not.toBe(serials.get(f));
       expect(await verifiesAgainst(addr(f), root)).toBe(true);
