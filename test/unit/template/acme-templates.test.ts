@@ -44,22 +44,26 @@ describe('haproxy.cfg with and without ACME', () => {
     const out = render('haproxy.cfg.hbs', ACME);
     expect(out).toContain('\tbind :443 ssl crt /etc/haproxy/certs/acme/ crt /etc/haproxy/certs/kanka.pem alpn h2,http/1.1\n');
     const http = out.slice(out.indexOf('frontend http'), out.indexOf('frontend https'));
-    expect(http.indexOf('lf-string')).toBeGreaterThan(0);
-    expect(http.indexOf('lf-string')).toBeLessThan(http.indexOf('redirect scheme https'));
-    expect(http).toContain(`'%[path,field(-1,/)].${acmeThumbprint(accountKey)}'`);
+    expect(http.indexOf('lf-file')).toBeGreaterThan(0);
+    expect(http.indexOf('lf-file')).toBeLessThan(http.indexOf('redirect scheme https'));
+    expect(http).toContain('lf-file /etc/haproxy/acme-challenge.lf if { path_reg ^/\\.well-known/acme-challenge/[A-Za-z0-9_-]+$ }');
+    // The config itself reads no secret (its diffs stay visible); the answer's file does.
+    expect(out).not.toContain(acmeThumbprint(accountKey));
+    expect(render('acme-challenge.lf.hbs', ACME)).toBe(`%[path,field(-1,/)].${acmeThumbprint(accountKey)}`);
   });
 
   it('ACME on without the account key in secrets: an error naming it', () => {
     const defaults = parse(readFileSync(join(roles, 'haproxy', 'defaults.yml'), 'utf8')) as Record<string, unknown>;
-    expect(() => renderTemplate(join(roles, 'haproxy', 'templates', 'haproxy.cfg.hbs'), { ...defaults, ...ACME, varnish_port: 6081, env: 'test', host: hosts.frontend1, hosts, secrets: {}, facts: {} })).toThrow(/acme_account_key/);
+    expect(() => renderTemplate(join(roles, 'haproxy', 'templates', 'acme-challenge.lf.hbs'), { ...defaults, ...ACME, varnish_port: 6081, env: 'test', host: hosts.frontend1, hosts, secrets: {}, facts: {} })).toThrow(/acme_account_key/);
   });
 });
 
 describe.skipIf(!process.env['CI'] && spawnSync('haproxy', ['-v']).status !== 0)('the challenge answer, served by haproxy', () => {
   it('answers <token>.<thumbprint> for a token, redirects anything else to https', async () => {
-    const out = render('haproxy.cfg.hbs', ACME);
-    const line = out.split('\n').find((l) => l.includes('acme-challenge')) ?? '';
     const dir = scratch();
+    const out = render('haproxy.cfg.hbs', { ...ACME, acme_challenge_format_file: join(dir, 'acme-challenge.lf') });
+    writeFileSync(join(dir, 'acme-challenge.lf'), render('acme-challenge.lf.hbs', ACME));
+    const line = out.split('\n').find((l) => l.includes('acme-challenge')) ?? '';
     const sock = join(dir, 'h.sock');
     writeFileSync(join(dir, 'h.cfg'), `global\n\tmaxconn 20\ndefaults\n\tmode http\n\ttimeout connect 1s\n\ttimeout client 5s\n\ttimeout server 5s\nfrontend http\n\tbind unix@${sock}\n${line}\n\thttp-request redirect scheme https code 301\n`);
     const check = spawnSync('haproxy', ['-c', '-q', '-f', join(dir, 'h.cfg')], { encoding: 'utf8' });
