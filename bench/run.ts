@@ -114,6 +114,14 @@ async function main(): Promise<void> {
   const converge = await kanka(`apply ${q(inv)} --yes`);
   if (converge.code !== 0) throw new Error('the site does not converge: run `kanka-infra apply` on the fleet and look');
 
+  // The site without its last play (health): what the nightly health checks cost drift, measured
+  // in the same interleaved runs.
+  const siteText = readFileSync(join(ROOT, 'playbooks', 'site.yml'), 'utf8');
+  const healthAt = siteText.search(/^- name: health$/m);
+  const noHealthDir = mkdtempSync(join(tmpdir(), 'kanka-bench-'));
+  const noHealth = join(noHealthDir, 'site-without-health.yml');
+  writeFileSync(noHealth, healthAt > 0 ? siteText.slice(0, healthAt) : siteText);
+
   // The exact probe scripts of a no-op plan, for the ssh floor.
   const probeDir = await recordProbes(inv);
   const scripts = readdirSync(probeDir).map((f) => ({ host: f.replace(/\.sh$/, ''), file: join(probeDir, f) }));
@@ -136,6 +144,7 @@ async function main(): Promise<void> {
       ['noopPlan', () => kanka(`plan ${q(inv)} --json`)],
       ['noopApply', () => kanka(`apply ${q(inv)} --yes`)],
       ['drift', () => kanka(`drift ${q(inv)}`)],
+      ['driftWithoutHealth', () => kanka(`drift ${q(inv)} --playbook ${q(noHealth)} -p ${q(ROOT)}`)],
     ] as const) {
       const t = await run();
       if (t.code !== 0) throw new Error(`${name} exited ${t.code}`);
@@ -144,6 +153,7 @@ async function main(): Promise<void> {
     }
   }
   rmSync(probeDir, { recursive: true, force: true });
+  rmSync(noHealthDir, { recursive: true, force: true });
 
   // First apply from bare hosts, against one apt-get install per host of the same packages.
   const project = loadProject({ env: inv });
@@ -215,7 +225,7 @@ async function main(): Promise<void> {
   }
   if (SCALE.length > 0) await lightDown({ log: () => {} });
 
-  const names = ['noopPlan', 'noopApply', 'drift', 'sshFloor', 'firstApply', 'aptFloor'] as const;
+  const names = ['noopPlan', 'noopApply', 'drift', 'driftWithoutHealth', 'sshFloor', 'firstApply', 'aptFloor'] as const;
   const pick = (field: 'wall' | 'cpu' | 'hostsCpu') => Object.fromEntries(names.map((k) => [k, statsOf(k, field)]));
   const median = (k: string) => statsOf(k, 'wall')?.median ?? Number.NaN;
   const first = scale[0];
@@ -242,6 +252,7 @@ async function main(): Promise<void> {
       noopPlanToSshFloor: round(median('noopPlan') / median('sshFloor')),
       noopApplyToSshFloor: round(median('noopApply') / median('sshFloor')),
       driftToSshFloor: round(median('drift') / median('sshFloor')),
+      driftToDriftWithoutHealth: round(median('drift') / median('driftWithoutHealth')),
       firstApplyToAptFloor: round(median('firstApply') / median('aptFloor')),
     },
   };
@@ -261,6 +272,7 @@ async function main(): Promise<void> {
     row('no-op `plan`', 'noopPlan', `${results.ratios.noopPlanToSshFloor}x ssh floor`),
     row('no-op `apply`', 'noopApply', `${results.ratios.noopApplyToSshFloor}x ssh floor`),
     row('`drift`', 'drift', `${results.ratios.driftToSshFloor}x ssh floor`),
+    row('`drift` without the health play', 'driftWithoutHealth', `drift is ${results.ratios.driftToDriftWithoutHealth}x this`),
     row('ssh floor (1 plain ssh per host, same reads)', 'sshFloor', '1x'),
     row('first `apply` from bare hosts', 'firstApply', `${results.ratios.firstApplyToAptFloor}x apt floor`),
     row('apt floor (1 apt-get install per host)', 'aptFloor', '1x'),

@@ -229,3 +229,18 @@ export function sysctlValue(value: unknown): string {
   if (s === '' || s !== s.trim()) fail('sysctlValue', 'the value is empty or starts or ends with spaces: sysctl strips them');
   return s;
 }
+
+/**
+ * A DNS name a certificate is asked for (dehydrated's domains.txt, where words are names and `>`
+ * starts an alias): letters, digits and hyphens in dot-separated labels of 1-63 characters, at
+ * most 253 in all. A wildcard is refused: HTTP-01 cannot prove one.
+ */
+export function dnsName(value: unknown): string {
+  const s = text('dnsName', value);
+  if (s.startsWith('*.')) fail('dnsName', 'a wildcard name needs a DNS-01 challenge; HTTP-01 cannot validate it');
+  if (s.length === 0 || s.length > 253) fail('dnsName', `a DNS name has 1 to 253 characters, this one ${s.length}`);
+  for (const [i, label] of s.split('.').entries()) {
+    if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label)) fail('dnsName', `label ${i + 1} is not 1-63 letters, digits or inner hyphens`);
+  }
+  return s;
+}

@@ -3,12 +3,16 @@ import type { HelperDelegate, HelperOptions } from 'handlebars';
 import { networksOf } from '../config/cidr.js';
 import { standInValue } from '../secrets/stand-in.js';
 import { publicKeyLine } from '../transport/ssh-keys.js';
+import { acmeThumbprint } from './acme.js';
 import * as encode from './encoders.js';
 
 /** Handlebars passes an options object as the last argument of every helper call. */
 function args(list: unknown[]): unknown[] {
   return list.slice(0, -1);
 }
+
+/** As `{{#if}}` and a bare `when: name` see a value: an empty list is false too (`when: "not acme_names"`). */
+const truthy = (v: unknown): boolean => (Array.isArray(v) ? v.length > 0 : Boolean(v));
 
 const num = (v: unknown): number => {
   const n = typeof v === 'number' ? v : Number(v);
@@ -28,9 +32,9 @@ export const templateHelpers: Record<string, HelperDelegate> = {
   ne: (...a: unknown[]) => { const [x, y] = args(a); return x !== y; },
   gt: (...a: unknown[]) => { const [x, y] = args(a); return num(x) > num(y); },
   lt: (...a: unknown[]) => { const [x, y] = args(a); return num(x) < num(y); },
-  and: (...a: unknown[]) => args(a).every(Boolean),
-  or: (...a: unknown[]) => args(a).some(Boolean),
-  not: (...a: unknown[]) => !args(a)[0],
+  and: (...a: unknown[]) => args(a).every(truthy),
+  or: (...a: unknown[]) => args(a).some(truthy),
+  not: (...a: unknown[]) => !truthy(args(a)[0]),
   /** {{default value fallback}}: the fallback when value is undefined, null or "". */
   default: (...a: unknown[]) => { const [v, d] = args(a); return v === undefined || v === null || v === '' ? d : v; },
   /** {{join list ", "}} */
@@ -136,6 +140,10 @@ export const templateHelpers: Record<string, HelperDelegate> = {
   sysctlValue: (...a: unknown[]) => encode.sysctlValue(args(a)[0]),
   /** OnCalendar={{systemdValue schedule}}: a whole single-value systemd setting, unquoted. */
   systemdValue: (...a: unknown[]) => encode.systemdValue(args(a)[0]),
+  /** {{#each acme_names}}{{dnsName this}}{{/each}}: a DNS name a certificate is for (no wildcard). */
+  dnsName: (...a: unknown[]) => encode.dnsName(args(a)[0]),
+  /** {{acmeThumbprint secrets.acme_account_key}}: the ACME account key's JWK thumbprint (base64url). */
+  acmeThumbprint: (...a: unknown[]) => acmeThumbprint(args(a)[0]),
 };
 
 const STAND_IN_PREFIX = standInValue('');
