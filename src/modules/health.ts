@@ -21,6 +21,7 @@ const args = z
       check: z.literal('certificate'),
       path: absolutePath.describe('PEM file whose first certificate is served'),
       min_days: z.number().int().positive().default(14).describe('fewer days left than this is a problem'),
+      missing_ok: z.boolean().default(false).describe('no file yet is fine (a certificate ACME has not issued yet: its failing renewal unit is the problem then)'),
     }),
     z.strictObject({ check: z.literal('haproxy_backends'), url: z.string().regex(/^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(:\d+)?\//, 'a stats URL on this host, e.g. http://127.0.0.1:8404/stats;csv') }),
     z.strictObject({ check: z.literal('varnish_backends') }),
@@ -79,7 +80,7 @@ export function planHealth(a: HealthArgs, facts: FactReader, ctx: TaskContext): 
     }
     case 'certificate': {
       const c = facts.get(certificateFact(a.path));
-      if (!c.present) return problem(`no certificate at ${a.path}`, 'apply the site (it installs the certificate), then check the TLS settings');
+      if (!c.present) return a.missing_ok ? noop(`no certificate at ${a.path} yet`) : problem(`no certificate at ${a.path}`, 'apply the site (it installs the certificate), then check the TLS settings');
       const days = Math.floor(c.secondsLeft / 86400);
       if (c.secondsLeft < a.min_days * 86400) {
         return problem(`the certificate in ${a.path} (${c.subject}) ${c.secondsLeft <= 0 ? 'has expired' : `expires in ${days} day${days === 1 ? '' : 's'}`} (${c.notAfter}; limit ${a.min_days} days)`, 'renew it: with ACME, see the renewal timer\'s log; else put a new certificate in the vault and apply');
