@@ -15,9 +15,8 @@ import { connect } from 'node:tls';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptVault } from '../../src/secrets/vault-format.js';
-import { sshToHost } from '../fleet/index.js';
 import { httpsGet, keepRequesting, waitFor } from './http.js';
-import { fleetOrSkip, inventoryVariant, kanka as run, VAULT_PASSWORD } from './support.js';
+import { fleetOrSkip, inventoryVariant, kanka as run, VAULT_PASSWORD, hostShell } from './support.js';
 
 const { fleet, reason } = fleetOrSkip();
 const GATEWAY = '10.213.7.1';
@@ -29,17 +28,7 @@ const FRONTENDS = ['frontend1', 'frontend2'] as const;
 const addr = (name: string) => fleet?.hosts.find((h) => h.name === name)?.address ?? '';
 const kanka = (args: string[]) => run(args, { env: { KANKA_VAULT_PASSWORD: VAULT_PASSWORD } });
 
-async function sh(host: string, command: string): Promise<{ code: number; out: string }> {
-  if (!fleet) throw new Error('no fleet');
-  const r = await sshToHost(fleet, host, command, { timeoutMs: 180000 });
-  return { code: r.code, out: r.stdout + r.stderr };
-}
-
-async function must(host: string, command: string): Promise<string> {
-  const r = await sh(host, command);
-  if (r.code !== 0) throw new Error(`${host}: ${command}: exit ${r.code}: ${r.out}`);
-  return r.out;
-}
+const { sh, must } = hostShell(fleet, 180000);
 
 /** The Health section's problem lines (`  ! host ...`). */
 function healthLines(stdout: string): string[] {

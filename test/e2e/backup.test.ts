@@ -4,9 +4,8 @@
  * vault's key; failures recorded; retention on both hosts; corrupted copies refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sshToHost } from '../fleet/index.js';
 import { waitFor } from './http.js';
-import { fleetOrSkip, kanka } from './support.js';
+import { fleetOrSkip, kanka, hostShell } from './support.js';
 
 const { fleet, reason } = fleetOrSkip();
 const addr = (name: string) => fleet?.hosts.find((h) => h.name === name)?.address ?? '';
@@ -15,17 +14,7 @@ const STATUS = '/var/lib/kanka-infra/mariadb-backup.status';
 const CONF = '/etc/kanka-infra/mariadb-backup.conf';
 const ID = /^\d{8}T\d{6}Z$/;
 
-async function sh(host: string, command: string): Promise<{ code: number; out: string }> {
-  if (!fleet) throw new Error('no fleet');
-  const r = await sshToHost(fleet, host, command, { timeoutMs: 120000 });
-  return { code: r.code, out: r.stdout + r.stderr };
-}
-
-async function must(host: string, command: string): Promise<string> {
-  const r = await sh(host, command);
-  if (r.code !== 0) throw new Error(`${host}: ${command}: exit ${r.code}: ${r.out}`);
-  return r.out;
-}
+const { sh, must } = hostShell(fleet, 120000);
 
 const keyValues = (text: string): Record<string, string> =>
   Object.fromEntries(text.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));

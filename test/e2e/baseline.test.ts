@@ -6,9 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { networksContain, parseNetwork } from '../../src/config/cidr.js';
-import { sshToHost } from '../fleet/index.js';
 import { httpsGet } from './http.js';
-import { fleetOrSkip, inventoryVariant, kanka } from './support.js';
+import { fleetOrSkip, inventoryVariant, kanka, hostShell } from './support.js';
 
 const { fleet, reason } = fleetOrSkip();
 const addr = (name: string) => fleet?.hosts.find((h) => h.name === name)?.address ?? '';
@@ -17,17 +16,7 @@ const GATEWAY = '10.213.7.1';
 // (hosts are .11 and up); an IPv6 network too, so the ip6 rule is exercised.
 const ADMIN_NETWORKS = ['10.213.7.0/29', '2001:db8:7::/48'];
 
-async function sh(host: string, command: string): Promise<{ code: number; out: string }> {
-  if (!fleet) throw new Error('no fleet');
-  const r = await sshToHost(fleet, host, command, { timeoutMs: 60000 });
-  return { code: r.code, out: r.stdout + r.stderr };
-}
-
-async function must(host: string, command: string): Promise<string> {
-  const r = await sh(host, command);
-  if (r.code !== 0) throw new Error(`${host}: ${command}: exit ${r.code}: ${r.out}`);
-  return r.out;
-}
+const { sh, must } = hostShell(fleet);
 
 /** A TCP connection from one fleet host to another: "open", or why not ("refused" when the firewall resets it). */
 async function tcpFrom(host: string, to: string, port: number): Promise<string> {

@@ -1,16 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sshToHost } from '../fleet/index.js';
 import { waitFor } from './http.js';
-import { fleetOrSkip, inventoryVariant, kanka } from './support.js';
+import { fleetOrSkip, inventoryVariant, kanka, hostShell, convergeSite } from './support.js';
 
 const { fleet, reason } = fleetOrSkip();
 
-async function must(host: string, command: string): Promise<string> {
-  if (!fleet) throw new Error('no fleet');
-  const r = await sshToHost(fleet, host, command, { timeoutMs: 60000 });
-  if (r.code !== 0) throw new Error(`${host}: ${command}: exit ${r.code}: ${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
+const { must } = hostShell(fleet);
 
 /** The Health section's line for a host, from drift's output. */
 function healthLine(stdout: string, host: string): string {
@@ -23,11 +17,7 @@ describe.skipIf(!fleet)(`health in the nightly drift${reason ? ` (skipped: ${rea
   beforeAll(async () => {
     if (!fleet) return;
     inv = fleet.inventoryFile;
-    const converge = await kanka(['apply', inv, '--yes']);
-    if (converge.code === 2 && /backend2 \(replica of the primary, replicating\)/.test(converge.stdout)) {
-      // Another test's secrets left the replica behind: rebuild it first.
-      expect((await kanka(['db', 'reseed', inv, 'backend2', '--yes'])).code).toBe(0);
-    } else expect(converge.code, converge.stdout.slice(-3000)).toBe(0);
+    await convergeSite(inv);
     const clean = await kanka(['drift', inv]);
     expect(clean.code, clean.stdout.slice(-3000)).toBe(0);
   }, 900_000);

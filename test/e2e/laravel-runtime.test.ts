@@ -3,9 +3,8 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sshToHost } from '../fleet/index.js';
 import { httpsGet, type HttpResult, waitFor } from './http.js';
-import { fleetOrSkip, inventoryVariant, kanka, repoRoot } from './support.js';
+import { fleetOrSkip, inventoryVariant, kanka, repoRoot, hostShell } from './support.js';
 
 const { fleet, reason } = fleetOrSkip();
 const addr = (name: string) => fleet?.hosts.find((h) => h.name === name)?.address ?? '';
@@ -18,17 +17,7 @@ const APP = /^app_root: (.+)$/m.exec(defaults)?.[1] ?? '';
 const PHP = /^php_version: "(.+)"$/m.exec(defaults)?.[1] ?? '';
 const MB = 1024 * 1024;
 
-async function sh(host: string, command: string): Promise<{ code: number; out: string }> {
-  if (!fleet) throw new Error('no fleet');
-  const r = await sshToHost(fleet, host, command, { timeoutMs: 60000 });
-  return { code: r.code, out: r.stdout + r.stderr };
-}
-
-async function must(host: string, command: string): Promise<string> {
-  const r = await sh(host, command);
-  if (r.code !== 0) throw new Error(`${host}: ${command}: exit ${r.code}: ${r.out}`);
-  return r.out;
-}
+const { sh, must } = hostShell(fleet);
 
 /** Writes a file on a host (any content: it travels base64-encoded inside the command). */
 async function put(host: string, path: string, content: string, mode = '0644'): Promise<void> {

@@ -1,18 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sshToHost } from '../fleet/index.js';
 import { httpsGet, waitFor } from './http.js';
-import { fleetOrSkip, kanka } from './support.js';
+import { fleetOrSkip, kanka, hostShell, convergeSite } from './support.js';
 
 const { fleet, reason } = fleetOrSkip();
 const addr = (name: string) => fleet?.hosts.find((h) => h.name === name)?.address ?? '';
 const DIR = '/var/backups/kanka-infra/mariadb';
 
-async function must(host: string, command: string): Promise<string> {
-  if (!fleet) throw new Error('no fleet');
-  const r = await sshToHost(fleet, host, command, { timeoutMs: 120000 });
-  if (r.code !== 0) throw new Error(`${host}: ${command}: exit ${r.code}: ${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
+const { must } = hostShell(fleet, 120000);
 
 const rows = (host: string) => must(host, `mysql -N -e "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='kanka' AND TABLE_NAME='e2e_restore'" && mysql -N -e "SELECT v FROM kanka.e2e_restore ORDER BY v" 2>/dev/null || true`);
 const newest = async (host: string) => (await must(host, `ls ${DIR} | grep -E '^[0-9]{8}T[0-9]{6}Z$' | tail -1`)).trim();
@@ -24,11 +18,7 @@ describe.skipIf(!fleet)(`backups and restore${reason ? ` (skipped: ${reason})` :
   beforeAll(async () => {
     if (!fleet) return;
     inv = fleet.inventoryFile;
-    const converge = await kanka(['apply', inv, '--yes']);
-    if (converge.code === 2 && /backend2 \(replica of the primary, replicating\)/.test(converge.stdout)) {
-      // Another test's secrets left the replica behind: rebuild it first.
-      expect((await kanka(['db', 'reseed', inv, 'backend2', '--yes'])).code).toBe(0);
-    } else expect(converge.code, converge.stdout.slice(-3000)).toBe(0);
+    await convergeSite(inv);
     await must('backend1', `mysql -e "DROP TABLE IF EXISTS kanka.e2e_restore; CREATE TABLE kanka.e2e_restore (v VARCHAR(64) PRIMARY KEY); INSERT INTO kanka.e2e_restore VALUES ('${token}-1'), ('${token}-2'), ('${token}-3')"`);
     await waitFor('the rows on backend2', async () => (await rows('backend2')).includes(`${token}-3`), 15000);
   }, 900_000);

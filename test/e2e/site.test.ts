@@ -3,27 +3,17 @@ import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decryptVault } from '../../src/secrets/vault-format.js';
-import { fleetResetHosts, sshToHost } from '../fleet/index.js';
+import { fleetResetHosts } from '../fleet/index.js';
 import { HOSTILE_CHARACTERS, SITE_SECRETS_FILE, VAULT_PASSWORD_FILE } from '../fleet/site-secrets.js';
 import { httpsGet, keepRequesting, waitFor } from './http.js';
-import { fleetOrSkip, inventoryVariant, kanka } from './support.js';
+import { fleetOrSkip, inventoryVariant, kanka, hostShell } from './support.js';
 
 const { fleet, reason } = fleetOrSkip();
 const names = ['thumbor', 'frontend1', 'frontend2', 'backend1', 'backend2'];
 const addr = (name: string) => fleet?.hosts.find((h) => h.name === name)?.address ?? '';
 const frontends = ['frontend1', 'frontend2'];
 
-async function sh(host: string, command: string): Promise<{ code: number; out: string }> {
-  if (!fleet) throw new Error('no fleet');
-  const r = await sshToHost(fleet, host, command, { timeoutMs: 60000 });
-  return { code: r.code, out: r.stdout + r.stderr };
-}
-
-async function must(host: string, command: string): Promise<string> {
-  const r = await sh(host, command);
-  if (r.code !== 0) throw new Error(`${host}: ${command}: exit ${r.code}: ${r.out}`);
-  return r.out;
-}
+const { sh, must } = hostShell(fleet);
 
 async function allHealthy(): Promise<boolean> {
   const rs = await Promise.all(frontends.map((f) => httpsGet(addr(f), '/healthz')));

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import type { Fleet } from '../fleet/index.js';
+import { sshToHost, type Fleet } from '../fleet/index.js';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
 export const fixtures = join(import.meta.dirname, 'fixtures');
@@ -72,4 +72,40 @@ export function inventoryVariant(fleet: Fleet, opts: { extraVars?: Record<string
   writeFileSync(join(dir, 'inventory.yml'), opts.transform ? opts.transform(text) : text);
   copyFileSync(fleet.knownHostsFile, join(dir, 'known_hosts'));
   return join(dir, 'inventory.yml');
+}
+
+/**
+ * Commands on the fleet's hosts over ssh, as the tests run them: `sh` says how it went, `must`
+ * throws on a non-zero exit. `out` is stdout followed by stderr.
+ */
+export function hostShell(fleet: Fleet | undefined, timeoutMs = 60000): {
+  sh: (host: string, command: string) => Promise<{ code: number; out: string }>;
+  must: (host: string, command: string) => Promise<string>;
+} {
+  const sh = async (host: string, command: string) => {
+    if (!fleet) throw new Error('no fleet');
+    const r = await sshToHost(fleet, host, command, { timeoutMs });
+    return { code: r.code, out: r.stdout + r.stderr };
+  };
+  const must = async (host: string, command: string) => {
+    const r = await sh(host, command);
+    if (r.code !== 0) throw new Error(`${host}: ${command}: exit ${r.code}: ${r.out}`);
+    return r.out;
+  };
+  return { sh, must };
+}
+
+/**
+ * Applies the site to the fleet. Other tests apply the site with their own secrets, which can leave
+ * backend2's replica behind (a problem, exit 2): it is rebuilt with db reseed, as an operator would.
+ */
+export async function convergeSite(inventory: string): Promise<void> {
+  let converge = await kanka(['apply', inventory, '--yes']);
+  if (converge.code === 2 && converge.stdout.includes('backend2 (replica of the primary, replicating)')) {
+    const reseed = await kanka(['db', 'reseed', inventory, 'backend2', '--yes']);
+    if (reseed.code !== 0) throw new Error(`db reseed backend2 exited ${reseed.code}: ${reseed.stdout}${reseed.stderr}`);
+    // Once replicating, its /healthz passes and the frontends' health checks see it up again.
+    converge = await kanka(['apply', inventory, '--yes']);
+  }
+  if (converge.code !== 0) throw new Error(`the site did not converge (exit ${converge.code}):\n${converge.stdout.slice(-3000)}${converge.stderr.slice(-1000)}`);
 }
