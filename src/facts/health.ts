@@ -122,24 +122,33 @@ export function haproxyBackendsFact(url: string, waitSeconds = 0): Fact<BackendS
   );
 }
 
-/** varnish's backends and their probe health (`waitSeconds`: as for haproxy). */
-export function varnishBackendsFact(waitSeconds = 0): Fact<BackendState[] | { unavailable: string }> {
+/**
+ * varnish's backends and their probe health (`waitSeconds`: as for haproxy). `vcl`: the VCL whose
+ * `backend <name> { # <host>` comments name the host behind each backend, for the report.
+ */
+export function varnishBackendsFact(waitSeconds = 0, vcl = ''): Fact<BackendState[] | { unavailable: string }> {
   return fact(
     'varnish-backends',
-    { wait: String(waitSeconds) },
+    { wait: String(waitSeconds), vcl },
     () =>
       lines([
         sh`i=0; while [ "$i" -lt ${waitSeconds} ] && ! varnishadm -t 2 backend.list 2>/dev/null | awk 'NR>1 && ($2 == "sick" || ($2 != "healthy" && tolower($4) == "sick")) {bad=1} END {exit bad}'; do i=$((i+1)); sleep 1; done`,
         sh`varnishadm -t 2 backend.list 2>&1 || echo unavailable`,
+        ...(vcl ? [sh`echo '--vcl'`, sh`grep -E '^backend [A-Za-z0-9_-]+ [{] # ' ${vcl} 2>/dev/null || true`] : []),
       ]),
     (out) => {
-      if (/unavailable\s*$/.test(out)) return { unavailable: out.replace(/unavailable\s*$/, '').trim() || 'no answer' };
-      return out
+      const [list = '', names = ''] = out.split(/^--vcl$/m);
+      if (/unavailable\s*$/.test(list)) return { unavailable: list.replace(/unavailable\s*$/, '').trim() || 'no answer' };
+      const hostOf = new Map([...names.matchAll(/^backend (\S+) [{] # (\S+)/gm)].map((m) => [m[1] ?? '', m[2] ?? '']));
+      return list
         .split('\n')
         .slice(1)
         .map((l) => l.trim().split(/\s+/))
         .filter((c) => c.length >= 4 && c[0] !== '')
-        .map(([name = '', admin = '', , health = '']) => ({ group: 'varnish', name, state: `${admin} ${health}`, down: admin === 'sick' || (admin !== 'healthy' && health.toLowerCase() === 'sick') }));
+        .map(([name = '', admin = '', , health = '']) => {
+          const host = hostOf.get(name.replace(/^[^.]*\./, ''));
+          return { group: 'varnish', name: host ? `${host} (${name})` : name, state: `${admin} ${health}`, down: admin === 'sick' || (admin !== 'healthy' && health.toLowerCase() === 'sick') };
+        });
     },
   );
 }

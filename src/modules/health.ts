@@ -24,7 +24,7 @@ const args = z
       missing_ok: z.boolean().default(false).describe('no file yet is fine (a certificate ACME has not issued yet: its failing renewal unit is the problem then)'),
     }),
     z.strictObject({ check: z.literal('haproxy_backends'), url: z.string().regex(/^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(:\d+)?\//, 'a stats URL on this host, e.g. http://127.0.0.1:8404/stats;csv') }),
-    z.strictObject({ check: z.literal('varnish_backends') }),
+    z.strictObject({ check: z.literal('varnish_backends'), vcl: absolutePath.optional().describe('the VCL whose `backend <name> { # <host>` comments name the hosts in reports') }),
   ])
   .describe("a health check for the nightly drift: what it finds wrong is a problem (exit 2) with what to do; it changes nothing and never fails the run");
 
@@ -47,14 +47,14 @@ function factOf(a: HealthArgs, ctx: TaskContext): Fact<unknown> {
     case 'haproxy_backends':
       return haproxyBackendsFact(a.url, wait) as Fact<unknown>;
     case 'varnish_backends':
-      return varnishBackendsFact(wait) as Fact<unknown>;
+      return varnishBackendsFact(wait, a.vcl ?? '') as Fact<unknown>;
   }
 }
 
 function backends(kind: string, got: BackendState[] | { unavailable: string }, fix: string): PlanResult {
   if ('unavailable' in got) return problem(`${kind} did not answer for its backends' state: ${got.unavailable}`, `is ${kind} running? systemctl status ${kind}`);
   const down = got.filter((b) => b.down);
-  if (down.length > 0) return problem(`${kind} marks ${down.length} backend${down.length > 1 ? 's' : ''} down: ${down.map((b) => `${b.group}/${b.name} (${b.state})`).join(', ')}`, fix);
+  if (down.length > 0) return problem(`${kind} marks ${down.length} backend${down.length > 1 ? 's' : ''} down: ${down.map((b) => (kind === 'varnish' ? `${b.name}: ${b.state}` : `${b.group}/${b.name} (${b.state})`)).join(', ')}`, fix);
   return noop(`${kind}: ${got.length} backend(s) up`);
 }
 
@@ -90,7 +90,7 @@ export function planHealth(a: HealthArgs, facts: FactReader, ctx: TaskContext): 
     case 'haproxy_backends':
       return backends('haproxy', facts.get(haproxyBackendsFact(a.url, wait)), `check the backend (its health check: haproxy's log, journalctl -u haproxy on ${ctx.host})`);
     case 'varnish_backends':
-      return backends('varnish', facts.get(varnishBackendsFact(wait)), 'check that backend: its /healthz says which part fails (curl http://<backend>/healthz)');
+      return backends('varnish', facts.get(varnishBackendsFact(wait, a.vcl ?? '')), 'check that backend: its /healthz says which part fails (curl http://<backend>/healthz)');
   }
 }
 

@@ -54,7 +54,7 @@ describe.skipIf(!fleet)(`a broken replica is reported, never re-seeded by apply,
     }, 20000);
     // ...which the frontends' health checks report too.
     const later = await kanka(['drift', inv]);
-    expect(later.stdout).toMatch(/^ {2}! frontend1 +varnish marks 1 backend down: varnish\/boot\.be1 \(probe sick\)/m);
+    expect(later.stdout).toMatch(/^ {2}! frontend1 +varnish marks 1 backend down: backend2 \(boot\.be1\): probe sick/m);
   });
 
   it('db reseed shows the error and what it replaces, rebuilds it, and replication runs again', async () => {

@@ -75,9 +75,11 @@ describe('health checks', () => {
     expect(() => healthModule.args.parse({ check: 'haproxy_backends', url: 'http://10.0.0.1:8404/stats;csv' })).toThrow(/a stats URL on this host/);
   });
 
-  it('varnish: a sick backend is a problem', () => {
+  it('varnish: a sick backend is a problem, named by the host its VCL comment gives', () => {
     const r = plan({ check: 'varnish_backends' }, VARNISH_LIST);
-    expect(r.status === 'problem' ? r.problem : '').toBe('varnish marks 1 backend down: varnish/boot.be1 (probe sick)');
+    expect(r.status === 'problem' ? r.problem : '').toBe('varnish marks 1 backend down: boot.be1: probe sick');
+    const named = plan({ check: 'varnish_backends', vcl: '/etc/varnish/default.vcl' }, `${VARNISH_LIST}\n--vcl\nbackend be0 { # backend1\nbackend be1 { # backend2\n`);
+    expect(named.status === 'problem' ? named.problem : '').toBe('varnish marks 1 backend down: backend2 (boot.be1): probe sick');
     expect(plan({ check: 'varnish_backends' }, VARNISH_LIST.replace('0/3      sick', '3/3      healthy')).status).toBe('ok');
   });
 
