@@ -1,14 +1,10 @@
 import { lines, sh } from '../shell/command.js';
-import type { Fact } from '../facts/fact.js';
+import { scriptFact, type Fact } from '../facts/fact.js';
 import { MYSQL, sqlString } from '../facts/mysql.js';
 import { SYSTEM_DATABASES } from '../facts/replication.js';
 
 const NOT_SYSTEM = SYSTEM_DATABASES.map((d) => `'${d}'`).join(', ');
 
-/** A fact that is only a command and a parser (the db commands read one thing at a time). */
-function readFact<T>(kind: string, params: Record<string, string>, script: () => ReturnType<typeof sh>, parse: (out: string) => T): Fact<T> {
-  return { id: `${kind}:${JSON.stringify(params)}`, kind, params, script, parse };
-}
 
 export interface DatabaseSize {
   name: string;
@@ -21,7 +17,7 @@ export interface DatabaseSize {
 /** Every application database with its table count, estimated rows and size. */
 export function databaseSizesFact(): Fact<DatabaseSize[]> {
   const sql = `SELECT s.SCHEMA_NAME, COUNT(t.TABLE_NAME), COALESCE(SUM(t.TABLE_ROWS), 0), COALESCE(SUM(t.DATA_LENGTH + t.INDEX_LENGTH), 0) FROM information_schema.SCHEMATA s LEFT JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = s.SCHEMA_NAME WHERE s.SCHEMA_NAME NOT IN (${NOT_SYSTEM}) GROUP BY s.SCHEMA_NAME ORDER BY s.SCHEMA_NAME`;
-  return readFact('database-sizes', {}, () => sh`${MYSQL} -e ${sql}`, (out) =>
+  return scriptFact('database-sizes', {}, () => sh`${MYSQL} -e ${sql}`, (out) =>
     out
       .split('\n')
       .filter((l) => l.includes('\t'))
@@ -34,17 +30,17 @@ export function databaseSizesFact(): Fact<DatabaseSize[]> {
 
 /** The GTID position of everything this server has written to its binlog. */
 export function gtidBinlogPosFact(): Fact<string> {
-  return readFact('gtid-binlog-pos', {}, () => sh`${MYSQL} -e 'SELECT @@gtid_binlog_pos'`, (out) => out.trim());
+  return scriptFact('gtid-binlog-pos', {}, () => sh`${MYSQL} -e 'SELECT @@gtid_binlog_pos'`, (out) => out.trim());
 }
 
 /** Waits (at most `seconds`) until this replica has applied `pos`: true when it has. */
 export function gtidWaitFact(pos: string, seconds: number): Fact<boolean> {
-  return readFact('gtid-wait', { pos, seconds: String(seconds) }, () => sh`${MYSQL} -e ${`SELECT MASTER_GTID_WAIT(${sqlString(pos)}, ${seconds})`}`, (out) => out.trim() === '0');
+  return scriptFact('gtid-wait', { pos, seconds: String(seconds) }, () => sh`${MYSQL} -e ${`SELECT MASTER_GTID_WAIT(${sqlString(pos)}, ${seconds})`}`, (out) => out.trim() === '0');
 }
 
 /** The last lines a systemd unit logged. */
 export function journalFact(unit: string, n: number): Fact<string> {
-  return readFact('journal', { unit, n: String(n) }, () => sh`journalctl -u ${unit} -n ${n} --no-pager -o cat 2>&1 || true`, (out) => out.trimEnd());
+  return scriptFact('journal', { unit, n: String(n) }, () => sh`journalctl -u ${unit} -n ${n} --no-pager -o cat 2>&1 || true`, (out) => out.trimEnd());
 }
 
 export interface BackupEntry {
@@ -69,7 +65,7 @@ function keyValues(text: string): Record<string, string> {
 
 /** The complete backups in `dir` (oldest first) and the last run's status. */
 export function backupsFact(dir: string, statusFile: string): Fact<BackupListing> {
-  return readFact(
+  return scriptFact(
     'mariadb-backups',
     { dir, statusFile },
     () =>
@@ -94,7 +90,7 @@ export function backupsFact(dir: string, statusFile: string): Fact<BackupListing
 
 /** Whether a backup's files match its SHA256SUMS, with sha256sum's own words when they do not. */
 export function backupChecksumFact(dir: string, id: string): Fact<{ ok: boolean; output: string }> {
-  return readFact(
+  return scriptFact(
     'backup-checksum',
     { dir, id },
     () => sh`if out=$(cd ${`${dir}/${id}`} && sha256sum -c SHA256SUMS 2>&1); then echo ok; else echo failed; fi; printf '%s\\n' "$out"`,

@@ -67,3 +67,8 @@ export function factReader(values: ReadonlyMap<string, unknown>): FactReader {
     },
   };
 }
+
+/** A fact that is only a snippet and a parser, named by its kind and parameters. */
+export function scriptFact<T>(kind: string, params: Record<string, string>, script: () => ShellCommand, parse: (output: string) => T): Fact<T> {
+  return { id: `${kind}:${JSON.stringify(params)}`, kind, params, script, parse };
+}

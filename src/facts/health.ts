@@ -1,14 +1,10 @@
 import { lines, sh } from '../shell/command.js';
-import type { Fact } from './fact.js';
+import { scriptFact, type Fact } from './fact.js';
 
 /**
  * What the nightly health checks read. Each is a few milliseconds of the host's time and rides in
  * the same probe as everything else: no extra round trip.
  */
-
-function fact<T>(kind: string, params: Record<string, string>, script: Fact<T>['script'], parse: (out: string) => T): Fact<T> {
-  return { id: `${kind}:${JSON.stringify(params)}`, kind, params, script, parse };
-}
 
 export interface MountUse {
   mount: string;
@@ -18,7 +14,7 @@ export interface MountUse {
 
 /** Space and inode use of every real filesystem (no tmpfs, devtmpfs, squashfs), in one `df`. */
 export function diskUseFact(): Fact<MountUse[]> {
-  return fact('disk-use', {}, () => sh`df --output=target,pcent,ipcent -x tmpfs -x devtmpfs -x squashfs 2>/dev/null`, (out) =>
+  return scriptFact('disk-use', {}, () => sh`df --output=target,pcent,ipcent -x tmpfs -x devtmpfs -x squashfs 2>/dev/null`, (out) =>
     out
       .split('\n')
       .slice(1)
@@ -38,7 +34,7 @@ export function diskUseFact(): Fact<MountUse[]> {
 
 /** systemd units in the failed state. */
 export function failedUnitsFact(): Fact<string[]> {
-  return fact('failed-units', {}, () => sh`systemctl list-units --state=failed --no-legend --plain 2>/dev/null`, (out) =>
+  return scriptFact('failed-units', {}, () => sh`systemctl list-units --state=failed --no-legend --plain 2>/dev/null`, (out) =>
     out
       .split('\n')
       .map((l) => l.trim().split(/\s+/)[0] ?? '')
@@ -51,7 +47,7 @@ export function failedUnitsFact(): Fact<string[]> {
  * after apply, chrony may just have started: give it that long.
  */
 export function timeSyncFact(waitSeconds = 0): Fact<'container' | 'yes' | 'no'> {
-  return fact(
+  return scriptFact(
     'time-sync',
     { wait: String(waitSeconds) },
     () =>
@@ -71,7 +67,7 @@ export type CertificateState = { present: false } | { present: true; notAfter: s
 
 /** The first certificate in a PEM file: its end date and how long until then (the host's clock). */
 export function certificateFact(path: string): Fact<CertificateState> {
-  return fact(
+  return scriptFact(
     'certificate',
     { path },
     () => sh`if [ -r ${path} ]; then date +%s; openssl x509 -noout -enddate -subject -dateopt iso_8601 -in ${path} 2>&1; else echo absent; fi`,
@@ -99,7 +95,7 @@ export interface BackendState {
  * `waitSeconds`: after apply, servers just (re)started need a few checks to come up.
  */
 export function haproxyBackendsFact(url: string, waitSeconds = 0): Fact<BackendState[] | { unavailable: string }> {
-  return fact(
+  return scriptFact(
     'haproxy-backends',
     { url, wait: String(waitSeconds) },
     () =>
@@ -127,7 +123,7 @@ export function haproxyBackendsFact(url: string, waitSeconds = 0): Fact<BackendS
  * `backend <name> { # <host>` comments name the host behind each backend, for the report.
  */
 export function varnishBackendsFact(waitSeconds = 0, vcl = ''): Fact<BackendState[] | { unavailable: string }> {
-  return fact(
+  return scriptFact(
     'varnish-backends',
     { wait: String(waitSeconds), vcl },
     () =>

@@ -31,15 +31,17 @@ const SLAVE_STATUS = sh`mysql --protocol=socket -e 'SHOW SLAVE STATUS\\G'`;
 export function replicaFact(settingsFile: string, stampFile: string): Fact<ReplicaState | MysqlUnavailable> {
   const notSystem = SYSTEM_DATABASES.map((d) => `'${d}'`).join(', ');
   const script = lines([
-    sh`i=0; while [ "$i" -lt 10 ] && ${SLAVE_STATUS} | grep -q '^ *Slave_IO_Running: Connecting$' && ${SLAVE_STATUS} | grep -q '^ *Last_IO_Errno: 0$'; do i=$((i+1)); sleep 1; done`,
+    // One client run in the usual case; the status is matched with `case` (no grep to start).
+    sh`st=$(${SLAVE_STATUS}); i=0`,
+    sh`while [ "$i" -lt 10 ]; do case $st in *'Slave_IO_Running: Connecting'*) case $st in *'Last_IO_Errno: 0'*) i=$((i+1)); sleep 1; st=$(${SLAVE_STATUS}); continue ;; esac ;; esac; break; done`,
     sh`echo ${SECTION}-status`,
-    SLAVE_STATUS,
+    sh`printf '%s\n' "$st"`,
     sh`echo ${SECTION}-databases`,
     sh`${MYSQL} -e ${`SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN (${notSystem}) ORDER BY SCHEMA_NAME`}`,
     sh`echo ${SECTION}-settings`,
-    sh`if [ -f ${settingsFile} ]; then sha256sum < ${settingsFile} | cut -d' ' -f1; fi`,
+    sh`if [ -f ${settingsFile} ]; then sha256sum < ${settingsFile}; fi`,
     sh`echo ${SECTION}-pointed`,
-    sh`if [ -f ${stampFile} ]; then cat ${stampFile}; fi`,
+    sh`if [ -f ${stampFile} ]; then read -r pointed < ${stampFile} || true; echo "$pointed"; fi`,
   ]);
   return mysqlFact(`mariadb-replica:${settingsFile}:${stampFile}`, 'mariadb-replica', settingsFile, script, parseReplica);
 }
@@ -59,7 +61,8 @@ export function parseReplica(output: string): ReplicaState {
     const m = /^\s*([A-Za-z_]+): ?(.*)$/.exec(line);
     if (m?.[1]) fields[m[1]] = m[2] ?? '';
   }
-  const word = (name: string) => (sections.get(name) ?? []).map((l) => l.trim()).find((l) => l !== '');
+  // sha256sum prints "<hash>  -": the first word of the first line.
+  const word = (name: string) => (sections.get(name) ?? []).map((l) => l.trim().split(/\s+/)[0] ?? '').find((l) => l !== '');
   const settingsHash = word('settings');
   const pointedHash = word('pointed');
   return {

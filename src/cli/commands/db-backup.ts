@@ -1,19 +1,11 @@
 import { backupsFact, journalFact, type BackupEntry } from '../../db/facts.js';
+import { describeBackup } from './db-describe.js';
 import { DbStepError, type DbSession } from '../../db/session.js';
 import { BACKUP_STATUS_FILE, BACKUP_UNIT, type DbTopology } from '../../db/topology.js';
 import { sh } from '../../shell/command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { write, type Io } from '../io.js';
 import { loadDb, seconds, withHosts, type DbCliOptions } from './db.js';
-import { humanBytes } from './db-reseed.js';
-
-/** One line about a backup, from its manifest. */
-export function describeBackup(b: BackupEntry): string {
-  const m = b.manifest;
-  const taken = m['finished'] ? new Date(Number(m['finished']) * 1000).toISOString().replace('.000Z', 'Z') : '?';
-  const where = m['source'] && m['source'] !== 'local' ? `${m['host'] ?? '?'} (dumped from ${m['source']})` : (m['host'] ?? '?');
-  return `${b.id}: taken ${taken} on ${where}, databases ${m['databases'] || '(none)'}, ${m['tables'] ?? '?'} tables, ${humanBytes(Number(m['bytes'] ?? 0))}, GTID ${m['gtid'] || '?'}`;
-}
 
 /** Every MariaDB host's complete backups (the backup host's own and the copies). */
 export async function backupsEverywhere(session: DbSession, topology: DbTopology): Promise<Map<string, BackupEntry[]>> {

@@ -1,4 +1,5 @@
-import { databaseSizesFact, type DatabaseSize } from '../../db/facts.js';
+import { databaseSizesFact } from '../../db/facts.js';
+import { describeDatabases } from './db-describe.js';
 import { DbStepError } from '../../db/session.js';
 import { replicaFact } from '../../facts/replication.js';
 import { replicaTrouble } from '../../modules/mariadb-replica.js';
@@ -6,23 +7,8 @@ import { sh } from '../../shell/command.js';
 import { UsageError } from '../errors.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { write, type Io } from '../io.js';
-import { approve, loadDb, requireYes, seconds, withHosts, type DbCliOptions } from './db.js';
-
-export function describeDatabases(dbs: readonly DatabaseSize[]): string {
-  if (dbs.length === 0) return 'no application database';
-  return dbs.map((d) => `${d.name} (${d.tables} table${d.tables === 1 ? '' : 's'}, ~${d.rows} rows, ${humanBytes(d.bytes)})`).join(', ');
-}
-
-export function humanBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${u === 0 ? v : v.toFixed(1)} ${units[u] ?? 'B'}`;
-}
+import { requireYesOffTerminal } from './apply.js';
+import { approve, loadDb, seconds, withHosts, type DbCliOptions } from './db.js';
 
 /**
  * `db reseed <env> <host>`: the only way kanka-infra replaces a replica's data. Shows the replica's
@@ -37,7 +23,7 @@ export async function reseedCommand(env: string, hostName: string, opts: DbCliOp
     if (hostName === primary.name) throw new UsageError(`${hostName} is the primary: reseed rebuilds a replica from it. To bring back data on the primary, use: kanka-infra db restore ${env} --from <backup>`);
     throw new UsageError(`${hostName} is not a MariaDB replica in ${ctx.project.inventory.file} (replicas: ${replicas.map((r) => r.host.name).join(', ') || 'none'})`);
   }
-  requireYes(opts, io, 'db reseed');
+  requireYesOffTerminal(opts, io, 'db reseed');
   const s = replica.settings;
   return withHosts(ctx, [primary, replica.host], async (session) => {
     const state = await session.read(hostName, replicaFact(s.settings, s.stamp));

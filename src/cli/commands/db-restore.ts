@@ -8,9 +8,10 @@ import { lines, sh, type ShellCommand } from '../../shell/command.js';
 import { UsageError } from '../errors.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { write, type Io } from '../io.js';
-import { backupsEverywhere, describeBackup } from './db-backup.js';
-import { approve, loadDb, requireYes, seconds, withHosts, type DbCliOptions } from './db.js';
-import { describeDatabases } from './db-reseed.js';
+import { backupsEverywhere } from './db-backup.js';
+import { describeBackup, describeDatabases } from './db-describe.js';
+import { requireYesOffTerminal } from './apply.js';
+import { approve, loadDb, seconds, withHosts, type DbCliOptions } from './db.js';
 
 export interface RestoreCliOptions extends DbCliOptions {
   from: string;
@@ -48,7 +49,7 @@ export async function restoreCommand(env: string, opts: RestoreCliOptions, io: I
     throw new UsageError(`--from must be "latest" or a backup name like 20261201T023000Z (the time it was taken, UTC), got "${opts.from}"`);
   }
   const ctx = loadDb(env, opts, io, argv);
-  requireYes(opts, io, 'db restore');
+  requireYesOffTerminal(opts, io, 'db restore');
   const { topology } = ctx;
   const { primary, replicas, backup, appUser } = topology;
   const dbHosts = [primary, ...replicas.map((r) => r.host)];

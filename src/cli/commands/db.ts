@@ -11,7 +11,6 @@ import type { RestoreCliOptions } from './db-restore.js';
 import { confirm } from '../prompt.js';
 import { runInfo } from '../run-info.js';
 import { runConnector } from '../ssh-auth.js';
-import { requireYesOffTerminal } from './apply.js';
 
 export interface DbCliOptions extends ProjectOptions {
   yes?: boolean;
@@ -110,8 +109,4 @@ function dbOptions(cmd: Command): Command {
     .option('--vault-password-file <file>', 'file holding the secrets password (or set KANKA_VAULT_PASSWORD / KANKA_VAULT_PASSWORD_FILE)')
     .option('--no-color', 'no colours')
     .option('-y, --yes', 'do it without asking (required when not on a terminal)');
-}
-
-export function requireYes(opts: DbCliOptions, io: Io, command: string): void {
-  requireYesOffTerminal(opts, io, command);
 }

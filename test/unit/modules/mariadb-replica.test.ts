@@ -31,7 +31,7 @@ function output(status: string, dbs: string[], settings = 'aaa', pointed = 'aaa'
 
 describe('the replica status fact', () => {
   it('reads the fields, the application databases and the settings hashes', () => {
-    const s = parseReplica(output(statusOutput({ Last_SQL_Error: "Error executing row event: 'Table 'holdout.t' doesn't exist'" }), ['holdout', 'kanka'], 'abc', 'def'));
+    const s = parseReplica(output(statusOutput({ Last_SQL_Error: "Error executing row event: 'Table 'holdout.t' doesn't exist'" }), ['holdout', 'kanka'], 'abc  -', 'def'));
     expect(s.status?.['Last_SQL_Error']).toBe("Error executing row event: 'Table 'holdout.t' doesn't exist'");
     expect(s.status?.['Master_Host']).toBe('10.0.0.21');
     expect(s.databases).toEqual(['holdout', 'kanka']);
