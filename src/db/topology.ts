@@ -19,8 +19,6 @@ export interface DbTopology {
   replicas: { host: Host; settings: ReplicaSettings; seedScript?: string }[];
   /** The application's MariaDB account (its writes stop during a restore). */
   appUser: string;
-  /** Variables of the primary's program (role defaults and inventory), for the roles' settings. */
-  vars: Record<string, unknown>;
   /** Where the nightly backups are taken (role mariadb-backup) and kept. */
   backup: { host: Host; dir: string };
 }
@@ -52,7 +50,8 @@ export function dbTopology(project: Project, programs: readonly HostProgram[]): 
     if (!task) return [];
     const settings = task.args as ReplicaSettings;
     const copy = allTasks(p).find((t) => t.module.name === 'copy' && (t.args as { dest?: string }).dest === settings.seed);
-    const seedScript = copy ? copyContent(copy.args as CopyLike, (rel) => copy.context.readRoleFile(rel)) : undefined;
+    // The copy module resolved its content when the task was compiled (inline or the role's file).
+    const seedScript = (copy?.args as { resolved?: Buffer } | undefined)?.resolved?.toString('utf8');
     return [{ host: p.host, settings, ...(seedScript !== undefined ? { seedScript } : {}) }];
   });
   const appUser = typeof vars['mariadb_app_user'] === 'string' ? vars['mariadb_app_user'] : 'kanka';
@@ -61,15 +60,6 @@ export function dbTopology(project: Project, programs: readonly HostProgram[]): 
   const backupHost = named !== undefined ? project.inventory.hosts.find((h) => h.name === named) : (replicas[0]?.host ?? primary);
   if (!backupHost) throw new UsageError(`mariadb_backup_host is "${named ?? ''}", which is not a host of ${project.inventory.file}`);
   const dir = typeof vars['mariadb_backup_dir'] === 'string' && vars['mariadb_backup_dir'] !== '' ? vars['mariadb_backup_dir'] : DEFAULT_BACKUP_DIR;
-  return { primary, replicas, appUser, vars, backup: { host: backupHost, dir } };
+  return { primary, replicas, appUser, backup: { host: backupHost, dir } };
 }
 
-interface CopyLike {
-  content?: string;
-  src?: string;
-}
-
-function copyContent(a: CopyLike, read: (rel: string) => Buffer): string | undefined {
-  if (a.content !== undefined) return a.content;
-  return a.src !== undefined ? read(a.src).toString('utf8') : undefined;
-}
