@@ -37,7 +37,11 @@ interface Timing {
  * Runs a shell command line; wall time measured around it, CPU seconds from bash's `times` (user
  * and system time of every child, kanka-infra's node process included).
  */
-function timeShell(commandLine: string, env: Record<string, string> = {}, hostsFleet?: string): Promise<Timing & { code: number; out: string }> {
+function timeShell(
+  commandLine: string,
+  env: Record<string, string> = {},
+  hostsFleet?: string,
+): Promise<Timing & { code: number; out: string }> {
   return new Promise((resolve, reject) => {
     const hostsBefore = hostsFleet ? fleetCpuSeconds(hostsFleet) : undefined;
     const dir = mkdtempSync(join(tmpdir(), 'kanka-bench-'));
@@ -49,7 +53,10 @@ function timeShell(commandLine: string, env: Record<string, string> = {}, hostsF
       const wall = Number(process.hrtime.bigint() - t0) / 1e9;
       // `times`: line 1 the shell itself, line 2 its children: "0m0.390s 0m0.050s".
       const children = readFileSync(join(dir, 'times'), 'utf8').trim().split('\n')[1] ?? '';
-      const cpu = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, m) => sum + Number(m[1]) * 60 + Number(m[2]), 0);
+      const cpu = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce(
+        (sum, m) => sum + Number(m[1]) * 60 + Number(m[2]),
+        0,
+      );
       const out = readFileSync(join(dir, 'out'), 'utf8');
       const code = Number(readFileSync(join(dir, 'code'), 'utf8').trim());
       rmSync(dir, { recursive: true, force: true });
@@ -100,7 +107,8 @@ async function recordProbes(inventory: string): Promise<string> {
 }
 
 /** SSH round trips of the busiest host, from a `plan --json` report. */
-const maxRoundTrips = (json: string) => (JSON.parse(json) as { summary: { maxRoundTrips: number } }).summary.maxRoundTrips;
+const maxRoundTrips = (json: string) =>
+  (JSON.parse(json) as { summary: { maxRoundTrips: number } }).summary.maxRoundTrips;
 
 async function main(): Promise<void> {
   const support = fleetSupport();
@@ -126,7 +134,17 @@ async function main(): Promise<void> {
   const probeDir = await recordProbes(inv);
   const scripts = readdirSync(probeDir).map((f) => ({ host: f.replace(/\.sh$/, ''), file: join(probeDir, f) }));
   const address = (h: string) => fleet.hosts.find((x) => x.name === h)?.address ?? '';
-  const sshFloor = () => timeShell(scripts.map((s) => `${sshCommand(fleet.sshKeyFile, fleet.knownHostsFile, address(s.host), 'sh -s')} < ${q(s.file)} > /dev/null &`).join('\n') + '\nwait', {}, DEFAULT_FLEET);
+  const sshFloor = () =>
+    timeShell(
+      scripts
+        .map(
+          (s) =>
+            `${sshCommand(fleet.sshKeyFile, fleet.knownHostsFile, address(s.host), 'sh -s')} < ${q(s.file)} > /dev/null &`,
+        )
+        .join('\n') + '\nwait',
+      {},
+      DEFAULT_FLEET,
+    );
 
   // Every measurement's runs, by name: wall, kanka-infra's CPU (or the floor's), the hosts' CPU.
   const series = new Map<string, Timing[]>();
@@ -158,17 +176,37 @@ async function main(): Promise<void> {
   // First apply from bare hosts, against one apt-get install per host of the same packages.
   const project = loadProject({ env: inv });
   const password = resolveVaultPassword({ passwordFile: project.inventory.vaultPasswordFile ?? '', env: {} }) ?? '';
-  const secrets = project.inventory.secretsFile ? { ...loadSecrets(project.inventory.secretsFile, password).values } : {};
+  const secrets = project.inventory.secretsFile
+    ? { ...loadSecrets(project.inventory.secretsFile, password).values }
+    : {};
   const programs = compile(project, { secrets });
-  const packagesOf = new Map(programs.map((p) => [p.host.name, [...new Set(allTasks(p).filter((t) => t.module.name === 'apt').flatMap((t) => {
-    const n = (t.args as { name: string | string[] }).name;
-    return Array.isArray(n) ? n : [n];
-  }))]]));
-  const resetAll = () => fleetResetHosts(fleet.hosts.map((h) => h.name), { log: () => {} });
+  const packagesOf = new Map(
+    programs.map((p) => [
+      p.host.name,
+      [
+        ...new Set(
+          allTasks(p)
+            .filter((t) => t.module.name === 'apt')
+            .flatMap((t) => {
+              const n = (t.args as { name: string | string[] }).name;
+              return Array.isArray(n) ? n : [n];
+            }),
+        ),
+      ],
+    ]),
+  );
+  const resetAll = () =>
+    fleetResetHosts(
+      fleet.hosts.map((h) => h.name),
+      { log: () => {} },
+    );
   const aptFloor = () =>
     timeShell(
       fleet.hosts
-        .map((h) => `${sshCommand(fleet.sshKeyFile, fleet.knownHostsFile, h.address, `apt-get -q update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${(packagesOf.get(h.name) ?? []).join(' ')} >/dev/null`)} &`)
+        .map(
+          (h) =>
+            `${sshCommand(fleet.sshKeyFile, fleet.knownHostsFile, h.address, `apt-get -q update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${(packagesOf.get(h.name) ?? []).join(' ')} >/dev/null`)} &`,
+        )
         .join('\n') + '\nwait',
       {},
       DEFAULT_FLEET,
@@ -187,8 +225,20 @@ async function main(): Promise<void> {
 
   // Scale: the base role on light hosts (sshd only), converged first, then no-op plans with the default
   // forks, next to the floor for them: one plain ssh per host running the same probe, as many at once.
-  const SCALE = (process.env['BENCH_SCALE'] ?? '20,50,100').split(',').map(Number).filter((n) => n > 0);
-  const scale: Array<{ hosts: number; wall: Stats; cpu: Stats; hostsCpu?: Stats; roundTrips: number; sshFloor: Stats; sshFloorHostsCpu?: Stats; ratioToSshFloor: number }> = [];
+  const SCALE = (process.env['BENCH_SCALE'] ?? '20,50,100')
+    .split(',')
+    .map(Number)
+    .filter((n) => n > 0);
+  const scale: Array<{
+    hosts: number;
+    wall: Stats;
+    cpu: Stats;
+    hostsCpu?: Stats;
+    roundTrips: number;
+    sshFloor: Stats;
+    sshFloorHostsCpu?: Stats;
+    ratioToSshFloor: number;
+  }> = [];
   for (const n of SCALE) {
     log(`scale: ${n} light hosts`);
     const light = await lightUp(n, { log: () => {} });
@@ -196,7 +246,10 @@ async function main(): Promise<void> {
     if (conv.code !== 0) throw new Error(`light hosts (${n}) do not converge`);
     const lightProbes = await recordProbes(light.inventoryFile);
     const knownHosts = join(dirname(light.inventoryFile), 'known_hosts');
-    const floorLines = light.hosts.map((h) => `${sshCommand(fleet.sshKeyFile, knownHosts, h.address, 'sh -s')} < ${q(join(lightProbes, `${h.name}.sh`))} > /dev/null`);
+    const floorLines = light.hosts.map(
+      (h) =>
+        `${sshCommand(fleet.sshKeyFile, knownHosts, h.address, 'sh -s')} < ${q(join(lightProbes, `${h.name}.sh`))} > /dev/null`,
+    );
     let rt = 0;
     for (let i = 0; i < RUNS; i++) {
       const f = await timeShell(parallelLines(floorLines, DEFAULT_FORKS), {}, LIGHT_FLEET);
@@ -232,7 +285,12 @@ async function main(): Promise<void> {
   const last = scale[scale.length - 1];
   const results = {
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? '',
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+    },
     hosts: fleet.hosts.length,
     tasksPerHost: Object.fromEntries(programs.map((p) => [p.host.name, allTasks(p).length])),
     runs: RUNS,
@@ -246,7 +304,11 @@ async function main(): Promise<void> {
     // From the fewest to the most light hosts: how much wall time grew, against how much hosts/forks did.
     scaleGrowth:
       first && last && first !== last
-        ? { hosts: [first.hosts, last.hosts], wallGrowth: round(last.wall.median / first.wall.median), hostsPerForksGrowth: round(last.hosts / Math.min(first.hosts, DEFAULT_FORKS)) }
+        ? {
+            hosts: [first.hosts, last.hosts],
+            wallGrowth: round(last.wall.median / first.wall.median),
+            hostsPerForksGrowth: round(last.hosts / Math.min(first.hosts, DEFAULT_FORKS)),
+          }
         : undefined,
     ratios: {
       noopPlanToSshFloor: round(median('noopPlan') / median('sshFloor')),
@@ -272,7 +334,11 @@ async function main(): Promise<void> {
     row('no-op `plan`', 'noopPlan', `${results.ratios.noopPlanToSshFloor}x ssh floor`),
     row('no-op `apply`', 'noopApply', `${results.ratios.noopApplyToSshFloor}x ssh floor`),
     row('`drift`', 'drift', `${results.ratios.driftToSshFloor}x ssh floor`),
-    row('`drift` without the health play', 'driftWithoutHealth', `drift is ${results.ratios.driftToDriftWithoutHealth}x this`),
+    row(
+      '`drift` without the health play',
+      'driftWithoutHealth',
+      `drift is ${results.ratios.driftToDriftWithoutHealth}x this`,
+    ),
     row('ssh floor (1 plain ssh per host, same reads)', 'sshFloor', '1x'),
     row('first `apply` from bare hosts', 'firstApply', `${results.ratios.firstApplyToAptFloor}x apt floor`),
     row('apt floor (1 apt-get install per host)', 'aptFloor', '1x'),
@@ -285,7 +351,12 @@ async function main(): Promise<void> {
       (x) =>
         `| ${x.hosts} | ${x.wall.median.toFixed(2)} | ${x.wall.min.toFixed(2)} | ${x.wall.max.toFixed(2)} | ${x.cpu.median.toFixed(2)} | ${num(x.hostsCpu)} | ${x.roundTrips} | ${x.sshFloor.median.toFixed(2)} | ${x.ratioToSshFloor}x |`,
     ),
-    ...(growth ? ['', `From ${growth.hosts[0]} to ${growth.hosts[1]} light hosts, wall time grew ${growth.wallGrowth}x while hosts/forks grew ${growth.hostsPerForksGrowth}x.`] : []),
+    ...(growth
+      ? [
+          '',
+          `From ${growth.hosts[0]} to ${growth.hosts[1]} light hosts, wall time grew ${growth.wallGrowth}x while hosts/forks grew ${growth.hostsPerForksGrowth}x.`,
+        ]
+      : []),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -7,7 +7,9 @@ import { EXIT } from './exit-codes.js';
 const interruption = new Interruption();
 process.on('SIGINT', () => {
   if (interruption.request()) {
-    process.stderr.write('\ninterrupted: no new change starts; the changes in flight finish, then the locks are released (Ctrl-C again quits at once and leaves the locks)\n');
+    process.stderr.write(
+      '\ninterrupted: no new change starts; the changes in flight finish, then the locks are released (Ctrl-C again quits at once and leaves the locks)\n',
+    );
     return;
   }
   process.exit(EXIT.INTERRUPTED);

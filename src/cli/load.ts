@@ -23,7 +23,12 @@ export interface Loaded {
 }
 
 /** Loads, validates and compiles: everything that must succeed before a host is contacted. */
-export function loadAndCompile(env: string, opts: ProjectOptions, io: Io, need: SecretsNeed = {}): { project: Project; programs: HostProgram[]; secretsChecked: boolean } {
+export function loadAndCompile(
+  env: string,
+  opts: ProjectOptions,
+  io: Io,
+  need: SecretsNeed = {},
+): { project: Project; programs: HostProgram[]; secretsChecked: boolean } {
   const { project, secrets, secretsChecked } = loadWithSecrets(env, opts, io, need);
   return { project, programs: compileWith(project, secrets, opts), secretsChecked };
 }
@@ -39,7 +44,10 @@ export function loadWithSecrets(env: string, opts: ProjectOptions, io: Io, need:
   if (!file) return { project, secrets: {}, secretsChecked: true };
   const password = findPassword(project.inventory.vaultPasswordFile, opts, io, need);
   if (password === undefined) {
-    if (!need.passwordOptional) throw new ConfigError([{ file, message: 'the inventory has encrypted secrets but no password was given', hint: PASSWORD_HINT }]);
+    if (!need.passwordOptional)
+      throw new ConfigError([
+        { file, message: 'the inventory has encrypted secrets but no password was given', hint: PASSWORD_HINT },
+      ]);
     checkVaultEnvelope(file);
     return { project, secrets: standInSecrets(), secretsChecked: false };
   }
@@ -49,7 +57,11 @@ export function loadWithSecrets(env: string, opts: ProjectOptions, io: Io, need:
 /** The one-line note validate prints when it ran without the vault password. */
 export const SECRETS_NOT_CHECKED_NOTE = `secret names (secrets.*) were not checked: no vault password was given (to check them, ${PASSWORD_HINT})`;
 
-export function compileWith(project: Project, secrets: Record<string, unknown>, opts: Pick<ProjectOptions, 'limit' | 'tags'>): HostProgram[] {
+export function compileWith(
+  project: Project,
+  secrets: Record<string, unknown>,
+  opts: Pick<ProjectOptions, 'limit' | 'tags'>,
+): HostProgram[] {
   return compile(project, {
     ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
     ...(opts.tags !== undefined ? { tags: opts.tags } : {}),
@@ -62,10 +74,19 @@ export function compileWith(project: Project, secrets: Record<string, unknown>, 
  * inventory's vault_password_file. When the password is optional, that file being absent (it is
  * kept out of the repository: a fresh clone has none) means no password rather than an error.
  */
-function findPassword(inventoryPasswordFile: string | undefined, opts: ProjectOptions, io: Io, need: SecretsNeed): string | undefined {
-  const fromEnvOrOption = resolveVaultPassword({ ...(opts.vaultPasswordFile ? { passwordFile: opts.vaultPasswordFile } : {}), cwd: io.cwd });
+function findPassword(
+  inventoryPasswordFile: string | undefined,
+  opts: ProjectOptions,
+  io: Io,
+  need: SecretsNeed,
+): string | undefined {
+  const fromEnvOrOption = resolveVaultPassword({
+    ...(opts.vaultPasswordFile ? { passwordFile: opts.vaultPasswordFile } : {}),
+    cwd: io.cwd,
+  });
   if (fromEnvOrOption !== undefined || !inventoryPasswordFile) return fromEnvOrOption;
-  if (need.passwordOptional && pathKind(inventoryPasswordFile, 'the vault password file') === 'missing') return undefined;
+  if (need.passwordOptional && pathKind(inventoryPasswordFile, 'the vault password file') === 'missing')
+    return undefined;
   return resolveVaultPassword({ passwordFile: inventoryPasswordFile, env: {} });
 }
 

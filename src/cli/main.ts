@@ -6,7 +6,14 @@ import { registerDbCommand } from './commands/db.js';
 import { UsageError } from './errors.js';
 import { processIo, write, type Io } from './io.js';
 import { redactingIo } from './redacting-io.js';
-import { addChangeOptions, addProjectOptions, addRunOptions, InvalidOptionError, type ProjectOptions, type RunCliOptions } from './options.js';
+import {
+  addChangeOptions,
+  addProjectOptions,
+  addRunOptions,
+  InvalidOptionError,
+  type ProjectOptions,
+  type RunCliOptions,
+} from './options.js';
 import type { PlanCliOptions } from './commands/plan.js';
 import type { AddHostOptions } from './commands/add-host.js';
 import type { RemoveHostOptions } from './commands/remove-host.js';
@@ -44,7 +51,8 @@ Environment:
 /** A TCP port, or a usage error (exit 1) naming the option. */
 function parsePort(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidOptionError(`--port must be a whole number from 1 to 65535, got "${value}"`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new InvalidOptionError(`--port must be a whole number from 1 to 65535, got "${value}"`);
   return n;
 }
 
@@ -70,37 +78,66 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
 
   addRunOptions(program.command('plan').argument('<env>', 'environment name or inventory file'))
     .description('dry run: connect, read the state, show every change with a diff; change nothing')
-    .option('-o, --out <file>', 'also save the plan, for `kanka-infra apply <file>` to apply exactly it (no secret values in it)')
-    .addHelpText('after', '\nExit: 0 no changes, 2 changes pending or a problem that needs a person (e.g. a broken replica), 1 invalid input, 3 a host failed or was unreachable.\nExample:\n  kanka-infra plan prod --out prod.plan && kanka-infra apply prod.plan')
+    .option(
+      '-o, --out <file>',
+      'also save the plan, for `kanka-infra apply <file>` to apply exactly it (no secret values in it)',
+    )
+    .addHelpText(
+      'after',
+      '\nExit: 0 no changes, 2 changes pending or a problem that needs a person (e.g. a broken replica), 1 invalid input, 3 a host failed or was unreachable.\nExample:\n  kanka-infra plan prod --out prod.plan && kanka-infra apply prod.plan',
+    )
     .action(async (env: string, opts: PlanCliOptions) => {
       const { planCommand } = await import('./commands/plan.js');
       setExit(await planCommand(env, opts, io));
     });
 
-  addChangeOptions(addRunOptions(program.command('apply').argument('<env|plan-file>', 'environment name or inventory file, or a plan saved by plan --out')))
-    .description('show the plan, ask for confirmation, then make exactly those changes (or apply a saved plan: exactly it, no question). Under the host locks, before any change, the hosts are read again: if anything is not as the plan said, nothing is changed')
-    .addHelpText('after', '\nExit: 0 applied (or nothing to do), 2 applied but a problem needs a person (e.g. a broken replica: see "to fix"), 1 invalid input, cancelled, or a saved plan made from another configuration, 3 a host failed or was unreachable, or is no longer as the plan said (nothing changed), 130 interrupted (Ctrl-C: locks released, recap printed).')
+  addChangeOptions(
+    addRunOptions(
+      program
+        .command('apply')
+        .argument('<env|plan-file>', 'environment name or inventory file, or a plan saved by plan --out'),
+    ),
+  )
+    .description(
+      'show the plan, ask for confirmation, then make exactly those changes (or apply a saved plan: exactly it, no question). Under the host locks, before any change, the hosts are read again: if anything is not as the plan said, nothing is changed',
+    )
+    .addHelpText(
+      'after',
+      '\nExit: 0 applied (or nothing to do), 2 applied but a problem needs a person (e.g. a broken replica: see "to fix"), 1 invalid input, cancelled, or a saved plan made from another configuration, 3 a host failed or was unreachable, or is no longer as the plan said (nothing changed), 130 interrupted (Ctrl-C: locks released, recap printed).',
+    )
     .action(async (env: string, opts: RunCliOptions & { yes?: boolean; breakLock?: boolean }) => {
       const { applyCommand } = await import('./commands/apply.js');
       setExit(await applyCommand(env, opts, io, argv));
     });
 
-  addChangeOptions(addRunOptions(program.command('add-host').argument('<name>', 'the new host\'s name')))
-    .description('bring a new server into the fleet: pin its key, add it to the inventory, apply it and every host that depends on it')
+  addChangeOptions(addRunOptions(program.command('add-host').argument('<name>', "the new host's name")))
+    .description(
+      'bring a new server into the fleet: pin its key, add it to the inventory, apply it and every host that depends on it',
+    )
     .requiredOption('-e, --env <env>', 'environment name or inventory file')
     .requiredOption('-g, --group <group>', 'its group (declared in the inventory)')
     .requiredOption('-a, --address <address>', 'its address')
     .addOption(new Option('--port <port>', 'its SSH port (1-65535)').argParser(parsePort))
     .option('--host-key <fingerprint>', 'the SHA256:... fingerprint it must offer (non-interactive runs)')
-    .addHelpText('after', '\nExample:\n  kanka-infra add-host backend3 --env prod --group backend --address 10.0.0.6 --host-key SHA256:abc... --yes\nNothing is written (inventory, known_hosts) before the plan is approved.\nRun again, it changes nothing. Exit: 0 done, 1 invalid input or cancelled, 3 a host failed or the new address cannot be reached, 130 interrupted.')
+    .addHelpText(
+      'after',
+      '\nExample:\n  kanka-infra add-host backend3 --env prod --group backend --address 10.0.0.6 --host-key SHA256:abc... --yes\nNothing is written (inventory, known_hosts) before the plan is approved.\nRun again, it changes nothing. Exit: 0 done, 1 invalid input or cancelled, 3 a host failed or the new address cannot be reached, 130 interrupted.',
+    )
     .action(async (name: string, opts: AddHostOptions) => {
       const { addHostCommand } = await import('./commands/add-host.js');
       setExit(await addHostCommand(name, opts, io, argv));
     });
 
-  addChangeOptions(addRunOptions(program.command('remove-host').argument('<name>', 'the host to take out'), { limit: false }))
-    .description('take a host out of the fleet: drain it from the frontends first, then update allowlists, grants and /etc/hosts, then drop it from the inventory (the host itself is not wiped). No --limit: every host that refers to it is updated')
-    .addHelpText('after', '\nEvery host that refers to the removed one is updated, so --limit is refused. Exit: 0 done, 1 invalid input, unknown host or cancelled, 3 a host failed, 130 interrupted.')
+  addChangeOptions(
+    addRunOptions(program.command('remove-host').argument('<name>', 'the host to take out'), { limit: false }),
+  )
+    .description(
+      'take a host out of the fleet: drain it from the frontends first, then update allowlists, grants and /etc/hosts, then drop it from the inventory (the host itself is not wiped). No --limit: every host that refers to it is updated',
+    )
+    .addHelpText(
+      'after',
+      '\nEvery host that refers to the removed one is updated, so --limit is refused. Exit: 0 done, 1 invalid input, unknown host or cancelled, 3 a host failed, 130 interrupted.',
+    )
     .requiredOption('-e, --env <env>', 'environment name or inventory file')
     .option('--drain <group>', 'the group that routes traffic, changed first', 'frontend')
     .action(async (name: string, opts: RemoveHostOptions) => {
@@ -136,7 +173,10 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
     .argument('[kind]', 'inventory, playbook, tasks or defaults', 'inventory')
     .description('print the JSON Schema of a file format, for editor completion and checks')
     .option('-o, --out <dir>', 'write every schema to this directory instead')
-    .addHelpText('after', '\nIn VS Code (YAML extension), first line of a file:\n  # yaml-language-server: $schema=../schemas/inventory.schema.json')
+    .addHelpText(
+      'after',
+      '\nIn VS Code (YAML extension), first line of a file:\n  # yaml-language-server: $schema=../schemas/inventory.schema.json',
+    )
     .action(async (kind: string | undefined, opts: { out?: string }) => {
       const { schemaCommand } = await import('./commands/schema.js');
       setExit(schemaCommand(kind, opts, io));
@@ -170,13 +210,17 @@ export async function runCli(argv: string[], rawIo: Io = processIo()): Promise<E
 function reportError(err: unknown, io: Io): ExitCode {
   if (err instanceof CommanderError) {
     // Help and version end in a "error" internally; they are successes.
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.OK;
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+      return EXIT.OK;
     if (err.code === 'commander.executeSubCommandAsync') return EXIT.INTERNAL;
     return EXIT.INVALID; // commander already printed its message
   }
   if (err instanceof ConfigError) {
     const n = err.diagnostics.length;
-    write(io.stderr, `${err.diagnostics.map(formatDiagnostic).join('\n')}\n\n${n} problem${n > 1 ? 's' : ''} found; nothing was changed and no host was contacted.`);
+    write(
+      io.stderr,
+      `${err.diagnostics.map(formatDiagnostic).join('\n')}\n\n${n} problem${n > 1 ? 's' : ''} found; nothing was changed and no host was contacted.`,
+    );
     return EXIT.INVALID;
   }
   if (err instanceof UsageError || err instanceof InvalidOptionError) {

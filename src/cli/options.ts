@@ -23,7 +23,8 @@ export interface RunCliOptions extends ProjectOptions {
 export function parsePositiveInt(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidOptionError(`${name} must be a whole number of at least 1, got "${value}"`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new InvalidOptionError(`${name} must be a whole number of at least 1, got "${value}"`);
     return n;
   };
 }
@@ -54,19 +55,25 @@ export interface OptionChoice {
 export function addProjectOptions(cmd: Command, choice: OptionChoice = {}): Command {
   cmd
     .option('-p, --project <dir>', 'project directory holding inventory/, playbooks/ and roles/', undefined)
-    .option('--playbook <file>', 'playbook to run (default: the inventory\'s playbook:, else playbooks/site.yml)');
-  if (choice.limit !== false) cmd.option('-l, --limit <pattern>', 'only these hosts: a host, a group, "a:b", "all:!x" to exclude', parseLimit);
+    .option('--playbook <file>', "playbook to run (default: the inventory's playbook:, else playbooks/site.yml)");
+  if (choice.limit !== false)
+    cmd.option('-l, --limit <pattern>', 'only these hosts: a host, a group, "a:b", "all:!x" to exclude', parseLimit);
   return cmd
     .option('-t, --tags <tags>', 'only tasks with one of these tags (comma-separated)', parseTags)
     .option('--json', 'print a JSON document on stdout instead of text')
     .option('-v, --verbose', 'also show tasks with nothing to do, and timings')
     .option('--no-color', 'no colours (also when NO_COLOR is set or output is not a terminal)')
-    .option('--vault-password-file <file>', 'file holding the secrets password (or set KANKA_VAULT_PASSWORD / KANKA_VAULT_PASSWORD_FILE)');
+    .option(
+      '--vault-password-file <file>',
+      'file holding the secrets password (or set KANKA_VAULT_PASSWORD / KANKA_VAULT_PASSWORD_FILE)',
+    );
 }
 
 export function addRunOptions(cmd: Command, choice: OptionChoice = {}): Command {
   return addProjectOptions(cmd, choice).addOption(
-    new Option('-f, --forks <n>', 'hosts handled in parallel').default(DEFAULT_FORKS).argParser(parsePositiveInt('--forks')),
+    new Option('-f, --forks <n>', 'hosts handled in parallel')
+      .default(DEFAULT_FORKS)
+      .argParser(parsePositiveInt('--forks')),
   );
 }
 

@@ -34,7 +34,10 @@ const planFileSchema = z.object({
 
 export type PlanFile = z.infer<typeof planFileSchema>;
 
-export function writePlanFile(file: string, plan: Omit<PlanFile, 'format' | 'version' | 'report'> & { report: RunReport }): void {
+export function writePlanFile(
+  file: string,
+  plan: Omit<PlanFile, 'format' | 'version' | 'report'> & { report: RunReport },
+): void {
   const doc: PlanFile = { format: PLAN_FORMAT, version: 1, ...plan };
   // 0600: it names hosts, paths and commands of the fleet.
   writeAtomic(file, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
@@ -66,11 +69,19 @@ export function readPlanFile(file: string): PlanFile & { approval: Approval } {
   try {
     json = JSON.parse(text);
   } catch {
-    throw new ConfigError([{ file, message: 'not a saved plan (not JSON)', hint: 'make one with: kanka-infra plan <env> --out <file>' }]);
+    throw new ConfigError([
+      { file, message: 'not a saved plan (not JSON)', hint: 'make one with: kanka-infra plan <env> --out <file>' },
+    ]);
   }
   const parsed = planFileSchema.safeParse(json);
   if (!parsed.success) {
-    throw new ConfigError([{ file, message: `not a saved plan this version can apply (${parsed.error.issues[0]?.path.join('.') ?? ''}: ${parsed.error.issues[0]?.message ?? 'invalid'})`, hint: 'plan again with: kanka-infra plan <env> --out <file>' }]);
+    throw new ConfigError([
+      {
+        file,
+        message: `not a saved plan this version can apply (${parsed.error.issues[0]?.path.join('.') ?? ''}: ${parsed.error.issues[0]?.message ?? 'invalid'})`,
+        hint: 'plan again with: kanka-infra plan <env> --out <file>',
+      },
+    ]);
   }
   return parsed.data;
 }

@@ -13,7 +13,10 @@ export function redactingIo(io: Io): Io & { setRedactor(r: Redactor): void } {
       get(target, prop) {
         if (prop === 'write') {
           return (chunk: string | Uint8Array, ...rest: unknown[]) => {
-            const text = redactor && redactor.size > 0 ? redactor.redact(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')) : chunk;
+            const text =
+              redactor && redactor.size > 0
+                ? redactor.redact(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'))
+                : chunk;
             return (target.write as (c: string | Uint8Array, ...r: unknown[]) => boolean)(text, ...rest);
           };
         }

@@ -14,16 +14,22 @@ export function isProduction(project: Project): boolean {
 function allowedNetworks(programs: HostProgram[]): Map<string, Network[]> {
   const found = new Map<string, Network[]>();
   for (const program of programs) {
-    const value: unknown[] | undefined = allTasks(program).map((t) => t.context.vars['ssh_allowed_networks']).find(Array.isArray);
+    const value: unknown[] | undefined = allTasks(program)
+      .map((t) => t.context.vars['ssh_allowed_networks'])
+      .find(Array.isArray);
     if (value === undefined) continue;
     // Already typed when the configuration was read (schema/common.ts): every entry parses.
     const parsed = value.map((v) => (typeof v === 'string' ? parseNetwork(v) : undefined));
-    found.set(program.host.name, parsed.flatMap((p) => (p?.ok ? [p.network] : [])));
+    found.set(
+      program.host.name,
+      parsed.flatMap((p) => (p?.ok ? [p.network] : [])),
+    );
   }
   return found;
 }
 
-const listed = (names: string[]) => (names.length > 6 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', '));
+const listed = (names: string[]) =>
+  names.length > 6 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', ');
 
 /**
  * What validate warns about (exit 0): SSH open to any address in a production inventory, and SSH
@@ -43,7 +49,9 @@ export function securityWarnings(project: Project, programs: HostProgram[]): str
   if (jump !== undefined && parseNetwork(jump).ok) {
     const shut = [...networks].filter(([, n]) => n.length > 0 && !networksContain(n, jump)).map(([host]) => host);
     if (shut.length > 0) {
-      warnings.push(`ssh_allowed_networks of ${listed(shut)} leaves out the jump host ${jump} kanka-infra connects through: once applied, the next run cannot connect`);
+      warnings.push(
+        `ssh_allowed_networks of ${listed(shut)} leaves out the jump host ${jump} kanka-infra connects through: once applied, the next run cannot connect`,
+      );
     }
   }
   return warnings;

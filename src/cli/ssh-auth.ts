@@ -28,7 +28,11 @@ const loaded = new WeakMap<Io, Map<string, Promise<SshCredentials>>>();
  * and checking the agent: every problem is a ConfigError before any host is contacted.
  * A test's injected connector (io.connect) is returned the same way, after the same checks.
  */
-export async function runConnector(inventory: Inventory, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<Connector> {
+export async function runConnector(
+  inventory: Inventory,
+  io: Io,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Connector> {
   const perIo = loaded.get(io) ?? new Map<string, Promise<SshCredentials>>();
   loaded.set(io, perIo);
   const settings = `${inventory.ssh.key_file ?? ''}\0${inventory.ssh.agent}`;
@@ -46,20 +50,36 @@ export async function runConnector(inventory: Inventory, io: Io, env: NodeJS.Pro
 
 async function loadCredentials(inventory: Inventory, io: Io, env: NodeJS.ProcessEnv): Promise<SshCredentials> {
   const { key_file: keyFile, agent } = inventory.ssh;
-  const problem = (path: string, message: string, hint: string): ConfigError => new ConfigError([{ file: inventory.file, path: ['ssh', path], message, hint }]);
+  const problem = (path: string, message: string, hint: string): ConfigError =>
+    new ConfigError([{ file: inventory.file, path: ['ssh', path], message, hint }]);
   const agentSocket = agent ? agentSocketOf(env) : undefined;
-  if (typeof agentSocket === 'object') throw problem('agent', agentSocket.problem, 'start an agent and add your key (eval "$(ssh-agent)"; ssh-add ~/.ssh/id_ed25519), or set ssh.key_file instead');
+  if (typeof agentSocket === 'object')
+    throw problem(
+      'agent',
+      agentSocket.problem,
+      'start an agent and add your key (eval "$(ssh-agent)"; ssh-add ~/.ssh/id_ed25519), or set ssh.key_file instead',
+    );
   const read = keyFile === undefined ? undefined : readKey(inventory, keyFile);
   let key = read && !read.encrypted ? read.key : undefined;
   if (read?.encrypted) {
     const fromFile = passphraseFromFile(inventory, env, io.cwd);
-    if (fromFile !== undefined) key = unlock(inventory, read, fromFile.passphrase, `passphrase from ${PASSPHRASE_FILE_ENV}=${fromFile.shown}`);
+    if (fromFile !== undefined)
+      key = unlock(inventory, read, fromFile.passphrase, `passphrase from ${PASSPHRASE_FILE_ENV}=${fromFile.shown}`);
     else if (agentSocket === undefined) {
       if (!(io.stdinIsTTY && io.stderrIsTTY)) {
-        throw problem('key_file', `the SSH key ${read.file} is protected by a passphrase: set ${PASSPHRASE_FILE_ENV} or run on a terminal, or use ssh.agent`, `${PASSPHRASE_FILE_ENV}=FILE names a file holding the passphrase (kept out of the repository)`);
+        throw problem(
+          'key_file',
+          `the SSH key ${read.file} is protected by a passphrase: set ${PASSPHRASE_FILE_ENV} or run on a terminal, or use ssh.agent`,
+          `${PASSPHRASE_FILE_ENV}=FILE names a file holding the passphrase (kept out of the repository)`,
+        );
       }
       const typed = await askHidden(io, `Passphrase for the SSH key ${read.file}: `);
-      if (typed === undefined) throw problem('key_file', `no passphrase entered for the SSH key ${read.file}: cancelled, no host was contacted`, `type the passphrase, or set ${PASSPHRASE_FILE_ENV}`);
+      if (typed === undefined)
+        throw problem(
+          'key_file',
+          `no passphrase entered for the SSH key ${read.file}: cancelled, no host was contacted`,
+          `type the passphrase, or set ${PASSPHRASE_FILE_ENV}`,
+        );
       key = unlock(inventory, read, typed, 'passphrase typed at the prompt');
     }
     // else: agent and key_file, no passphrase file: the agent is expected to hold the key.
@@ -79,7 +99,10 @@ function unlock(inventory: Inventory, read: { file: string; data: Buffer }, pass
   try {
     return unlockKey(read, passphrase);
   } catch (err) {
-    if (err instanceof KeyFileError) throw new ConfigError([{ ...keyDiagnostic(inventory, err), message: `the SSH key ${err.file}: ${err.problem} (${source})` }]);
+    if (err instanceof KeyFileError)
+      throw new ConfigError([
+        { ...keyDiagnostic(inventory, err), message: `the SSH key ${err.file}: ${err.problem} (${source})` },
+      ]);
     throw err;
   }
 }
@@ -89,7 +112,12 @@ function keyProblem(inventory: Inventory, err: unknown): unknown {
 }
 
 function keyDiagnostic(inventory: Inventory, err: KeyFileError): Diagnostic {
-  return { file: inventory.file, path: ['ssh', 'key_file'], message: `the SSH key ${err.file}: ${err.problem}`, hint: err.hint };
+  return {
+    file: inventory.file,
+    path: ['ssh', 'key_file'],
+    message: `the SSH key ${err.file}: ${err.problem}`,
+    hint: err.hint,
+  };
 }
 
 /** $SSH_AUTH_SOCK, or why it cannot be used. */
@@ -105,7 +133,11 @@ function agentSocketOf(env: NodeJS.ProcessEnv): string | { problem: string } {
 }
 
 /** The passphrase in $KANKA_SSH_KEY_PASSPHRASE_FILE (relative to the working directory), trimmed like the vault password file. */
-function passphraseFromFile(inventory: Inventory, env: NodeJS.ProcessEnv, cwd: string): { passphrase: string; shown: string } | undefined {
+function passphraseFromFile(
+  inventory: Inventory,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): { passphrase: string; shown: string } | undefined {
   const shown = env[PASSPHRASE_FILE_ENV];
   if (shown === undefined || shown === '') return undefined;
   const path = resolve(cwd, shown);
@@ -114,10 +146,23 @@ function passphraseFromFile(inventory: Inventory, env: NodeJS.ProcessEnv, cwd: s
     if (statSync(path).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     content = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError([{ file: shown, message: `cannot read the SSH key passphrase file (from ${PASSPHRASE_FILE_ENV}): ${describeFsError(err)}`, hint: `fix ${PASSPHRASE_FILE_ENV}, or unset it to be asked on a terminal (key ${inventory.ssh.key_file ?? ''})` }]);
+    throw new ConfigError([
+      {
+        file: shown,
+        message: `cannot read the SSH key passphrase file (from ${PASSPHRASE_FILE_ENV}): ${describeFsError(err)}`,
+        hint: `fix ${PASSPHRASE_FILE_ENV}, or unset it to be asked on a terminal (key ${inventory.ssh.key_file ?? ''})`,
+      },
+    ]);
   }
   const passphrase = content.replace(/^[ \t\n\r\v\f]+|[ \t\n\r\v\f]+$/g, '');
-  if (passphrase === '') throw new ConfigError([{ file: shown, message: `the SSH key passphrase file (from ${PASSPHRASE_FILE_ENV}) is empty`, hint: 'write the passphrase on its first line' }]);
+  if (passphrase === '')
+    throw new ConfigError([
+      {
+        file: shown,
+        message: `the SSH key passphrase file (from ${PASSPHRASE_FILE_ENV}) is empty`,
+        hint: 'write the passphrase on its first line',
+      },
+    ]);
   return { passphrase, shown };
 }
 
@@ -131,19 +176,26 @@ export function checkSshAuth(inventory: Inventory, cwd: string, env: NodeJS.Proc
   const { key_file: keyFile, agent } = inventory.ssh;
   if (agent) {
     const socket = agentSocketOf(env);
-    if (typeof socket === 'object') notes.push(`ssh.agent: ${socket.problem}; plan and apply will need a running agent`);
+    if (typeof socket === 'object')
+      notes.push(`ssh.agent: ${socket.problem}; plan and apply will need a running agent`);
   }
   if (keyFile === undefined) return notes;
   // The key lives on the operator's machine, not in the configuration: where it is absent (CI, a
   // fresh clone) validate says so and checks the rest; plan and apply need it and stop.
   if (!existsSync(keyFile)) {
-    notes.push(`ssh.key_file: ${keyFile} does not exist on this machine, so it was not checked; plan and apply need it`);
+    notes.push(
+      `ssh.key_file: ${keyFile} does not exist on this machine, so it was not checked; plan and apply need it`,
+    );
     return notes;
   }
   const read = readKey(inventory, keyFile);
   if (!read.encrypted) return notes;
   const fromFile = passphraseFromFile(inventory, env, cwd);
-  if (fromFile) unlock(inventory, read, fromFile.passphrase, `passphrase from ${PASSPHRASE_FILE_ENV}=${fromFile.shown}`);
-  else notes.push(`ssh.key_file: ${read.file} is protected by a passphrase, which was not checked (set ${PASSPHRASE_FILE_ENV} to check it)`);
+  if (fromFile)
+    unlock(inventory, read, fromFile.passphrase, `passphrase from ${PASSPHRASE_FILE_ENV}=${fromFile.shown}`);
+  else
+    notes.push(
+      `ssh.key_file: ${read.file} is protected by a passphrase, which was not checked (set ${PASSPHRASE_FILE_ENV} to check it)`,
+    );
   return notes;
 }

@@ -30,7 +30,8 @@ function ipv6Bits(a: string): bigint {
   const [head = '', tail] = text.split('::');
   const left = head === '' ? [] : head.split(':');
   const right = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  const groups =
+    tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
   return groups.reduce((n, g) => (n << 16n) | BigInt(parseInt(g, 16)), 0n);
 }
 
@@ -39,7 +40,7 @@ function addressText(family: 4 | 6, bits: bigint): string {
   if (family === 4) return [24n, 16n, 8n, 0n].map((s) => String((bits >> s) & 0xffn)).join('.');
   const groups = [112n, 96n, 80n, 64n, 48n, 32n, 16n, 0n].map((s) => (bits >> s) & 0xffffn);
   let best = { at: -1, len: 0 };
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0n) {
       i++;
       continue;
@@ -64,16 +65,32 @@ export function parseNetwork(value: string): ParsedNetwork {
   const address = slash < 0 ? value : value.slice(0, slash);
   const prefixText = slash < 0 ? undefined : value.slice(slash + 1);
   const family = isIPv4(address) ? 4 : isIPv6(address) && !address.includes('%') ? 6 : undefined;
-  if (family === undefined) return { ok: false, problem: `${JSON.stringify(value)} is not an IP network: "${address}" is not an IPv4 or IPv6 address` };
+  if (family === undefined)
+    return {
+      ok: false,
+      problem: `${JSON.stringify(value)} is not an IP network: "${address}" is not an IPv4 or IPv6 address`,
+    };
   const max = width(family);
-  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return { ok: false, problem: `${JSON.stringify(value)} is not an IP network: the prefix length after "/" must be a number from 0 to ${max}` };
+  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText))
+    return {
+      ok: false,
+      problem: `${JSON.stringify(value)} is not an IP network: the prefix length after "/" must be a number from 0 to ${max}`,
+    };
   const prefix = prefixText === undefined ? max : Number(prefixText);
-  if (prefix > max) return { ok: false, problem: `${JSON.stringify(value)} is not an IP network: an IPv${family} prefix length is at most ${max}` };
+  if (prefix > max)
+    return {
+      ok: false,
+      problem: `${JSON.stringify(value)} is not an IP network: an IPv${family} prefix length is at most ${max}`,
+    };
   const bits = family === 4 ? ipv4Bits(address) : ipv6Bits(address);
   const hostMask = (1n << BigInt(max - prefix)) - 1n;
   if ((bits & hostMask) !== 0n) {
     const network: Network = { family, bits: bits & ~hostMask, prefix };
-    return { ok: false, problem: `${JSON.stringify(value)} has host bits set after the /${prefix} prefix`, hint: `write the network, ${networkText(network)}, or one address as ${address}/${max}` };
+    return {
+      ok: false,
+      problem: `${JSON.stringify(value)} has host bits set after the /${prefix} prefix`,
+      hint: `write the network, ${networkText(network)}, or one address as ${address}/${max}`,
+    };
   }
   return { ok: true, network: { family, bits, prefix } };
 }
@@ -97,7 +114,10 @@ export function networksContain(networks: readonly Network[], ip: string): boole
  */
 export function networksOf(values: readonly unknown[], family: 4 | 6): string[] {
   const all = values.map((v) => {
-    const parsed = typeof v === 'string' ? parseNetwork(v) : ({ ok: false, problem: `expected an IP network as a string, got ${JSON.stringify(v)}` } as const);
+    const parsed =
+      typeof v === 'string'
+        ? parseNetwork(v)
+        : ({ ok: false, problem: `expected an IP network as a string, got ${JSON.stringify(v)}` } as const);
     if (!parsed.ok) throw new Error(parsed.problem);
     return parsed.network;
   });

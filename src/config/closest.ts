@@ -23,7 +23,10 @@ export function closestNames(word: string, known: Iterable<string>, max = 3): st
   const limit = Math.max(2, Math.floor(word.length / 3));
   const lower = word.toLowerCase();
   return [...new Set(known)]
-    .map((name) => ({ name, d: name.toLowerCase().startsWith(lower) && lower.length > 0 ? 1 : editDistance(lower, name.toLowerCase()) }))
+    .map((name) => ({
+      name,
+      d: name.toLowerCase().startsWith(lower) && lower.length > 0 ? 1 : editDistance(lower, name.toLowerCase()),
+    }))
     .filter((c) => c.d <= limit)
     .sort((a, b) => a.d - b.d || a.name.localeCompare(b.name))
     .slice(0, max)

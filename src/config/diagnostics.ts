@@ -21,13 +21,15 @@ export class ConfigError extends Error {
 
 export function formatKeyPath(path: ReadonlyArray<string | number> | undefined): string {
   if (!path || path.length === 0) return '';
-  return path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`))
-    .join('');
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
 export function formatDiagnostic(d: Diagnostic): string {
-  const where = [d.file, d.line !== undefined ? String(d.line) : undefined, d.column !== undefined ? String(d.column) : undefined]
+  const where = [
+    d.file,
+    d.line !== undefined ? String(d.line) : undefined,
+    d.column !== undefined ? String(d.column) : undefined,
+  ]
     .filter((x) => x !== undefined)
     .join(':');
   const key = formatKeyPath(d.path);

@@ -20,7 +20,8 @@ export interface NewHost {
 export function inventoryWithHost(file: string, text: string, name: string, host: NewHost): string | undefined {
   const doc = parseDocument(text);
   const hosts = doc.get('hosts', true);
-  if (!isMap(hosts)) throw new ConfigError([{ file, path: ['hosts'], message: 'the inventory has no hosts: mapping to add to' }]);
+  if (!isMap(hosts))
+    throw new ConfigError([{ file, path: ['hosts'], message: 'the inventory has no hosts: mapping to add to' }]);
   if (hosts.has(name)) return undefined;
   const last = hosts.items.at(-1);
   if (!last || hosts.flow || !isScalar(last.key) || !last.key.range || !isMap(last.value) || !last.value.range) {
@@ -59,8 +60,11 @@ function renderEntry(text: string, keyStart: number, value: YAMLMap, name: strin
   }
   // Block: the inner keys at the column of the last entry's first key; values aligned if its were.
   const firstInner = value.items[0];
-  const innerCol = isScalar(firstInner?.key) && firstInner.key.range ? column(text, firstInner.key.range[0]) : indent.length + 2;
-  const valueCols = value.items.flatMap((p) => (isScalar(p.value) && p.value.range && isScalar(p.key) ? [column(text, p.value.range[0])] : []));
+  const innerCol =
+    isScalar(firstInner?.key) && firstInner.key.range ? column(text, firstInner.key.range[0]) : indent.length + 2;
+  const valueCols = value.items.flatMap((p) =>
+    isScalar(p.value) && p.value.range && isScalar(p.key) ? [column(text, p.value.range[0])] : [],
+  );
   const aligned = valueCols.length > 1 && valueCols.every((c) => c === valueCols[0]) ? valueCols[0] : undefined;
   const lines = [`${indent}${name}:`];
   for (const [k, v] of fields) {
@@ -74,8 +78,15 @@ function renderEntry(text: string, keyStart: number, value: YAMLMap, name: strin
 /** address, port (when not 22), groups: each rendered as the last entry wrote its own. */
 function entryFields(text: string, value: YAMLMap, host: NewHost): [string, string][] {
   const address = value.get('address', true);
-  const quote = isScalar(address) && address.type === 'QUOTE_DOUBLE' ? '"' : isScalar(address) && address.type === 'QUOTE_SINGLE' ? "'" : '';
-  const fields: [string, string][] = [['address', quote ? `${quote}${host.address}${quote}` : plainOrQuoted(host.address)]];
+  const quote =
+    isScalar(address) && address.type === 'QUOTE_DOUBLE'
+      ? '"'
+      : isScalar(address) && address.type === 'QUOTE_SINGLE'
+        ? "'"
+        : '';
+  const fields: [string, string][] = [
+    ['address', quote ? `${quote}${host.address}${quote}` : plainOrQuoted(host.address)],
+  ];
   if (host.port !== undefined && host.port !== 22) fields.push(['port', String(host.port)]);
   const groups = value.get('groups', true);
   if (isSeq(groups) && !groups.flow && groups.items[0] && (groups.items[0] as Node).range) {
@@ -97,7 +108,11 @@ function plainOrQuoted(s: string): string {
 }
 
 function reserialized(doc: ReturnType<typeof parseDocument>, hosts: YAMLMap, name: string, host: NewHost): string {
-  const entry = doc.createNode({ address: host.address, ...(host.port !== undefined && host.port !== 22 ? { port: host.port } : {}), groups: host.groups }) as YAMLMap;
+  const entry = doc.createNode({
+    address: host.address,
+    ...(host.port !== undefined && host.port !== 22 ? { port: host.port } : {}),
+    groups: host.groups,
+  }) as YAMLMap;
   const groups = entry.get('groups', true);
   if (isSeq(groups)) groups.flow = true;
   hosts.set(name, entry);
@@ -114,7 +129,8 @@ export function inventoryWithoutHost(text: string, name: string): string | undef
   if (!isMap(hosts) || !hosts.has(name)) return undefined;
   const pair = hosts.items.find((p) => isScalar(p.key) && p.key.value === name);
   const keyRange = pair && isScalar(pair.key) ? pair.key.range : undefined;
-  const valueRange = pair && isMap(pair.value) ? pair.value.range : pair && isScalar(pair.value) ? pair.value.range : undefined;
+  const valueRange =
+    pair && isMap(pair.value) ? pair.value.range : pair && isScalar(pair.value) ? pair.value.range : undefined;
   if (hosts.flow || !keyRange || !valueRange) {
     hosts.delete(name);
     return doc.toString();

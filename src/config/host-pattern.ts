@@ -14,7 +14,9 @@ export function resolveHostPattern(pattern: string, inventory: Inventory): { hos
     if (term === 'all' || term === '*') return new Set(all);
     if (term.endsWith('*')) {
       const prefix = term.slice(0, -1);
-      const matched = inventory.hosts.filter((h) => h.name.startsWith(prefix) || h.groups.some((g) => g.startsWith(prefix))).map((h) => h.name);
+      const matched = inventory.hosts
+        .filter((h) => h.name.startsWith(prefix) || h.groups.some((g) => g.startsWith(prefix)))
+        .map((h) => h.name);
       if (matched.length === 0) unknown.push(term);
       return new Set(matched);
     }
@@ -25,7 +27,10 @@ export function resolveHostPattern(pattern: string, inventory: Inventory): { hos
     unknown.push(term);
     return new Set();
   };
-  const terms = pattern.split(/[:,]/).map((t) => t.trim()).filter((t) => t.length > 0);
+  const terms = pattern
+    .split(/[:,]/)
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0);
   let included = new Set<string>();
   const excluded = new Set<string>();
   const intersections: Set<string>[] = [];

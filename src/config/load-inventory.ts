@@ -41,13 +41,30 @@ export function loadInventory(file: string): Inventory {
     });
   }
   if (data.groups['all']) {
-    diagnostics.push({ file, path: ['groups', 'all'], ...yaml.locate(['groups', 'all']), message: '"all" is the implicit group of every host', hint: 'put env-wide variables under the top-level vars: key' });
+    diagnostics.push({
+      file,
+      path: ['groups', 'all'],
+      ...yaml.locate(['groups', 'all']),
+      message: '"all" is the implicit group of every host',
+      hint: 'put env-wide variables under the top-level vars: key',
+    });
   }
   if (!data.ssh.key_file && !data.ssh.agent) {
-    diagnostics.push({ file, path: ['ssh'], ...yaml.locate(['ssh']), message: 'no way to authenticate: set ssh.key_file or ssh.agent: true' });
+    diagnostics.push({
+      file,
+      path: ['ssh'],
+      ...yaml.locate(['ssh']),
+      message: 'no way to authenticate: set ssh.key_file or ssh.agent: true',
+    });
   }
   if (data.ssh.user !== 'root' && !data.ssh.sudo) {
-    diagnostics.push({ file, path: ['ssh', 'sudo'], ...yaml.locate(['ssh', 'user']), message: `ssh.user is "${data.ssh.user}" but ssh.sudo is not set`, hint: 'set ssh.sudo: true (the user needs passwordless sudo), or connect as root' });
+    diagnostics.push({
+      file,
+      path: ['ssh', 'sudo'],
+      ...yaml.locate(['ssh', 'user']),
+      message: `ssh.user is "${data.ssh.user}" but ssh.sudo is not set`,
+      hint: 'set ssh.sudo: true (the user needs passwordless sudo), or connect as root',
+    });
   }
   if (diagnostics.length > 0) throw new ConfigError(diagnostics);
   const ssh = {

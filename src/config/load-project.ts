@@ -55,8 +55,14 @@ export function loadProject(opts: LoadOptions): Project {
 
 /** Roles live in roles/ beside the playbook's folder (playbooks/../roles), or in the project. */
 function findRolesDir(playbookFile: string, projectDir: string): string {
-  const candidates = [join(dirname(playbookFile), 'roles'), join(dirname(playbookFile), '..', 'roles'), join(projectDir, 'roles')];
-  return resolve(candidates.find((c) => pathKind(c, 'the roles directory') === 'directory') ?? join(projectDir, 'roles'));
+  const candidates = [
+    join(dirname(playbookFile), 'roles'),
+    join(dirname(playbookFile), '..', 'roles'),
+    join(projectDir, 'roles'),
+  ];
+  return resolve(
+    candidates.find((c) => pathKind(c, 'the roles directory') === 'directory') ?? join(projectDir, 'roles'),
+  );
 }
 
 function checkNotify(roles: Map<string, Role>, diagnostics: Diagnostic[]): void {
@@ -76,4 +82,3 @@ function checkNotify(roles: Map<string, Role>, diagnostics: Diagnostic[]): void 
     }
   }
 }
-

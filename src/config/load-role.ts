@@ -22,7 +22,11 @@ export function loadRole(name: string, rolesDir: string, diagnostics: Diagnostic
   const kind = collect(() => pathKind(dir, `role "${name}"`), diagnostics);
   if (kind === undefined) return undefined;
   if (kind !== 'directory') {
-    diagnostics.push({ file: dir, message: `role "${name}" not found`, hint: `create ${dir}/tasks.yml, or check the role name in the playbook` });
+    diagnostics.push({
+      file: dir,
+      message: `role "${name}" not found`,
+      hint: `create ${dir}/tasks.yml, or check the role name in the playbook`,
+    });
     return undefined;
   }
   const tasksFile = join(dir, 'tasks.yml');
@@ -34,7 +38,9 @@ export function loadRole(name: string, rolesDir: string, diagnostics: Diagnostic
   }
   const tasks = loadTaskList(tasksFile, diagnostics, 'tasks');
   const handlersFile = join(dir, 'handlers.yml');
-  const handlers = exists(handlersFile, 'handler list', diagnostics) ? loadTaskList(handlersFile, diagnostics, 'handlers') : [];
+  const handlers = exists(handlersFile, 'handler list', diagnostics)
+    ? loadTaskList(handlersFile, diagnostics, 'handlers')
+    : [];
   const defaultsFile = join(dir, 'defaults.yml');
   let defaults: Vars = {};
   if (exists(defaultsFile, 'role defaults', diagnostics)) {
@@ -51,7 +57,13 @@ export function loadRole(name: string, rolesDir: string, diagnostics: Diagnostic
   handlers.forEach((h) => {
     const twin = handlers.find((o) => o !== h && o.name === h.name);
     if (twin && (h.when === undefined || twin.when === undefined) && !names.has(h.name)) {
-      diagnostics.push({ file: h.source.file, path: [...h.source.path, 'name'], ...lineOf(h), message: `two handlers are named "${h.name}"`, hint: 'rename one, or give both a `when` so each host gets one' });
+      diagnostics.push({
+        file: h.source.file,
+        path: [...h.source.path, 'name'],
+        ...lineOf(h),
+        message: `two handlers are named "${h.name}"`,
+        hint: 'rename one, or give both a `when` so each host gets one',
+      });
     }
     names.add(h.name);
   });
@@ -139,7 +151,10 @@ function loadTaskList(file: string, diagnostics: Diagnostic[], kind: 'tasks' | '
       file,
       line: 1,
       message: `no ${kind} in this file`,
-      hint: kind === 'tasks' ? 'a role needs at least one task ("- name: ..." with one module key)' : 'delete handlers.yml if the role has no handlers',
+      hint:
+        kind === 'tasks'
+          ? 'a role needs at least one task ("- name: ..." with one module key)'
+          : 'delete handlers.yml if the role has no handlers',
     });
     return [];
   }
@@ -166,13 +181,20 @@ function parseTask(item: unknown, index: number, yaml: YamlFile, diagnostics: Di
   const known = [...modules.keys()];
   const unknown = moduleKeys.filter((k) => !modules.has(k));
   for (const k of unknown) {
-    diagnostics.push({ ...at([index, k]), message: `unknown module or task key "${k}"`, hint: `modules: ${known.join(', ')}; task keys: ${taskCommonKeys.join(', ')}` });
+    diagnostics.push({
+      ...at([index, k]),
+      message: `unknown module or task key "${k}"`,
+      hint: `modules: ${known.join(', ')}; task keys: ${taskCommonKeys.join(', ')}`,
+    });
   }
   if (unknown.length > 0) return undefined;
   if (moduleKeys.length !== 1) {
     diagnostics.push({
       ...at([index]),
-      message: moduleKeys.length === 0 ? 'task has no module key' : `task has ${moduleKeys.length} module keys (${moduleKeys.join(', ')}); a task does one thing`,
+      message:
+        moduleKeys.length === 0
+          ? 'task has no module key'
+          : `task has ${moduleKeys.length} module keys (${moduleKeys.join(', ')}); a task does one thing`,
       hint: `use exactly one of: ${known.join(', ')}`,
     });
     return undefined;
@@ -185,7 +207,12 @@ function parseTask(item: unknown, index: number, yaml: YamlFile, diagnostics: Di
     diagnostics.push(...checked.diagnostics);
     return undefined;
   }
-  const notify = checked.value.notify === undefined ? [] : Array.isArray(checked.value.notify) ? checked.value.notify : [checked.value.notify];
+  const notify =
+    checked.value.notify === undefined
+      ? []
+      : Array.isArray(checked.value.notify)
+        ? checked.value.notify
+        : [checked.value.notify];
   const pos = yaml.locate([index]);
   return {
     name: checked.value.name,

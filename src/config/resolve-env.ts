@@ -13,8 +13,16 @@ export function resolveInventoryFile(env: string, projectDir: string): string {
   if (looksLikePath) {
     const file = resolve(env);
     const kind = pathKind(file, 'the inventory');
-    if (kind === 'missing') throw new ConfigError([{ file, message: 'inventory file not found', hint: 'give an environment name (inventory/<env>.yml) or an existing path' }]);
-    if (kind === 'directory') throw new ConfigError([{ file, message: 'is a directory; give the inventory file inside it' }]);
+    if (kind === 'missing')
+      throw new ConfigError([
+        {
+          file,
+          message: 'inventory file not found',
+          hint: 'give an environment name (inventory/<env>.yml) or an existing path',
+        },
+      ]);
+    if (kind === 'directory')
+      throw new ConfigError([{ file, message: 'is a directory; give the inventory file inside it' }]);
     return file;
   }
   const dir = join(projectDir, 'inventory');
@@ -22,16 +30,20 @@ export function resolveInventoryFile(env: string, projectDir: string): string {
     const file = join(dir, `${env}${ext}`);
     if (pathKind(file, 'the inventory') !== 'missing') return file;
   }
-  const known = pathKind(dir, 'the inventory directory') === 'directory'
-    ? listDir(dir)
-        .filter((f) => /\.ya?ml$/.test(f) && !isVaultFile(join(dir, f)))
-        .map((f) => basename(f).replace(/\.ya?ml$/, ''))
-    : [];
+  const known =
+    pathKind(dir, 'the inventory directory') === 'directory'
+      ? listDir(dir)
+          .filter((f) => /\.ya?ml$/.test(f) && !isVaultFile(join(dir, f)))
+          .map((f) => basename(f).replace(/\.ya?ml$/, ''))
+      : [];
   throw new ConfigError([
     {
       file: join(dir, `${env}.yml`),
       message: `no environment named "${env}"`,
-      hint: known.length > 0 ? `known environments: ${known.join(', ')}` : `create ${join(dir, `${env}.yml`)} or pass a path to an inventory file`,
+      hint:
+        known.length > 0
+          ? `known environments: ${known.join(', ')}`
+          : `create ${join(dir, `${env}.yml`)} or pass a path to an inventory file`,
     },
   ]);
 }

@@ -12,8 +12,17 @@ export function decodeUtf8(bytes: Uint8Array, file: string, what = 'file'): stri
   if (!isUtf8(bytes)) {
     const offset = firstInvalidUtf8(bytes);
     const line = 1 + countNewlines(bytes, offset);
-    const hint = looksLikeUtf16(bytes) ? 'it looks like UTF-16: save it as UTF-8' : 'save it as UTF-8 (binary files belong in the role\'s files/ folder, deployed with copy: src:)';
-    throw new ConfigError([{ file, line, message: `${what} is not UTF-8 text: byte 0x${(bytes[offset] ?? 0).toString(16).padStart(2, '0')} at byte offset ${offset}`, hint }]);
+    const hint = looksLikeUtf16(bytes)
+      ? 'it looks like UTF-16: save it as UTF-8'
+      : "save it as UTF-8 (binary files belong in the role's files/ folder, deployed with copy: src:)";
+    throw new ConfigError([
+      {
+        file,
+        line,
+        message: `${what} is not UTF-8 text: byte 0x${(bytes[offset] ?? 0).toString(16).padStart(2, '0')} at byte offset ${offset}`,
+        hint,
+      },
+    ]);
   }
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   return text.startsWith(BOM) ? text.slice(1) : text;

@@ -33,7 +33,7 @@ export function checkYamlNodes(doc: Document, lineCounter: LineCounter, file: st
   const open = new Set<string>();
   let aliases = 0;
   let added = 0;
-  const root = doc.contents as Node | null;
+  const root = doc.contents;
   const stack: Frame[] = root ? [{ node: root, exit: false }] : [];
   const children = (node: Node): Node[] => {
     const out: Node[] = [];
@@ -66,7 +66,10 @@ export function checkYamlNodes(doc: Document, lineCounter: LineCounter, file: st
     }
     if (!isAlias(node) && node.tag !== undefined && !PLAIN_TAGS.has(node.tag)) {
       const shown = node.tag.replace('tag:yaml.org,2002:', '!!');
-      const hint = shown === '!vault' ? 'inline vault values are not decrypted: put the secret in the secrets file and use {{ secrets.<name> }}' : 'write a plain string, number, list or mapping';
+      const hint =
+        shown === '!vault'
+          ? 'inline vault values are not decrypted: put the secret in the secrets file and use {{ secrets.<name> }}'
+          : 'write a plain string, number, list or mapping';
       diagnostics.push({ file, ...at(node), message: `the YAML tag ${shown} is not supported here`, hint });
       continue;
     }
@@ -74,18 +77,36 @@ export function checkYamlNodes(doc: Document, lineCounter: LineCounter, file: st
       aliases++;
       const target = anchors.get(node.source);
       if (open.has(node.source)) {
-        diagnostics.push({ file, ...at(node), message: `alias *${node.source} is inside the node it refers to (a loop)` });
+        diagnostics.push({
+          file,
+          ...at(node),
+          message: `alias *${node.source} is inside the node it refers to (a loop)`,
+        });
       } else if (!target) {
-        diagnostics.push({ file, ...at(node), message: `alias *${node.source} refers to no anchor (&${node.source}) before it` });
+        diagnostics.push({
+          file,
+          ...at(node),
+          message: `alias *${node.source} refers to no anchor (&${node.source}) before it`,
+        });
       } else {
         added += target.nodes;
         if (open.size > 0) size.set(node, target);
         if (aliases > MAX_ALIASES) {
-          diagnostics.push({ file, ...at(node), message: `more than ${MAX_ALIASES} aliases (*name) in one file`, hint: 'write the values out, or share them through group or env variables' });
+          diagnostics.push({
+            file,
+            ...at(node),
+            message: `more than ${MAX_ALIASES} aliases (*name) in one file`,
+            hint: 'write the values out, or share them through group or env variables',
+          });
           return diagnostics;
         }
         if (added > MAX_ALIAS_NODES || target.depth > MAX_YAML_DEPTH) {
-          diagnostics.push({ file, ...at(node), message: `alias *${node.source} expands the document too far (an "alias bomb"?): refused`, hint: `aliases may add at most ${MAX_ALIAS_NODES} values and ${MAX_YAML_DEPTH} levels` });
+          diagnostics.push({
+            file,
+            ...at(node),
+            message: `alias *${node.source} expands the document too far (an "alias bomb"?): refused`,
+            hint: `aliases may add at most ${MAX_ALIAS_NODES} values and ${MAX_YAML_DEPTH} levels`,
+          });
           return diagnostics;
         }
       }
@@ -96,7 +117,7 @@ export function checkYamlNodes(doc: Document, lineCounter: LineCounter, file: st
       continue;
     }
     if (node.anchor) open.add(node.anchor);
-    if (isMap(node)) checkKeys(node.items as unknown[], file, at, diagnostics);
+    if (isMap(node)) checkKeys(node.items, file, at, diagnostics);
     // Sizes matter only inside an anchored node (what an alias would copy): elsewhere none are kept.
     if (open.size > 0) stack.push({ node, exit: true });
     // Children in reverse, so they are visited in document order (anchors before their aliases).
@@ -106,21 +127,40 @@ export function checkYamlNodes(doc: Document, lineCounter: LineCounter, file: st
   return diagnostics;
 }
 
-function checkKeys(items: unknown[], file: string, at: (n: Node | null | undefined) => { line?: number; column?: number }, diagnostics: Diagnostic[]): void {
+function checkKeys(
+  items: unknown[],
+  file: string,
+  at: (n: Node | null | undefined) => { line?: number; column?: number },
+  diagnostics: Diagnostic[],
+): void {
   const seen = new Map<string, Node>();
   for (const item of items) {
     if (!isPair(item)) continue;
     const key = item.key as Node | null;
     if (!isScalar(key) || key.value === null || key.value === undefined || key.value === '') {
-      const what = key === null || isScalar(key) ? 'an empty key' : isAlias(key) ? 'an alias as a key' : 'a list or mapping as a key';
-      diagnostics.push({ file, ...at(key ?? (item.value as Node | null)), message: `${what}: keys must be plain names` });
+      const what =
+        key === null || isScalar(key)
+          ? 'an empty key'
+          : isAlias(key)
+            ? 'an alias as a key'
+            : 'a list or mapping as a key';
+      diagnostics.push({
+        file,
+        ...at(key ?? (item.value as Node | null)),
+        message: `${what}: keys must be plain names`,
+      });
       continue;
     }
     // Keys become object properties: 1 and "1" are the same key once read.
     const name = String(key.value);
     const first = seen.get(name);
     if (first) {
-      diagnostics.push({ file, ...at(key), message: `duplicate key "${name}" (first at line ${at(first).line ?? '?'})`, hint: 'a key may appear once in a mapping: merge the two, or rename one' });
+      diagnostics.push({
+        file,
+        ...at(key),
+        message: `duplicate key "${name}" (first at line ${at(first).line ?? '?'})`,
+        hint: 'a key may appear once in a mapping: merge the two, or rename one',
+      });
     } else seen.set(name, key);
   }
 }

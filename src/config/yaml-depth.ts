@@ -40,10 +40,22 @@ export function checkYamlDepth(source: string, file: string): void {
       if ((c === '[' || c === '{') && (flow > 0 || valueStart)) peak = Math.max(peak, ++flow);
       else if ((c === ']' || c === '}') && flow > 0) flow--;
       // In block context a bracket opens a collection only where a value starts ("key: [", "- {").
-      valueStart = c === ' ' || c === '\t' ? valueStart : c === ':' && /[ \t]/.test(line[i + 1] ?? ' ') ? true : c === '[' || c === '{' || c === ',';
+      valueStart =
+        c === ' ' || c === '\t'
+          ? valueStart
+          : c === ':' && /[ \t]/.test(line[i + 1] ?? ' ')
+            ? true
+            : c === '[' || c === '{' || c === ',';
     }
     if (indent + compact + peak > MAX_YAML_DEPTH) {
-      throw new ConfigError([{ file, line: lineNo, message: `nested more than ${MAX_YAML_DEPTH} levels deep`, hint: 'a configuration file does not need this depth: flatten it' }]);
+      throw new ConfigError([
+        {
+          file,
+          line: lineNo,
+          message: `nested more than ${MAX_YAML_DEPTH} levels deep`,
+          hint: 'a configuration file does not need this depth: flatten it',
+        },
+      ]);
     }
     if (flow === 0 && /(^|[ \t:-])[|>][-+0-9]*[ \t]*(#.*)?$/.test(line.trimEnd())) blockScalarIndent = indent;
   }

@@ -29,7 +29,13 @@ export function readTextFile(file: string, what: string, maxBytes = Infinity): s
   let bytes: Buffer;
   try {
     if (statSync(file).size > maxBytes) {
-      throw new ConfigError([{ file, message: `the ${what} is larger than ${maxBytes / 1024 / 1024} MB: refused`, hint: 'a configuration file this big is a mistake (a generated or wrong file?)' }]);
+      throw new ConfigError([
+        {
+          file,
+          message: `the ${what} is larger than ${maxBytes / 1024 / 1024} MB: refused`,
+          hint: 'a configuration file this big is a mistake (a generated or wrong file?)',
+        },
+      ]);
     }
     bytes = readFileSync(file);
   } catch (err) {
@@ -63,7 +69,9 @@ export function parseYaml(text: string, file: string): YamlFile {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_NODES });
   } catch (err) {
     // checkYamlNodes refuses what the library would; this is its own guard speaking.
-    throw new ConfigError([{ file, message: `cannot read the YAML: ${firstLine(err instanceof Error ? err.message : String(err))}` }]);
+    throw new ConfigError([
+      { file, message: `cannot read the YAML: ${firstLine(err instanceof Error ? err.message : String(err))}` },
+    ]);
   }
   const pairIndex = new WeakMap<object, Map<string, Pair>>();
   const locate = (path: ReadonlyArray<string | number>) => {
@@ -95,7 +103,11 @@ function rangeStart(node: unknown): number | undefined {
  * Finds the child at `key`; reports the offset of the key itself so errors point at the key's line.
  * A mapping's keys are indexed on first use, so locating many keys of a large mapping stays linear.
  */
-function childNode(node: unknown, key: string | number, pairIndex: WeakMap<object, Map<string, Pair>>): { value: unknown; keyOffset?: number } | undefined {
+function childNode(
+  node: unknown,
+  key: string | number,
+  pairIndex: WeakMap<object, Map<string, Pair>>,
+): { value: unknown; keyOffset?: number } | undefined {
   if (isMap(node)) {
     let index = pairIndex.get(node);
     if (!index) {

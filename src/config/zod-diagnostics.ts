@@ -105,7 +105,9 @@ function describeIssue(issue: Issue): string {
     case 'invalid_value':
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_union':
-      return issue.message && !issue.message.startsWith('Invalid input') ? issue.message : 'value does not match any allowed form';
+      return issue.message && !issue.message.startsWith('Invalid input')
+        ? issue.message
+        : 'value does not match any allowed form';
     default:
       return issue.message;
   }

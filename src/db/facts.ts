@@ -5,7 +5,6 @@ import { SYSTEM_DATABASES } from '../facts/replication.js';
 
 const NOT_SYSTEM = SYSTEM_DATABASES.map((d) => `'${d}'`).join(', ');
 
-
 export interface DatabaseSize {
   name: string;
   tables: number;
@@ -17,30 +16,49 @@ export interface DatabaseSize {
 /** Every application database with its table count, estimated rows and size. */
 export function databaseSizesFact(): Fact<DatabaseSize[]> {
   const sql = `SELECT s.SCHEMA_NAME, COUNT(t.TABLE_NAME), COALESCE(SUM(t.TABLE_ROWS), 0), COALESCE(SUM(t.DATA_LENGTH + t.INDEX_LENGTH), 0) FROM information_schema.SCHEMATA s LEFT JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = s.SCHEMA_NAME WHERE s.SCHEMA_NAME NOT IN (${NOT_SYSTEM}) GROUP BY s.SCHEMA_NAME ORDER BY s.SCHEMA_NAME`;
-  return scriptFact('database-sizes', {}, () => sh`${MYSQL} -e ${sql}`, (out) =>
-    out
-      .split('\n')
-      .filter((l) => l.includes('\t'))
-      .map((l) => {
-        const [name = '', tables = '0', rows = '0', bytes = '0'] = l.split('\t');
-        return { name, tables: Number(tables), rows: Number(rows), bytes: Number(bytes) };
-      }),
+  return scriptFact(
+    'database-sizes',
+    {},
+    () => sh`${MYSQL} -e ${sql}`,
+    (out) =>
+      out
+        .split('\n')
+        .filter((l) => l.includes('\t'))
+        .map((l) => {
+          const [name = '', tables = '0', rows = '0', bytes = '0'] = l.split('\t');
+          return { name, tables: Number(tables), rows: Number(rows), bytes: Number(bytes) };
+        }),
   );
 }
 
 /** The GTID position of everything this server has written to its binlog. */
 export function gtidBinlogPosFact(): Fact<string> {
-  return scriptFact('gtid-binlog-pos', {}, () => sh`${MYSQL} -e 'SELECT @@gtid_binlog_pos'`, (out) => out.trim());
+  return scriptFact(
+    'gtid-binlog-pos',
+    {},
+    () => sh`${MYSQL} -e 'SELECT @@gtid_binlog_pos'`,
+    (out) => out.trim(),
+  );
 }
 
 /** Waits (at most `seconds`) until this replica has applied `pos`: true when it has. */
 export function gtidWaitFact(pos: string, seconds: number): Fact<boolean> {
-  return scriptFact('gtid-wait', { pos, seconds: String(seconds) }, () => sh`${MYSQL} -e ${`SELECT MASTER_GTID_WAIT(${sqlString(pos)}, ${seconds})`}`, (out) => out.trim() === '0');
+  return scriptFact(
+    'gtid-wait',
+    { pos, seconds: String(seconds) },
+    () => sh`${MYSQL} -e ${`SELECT MASTER_GTID_WAIT(${sqlString(pos)}, ${seconds})`}`,
+    (out) => out.trim() === '0',
+  );
 }
 
 /** The last lines a systemd unit logged. */
 export function journalFact(unit: string, n: number): Fact<string> {
-  return scriptFact('journal', { unit, n: String(n) }, () => sh`journalctl -u ${unit} -n ${n} --no-pager -o cat 2>&1 || true`, (out) => out.trimEnd());
+  return scriptFact(
+    'journal',
+    { unit, n: String(n) },
+    () => sh`journalctl -u ${unit} -n ${n} --no-pager -o cat 2>&1 || true`,
+    (out) => out.trimEnd(),
+  );
 }
 
 export interface BackupEntry {
@@ -93,7 +111,8 @@ export function backupChecksumFact(dir: string, id: string): Fact<{ ok: boolean;
   return scriptFact(
     'backup-checksum',
     { dir, id },
-    () => sh`if out=$(cd ${`${dir}/${id}`} && sha256sum -c SHA256SUMS 2>&1); then echo ok; else echo failed; fi; printf '%s\\n' "$out"`,
+    () =>
+      sh`if out=$(cd ${`${dir}/${id}`} && sha256sum -c SHA256SUMS 2>&1); then echo ok; else echo failed; fi; printf '%s\\n' "$out"`,
     (out) => {
       const [first = '', ...rest] = out.split('\n');
       return { ok: first.trim() === 'ok', output: rest.join('\n').trim() };

@@ -26,9 +26,13 @@ export class DbSession {
 
   static async open(project: Project, hosts: readonly Host[], connect: Connector, info: RunInfo): Promise<DbSession> {
     const unique = [...new Map(hosts.map((h) => [h.name, h])).values()];
-    const opened = await Promise.allSettled(unique.map(async (h) => [h.name, await connect(connectionTarget(project.inventory, h))] as const));
+    const opened = await Promise.allSettled(
+      unique.map(async (h) => [h.name, await connect(connectionTarget(project.inventory, h))] as const),
+    );
     const remotes = new Map(opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : [])));
-    const failed = opened.flatMap((o) => (o.status === 'rejected' ? [o.reason instanceof Error ? o.reason.message : String(o.reason)] : []));
+    const failed = opened.flatMap((o) =>
+      o.status === 'rejected' ? [o.reason instanceof Error ? o.reason.message : String(o.reason)] : [],
+    );
     if (failed.length > 0) {
       for (const r of remotes.values()) r.close();
       throw new DbStepError(`cannot reach every host this needs, so nothing was changed:\n  ${failed.join('\n  ')}`);
@@ -44,8 +48,11 @@ export class DbSession {
 
   /** Reads one fact on a host; a failure to read is the host's problem, said with its name. */
   async read<T>(host: string, fact: Fact<T>): Promise<T> {
-    const outcome = (await this.remote(host).probe([fact as Fact<unknown>])).get(fact.id);
-    if (!outcome?.ok) throw new DbStepError(`${host}: could not read ${fact.kind}: ${outcome && !outcome.ok ? outcome.error : 'no output'}`);
+    const outcome = (await this.remote(host).probe([fact])).get(fact.id);
+    if (!outcome?.ok)
+      throw new DbStepError(
+        `${host}: could not read ${fact.kind}: ${outcome && !outcome.ok ? outcome.error : 'no output'}`,
+      );
     return outcome.value as T;
   }
 
@@ -55,7 +62,9 @@ export class DbSession {
       await this.remote(host).apply(ops);
     } catch (err) {
       if (!(err instanceof RemoteError)) throw err;
-      throw new DbStepError(`${host}: ${what} failed: ${err.message}${err.output.trim() ? `\n${err.output.trim()}` : ''}`);
+      throw new DbStepError(
+        `${host}: ${what} failed: ${err.message}${err.output.trim() ? `\n${err.output.trim()}` : ''}`,
+      );
     }
   }
 
@@ -69,7 +78,9 @@ export class DbSession {
         if (!(err instanceof RemoteError) || err.code !== LOCK_HELD_EXIT) throw err;
         const owner = err.output.trim();
         const gone = holderGone(owner, this.info.machine, processAlive);
-        throw new DbStepError(`${host}: locked by another run: ${owner}.${gone ? ' That process is gone: clear the lock with `kanka-infra apply <env> --break-lock` once sure.' : ' Wait for it to finish.'} Nothing was changed.`);
+        throw new DbStepError(
+          `${host}: locked by another run: ${owner}.${gone ? ' That process is gone: clear the lock with `kanka-infra apply <env> --break-lock` once sure.' : ' Wait for it to finish.'} Nothing was changed.`,
+        );
       }
     }
   }
@@ -78,11 +89,22 @@ export class DbSession {
   async release(status: string, detail: string): Promise<string[]> {
     const problems: string[] = [];
     for (const host of this.locked.splice(0)) {
-      const record = { when: new Date().toISOString(), who: `${this.info.user}@${this.info.machine}`, pid: this.info.pid, command: this.info.command, env: this.info.env, commit: this.info.commit(), status, changes: [detail] };
+      const record = {
+        when: new Date().toISOString(),
+        who: `${this.info.user}@${this.info.machine}`,
+        pid: this.info.pid,
+        command: this.info.command,
+        env: this.info.env,
+        commit: this.info.commit(),
+        status,
+        changes: [detail],
+      };
       try {
         await this.remote(host).apply(releaseOps(this.info, JSON.stringify(record)));
       } catch (err) {
-        problems.push(`${host}: its lock could not be released (${err instanceof Error ? err.message : String(err)}): clear it with --break-lock on the next apply`);
+        problems.push(
+          `${host}: its lock could not be released (${err instanceof Error ? err.message : String(err)}): clear it with --break-lock on the next apply`,
+        );
       }
     }
     return problems;

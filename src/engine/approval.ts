@@ -50,7 +50,12 @@ export function approveTask(report: TaskReport, plan: TaskPlan | undefined, key:
   const status = report.status === 'problem' ? 'ok' : report.status;
   const material = {
     status,
-    views: report.changes.map((c) => ({ action: c.action, subject: c.subject, details: c.details, diff: c.diff ?? null })),
+    views: report.changes.map((c) => ({
+      action: c.action,
+      subject: c.subject,
+      details: c.details,
+      diff: c.diff ?? null,
+    })),
     content: changes.map((c) => c.content ?? null),
     ops: changes.map((c) => c.ops.map(opDigest)),
   };

@@ -51,12 +51,21 @@ export function compile(project: Project, opts: CompileOptions = {}): HostProgra
       const playRun: PlayRun = { index: playIndex, play, roles: [] };
       for (const role of roles) {
         const select = (t: TaskDef) => targeting.selects(t, play);
-        const tasks = role.tasks.flatMap((t, i) => (select(t) ? expandTask(t, i, playIndex, role, host, context, diagnostics) : []));
+        const tasks = role.tasks.flatMap((t, i) =>
+          select(t) ? expandTask(t, i, playIndex, role, host, context, diagnostics) : [],
+        );
         // A handler whose `when` is false here does not exist on this host: notifying it does nothing.
-        const handlers = role.handlers.flatMap((t, i) => expandTask(t, i, playIndex, role, host, context, diagnostics, 'handler/'));
+        const handlers = role.handlers.flatMap((t, i) =>
+          expandTask(t, i, playIndex, role, host, context, diagnostics, 'handler/'),
+        );
         for (const h of handlers) {
           if (handlers.filter((o) => o.name === h.name).length > 1) {
-            diagnostics.push({ file: h.source.file, path: [h.source.path[0] ?? 0, 'when'], message: `two handlers named "${h.name}" both apply to host ${hostName}`, hint: 'their `when` conditions must exclude each other' });
+            diagnostics.push({
+              file: h.source.file,
+              path: [h.source.path[0] ?? 0, 'when'],
+              message: `two handlers named "${h.name}" both apply to host ${hostName}`,
+              hint: 'their `when` conditions must exclude each other',
+            });
           }
         }
         playRun.roles.push({ role: role.name, tasks, handlers });
@@ -89,7 +98,12 @@ function expandTask(
   const key = `${playIndex}/${role.name}/${kind}${index}`;
   const fail = (err: unknown): CompiledTask[] => {
     if (!(err instanceof InterpolationError)) throw err;
-    diagnostics.push({ file: task.source.file, path: [task.source.path[0] ?? index, ...err.path], ...(task.source.line !== undefined ? { line: task.source.line } : {}), message: `${err.message} (host ${host.name})` });
+    diagnostics.push({
+      file: task.source.file,
+      path: [task.source.path[0] ?? index, ...err.path],
+      ...(task.source.line !== undefined ? { line: task.source.line } : {}),
+      message: `${err.message} (host ${host.name})`,
+    });
     return [];
   };
   let items: Array<{ item: unknown } | undefined>;
@@ -118,7 +132,7 @@ function expandTask(
 }
 
 function itemLabel(item: unknown): string {
-  if (item !== null && typeof item === 'object' && 'name' in item) return String((item as { name: unknown }).name);
+  if (item !== null && typeof item === 'object' && 'name' in item) return String((item).name);
   return typeof item === 'string' || typeof item === 'number' ? String(item) : JSON.stringify(item);
 }
 
@@ -133,21 +147,30 @@ function compileTask(
 ): CompiledTask | undefined {
   const module = modules.get(task.module);
   if (!module) return undefined;
-  const at = (path: ReadonlyArray<string | number>) => ({ file: task.source.file, path: [...task.source.path, ...path], ...(task.source.line !== undefined ? { line: task.source.line } : {}) });
+  const at = (path: ReadonlyArray<string | number>) => ({
+    file: task.source.file,
+    path: [...task.source.path, ...path],
+    ...(task.source.line !== undefined ? { line: task.source.line } : {}),
+  });
   let rendered: unknown;
   const taint: Taint = { strings: new Set(loopTaint.strings), secrets: new Set(loopTaint.secrets) };
   try {
     rendered = interpolate(task.args, context, [], taint);
   } catch (err) {
     if (!(err instanceof InterpolationError)) throw err;
-    diagnostics.push({ ...at(err.path), message: `${err.message} (host ${host.name})`, hint: 'define it in the role defaults, the inventory vars, a group or the host' });
+    diagnostics.push({
+      ...at(err.path),
+      message: `${err.message} (host ${host.name})`,
+      hint: 'define it in the role defaults, the inventory vars, a group or the host',
+    });
     return undefined;
   }
   const parsed = module.args.safeParse(rendered);
   if (!parsed.success) {
     // Only now is the file read again, to point at the line of the offending key.
     const checked = validateWith(module.args, rendered, loadYamlFile(task.source.file, 'task list'), task.source.path);
-    if (!checked.ok) diagnostics.push(...checked.diagnostics.map((d) => ({ ...d, message: `${task.module}: ${d.message}` })));
+    if (!checked.ok)
+      diagnostics.push(...checked.diagnostics.map((d) => ({ ...d, message: `${task.module}: ${d.message}` })));
     return undefined;
   }
   const ctx = taskContext(role, host, context);
@@ -156,15 +179,34 @@ function compileTask(
     args = module.prepare ? module.prepare(args, ctx) : args;
   } catch (err) {
     if (err instanceof TemplateError) {
-      diagnostics.push({ file: err.file, ...(err.line !== undefined ? { line: err.line } : {}), ...(err.column !== undefined ? { column: err.column } : {}), message: `${err.reason} (task "${task.name}", host ${host.name})` });
+      diagnostics.push({
+        file: err.file,
+        ...(err.line !== undefined ? { line: err.line } : {}),
+        ...(err.column !== undefined ? { column: err.column } : {}),
+        message: `${err.reason} (task "${task.name}", host ${host.name})`,
+      });
       return undefined;
     }
     if (!(err instanceof ConfigError)) throw err;
     diagnostics.push(...err.diagnostics.map((d) => ({ ...d, ...at([]), message: d.message })));
     return undefined;
   }
-  const sensitive = task.sensitive === true || taint.strings.size > 0 ? { all: task.sensitive === true, secrets: [...taint.secrets], strings: [...taint.strings] } : undefined;
-  return { key, role: role.name, name: task.name, module, args, notify: task.notify, tags: task.tags, source: task.source, context: ctx, ...(sensitive ? { sensitive } : {}) };
+  const sensitive =
+    task.sensitive === true || taint.strings.size > 0
+      ? { all: task.sensitive === true, secrets: [...taint.secrets], strings: [...taint.strings] }
+      : undefined;
+  return {
+    key,
+    role: role.name,
+    name: task.name,
+    module,
+    args,
+    notify: task.notify,
+    tags: task.tags,
+    source: task.source,
+    context: ctx,
+    ...(sensitive ? { sensitive } : {}),
+  };
 }
 
 function taskContext(role: Role, host: Host, vars: Record<string, unknown>): TaskContext {
@@ -182,8 +224,11 @@ function taskContext(role: Role, host: Host, vars: Record<string, unknown>): Tas
         return readFileSync(file);
       } catch (err) {
         // Only a missing file is "no such file": a permission problem must be named as one.
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError([{ file, message: `src "${rel}": cannot read it: ${describeFsError(err)}` }]);
-        throw new ConfigError([{ file, message: `src "${rel}": no such file in role ${role.name}`, hint: `put it in ${filesDir}/` }]);
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+          throw new ConfigError([{ file, message: `src "${rel}": cannot read it: ${describeFsError(err)}` }]);
+        throw new ConfigError([
+          { file, message: `src "${rel}": no such file in role ${role.name}`, hint: `put it in ${filesDir}/` },
+        ]);
       }
     },
   };
@@ -193,13 +238,31 @@ function checkReservedVars(project: Project, diagnostics: Diagnostic[]): void {
   const inv = project.inventory;
   const scopes: Array<[string, Record<string, unknown>, ReadonlyArray<string | number>]> = [
     [inv.file, inv.vars, ['vars']],
-    ...[...inv.groups].map(([g, v]): [string, Record<string, unknown>, ReadonlyArray<string | number>] => [inv.file, v.vars, ['groups', g, 'vars']]),
-    ...inv.hosts.map((h): [string, Record<string, unknown>, ReadonlyArray<string | number>] => [inv.file, h.vars, ['hosts', h.name, 'vars']]),
-    ...[...project.roles.values()].map((r): [string, Record<string, unknown>, ReadonlyArray<string | number>] => [join(r.dir, 'defaults.yml'), r.defaults, []]),
+    ...[...inv.groups].map(([g, v]): [string, Record<string, unknown>, ReadonlyArray<string | number>] => [
+      inv.file,
+      v.vars,
+      ['groups', g, 'vars'],
+    ]),
+    ...inv.hosts.map((h): [string, Record<string, unknown>, ReadonlyArray<string | number>] => [
+      inv.file,
+      h.vars,
+      ['hosts', h.name, 'vars'],
+    ]),
+    ...[...project.roles.values()].map((r): [string, Record<string, unknown>, ReadonlyArray<string | number>] => [
+      join(r.dir, 'defaults.yml'),
+      r.defaults,
+      [],
+    ]),
   ];
   for (const [file, vars, path] of scopes) {
     for (const name of RESERVED_VARS) {
-      if (name in vars) diagnostics.push({ file, path: [...path, name], message: `"${name}" is a reserved name (the engine provides it)`, hint: 'rename the variable' });
+      if (name in vars)
+        diagnostics.push({
+          file,
+          path: [...path, name],
+          message: `"${name}" is a reserved name (the engine provides it)`,
+          hint: 'rename the variable',
+        });
     }
   }
 }

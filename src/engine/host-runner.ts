@@ -62,7 +62,12 @@ export class HostRunner {
     // ONE round trip reads everything: host facts, pending handlers, every task's and handler's
     // facts (no module needs host facts to name its facts; templates render afterwards).
     const handlers = this.program.plays.flatMap((p) => p.roles.flatMap((r) => r.handlers));
-    const probed = await this.remote.probe([hostFactsFact, pendingFact, ...allTasks(this.program).flatMap((t) => this.factsOf(t)), ...handlers.flatMap((h) => this.factsOf(h))]);
+    const probed = await this.remote.probe([
+      hostFactsFact,
+      pendingFact,
+      ...allTasks(this.program).flatMap((t) => this.factsOf(t)),
+      ...handlers.flatMap((h) => this.factsOf(h)),
+    ]);
     const hf = probed.get(hostFactsFact.id);
     if (!hf?.ok) throw new RemoteError(`could not read host facts: ${hf && !hf.ok ? hf.error : 'no output'}`, 1, '');
     this.hostFacts = hf.value as HostFacts;
@@ -89,7 +94,9 @@ export class HostRunner {
         }
         for (const h of play.roles.flatMap((r) => r.handlers)) {
           const key = handlerKey(h);
-          const why = notified.get(key) ?? (this.pending.has(key) ? 'pending from an earlier run that did not finish' : undefined);
+          const why =
+            notified.get(key) ??
+            (this.pending.has(key) ? 'pending from an earlier run that did not finish' : undefined);
           if (!why || reported.has(key)) continue;
           reported.add(key);
           const plan = planned.get(h.key) ?? missingPlan(h);
@@ -97,7 +104,11 @@ export class HostRunner {
           // A handler that is due always counts as a change: it will run.
           const due: TaskReport =
             report.status === 'ok'
-              ? { ...report, status: 'pending', changes: [{ action: 'run', subject: `handler "${h.name}"`, details: [why] }] }
+              ? {
+                  ...report,
+                  status: 'pending',
+                  changes: [{ action: 'run', subject: `handler "${h.name}"`, details: [why] }],
+                }
               : { ...report, changes: report.changes.map((c) => ({ ...c, details: [...c.details, why] })) };
           this.record({ ...due, handler: true }, 'plan');
         }
@@ -117,7 +128,13 @@ export class HostRunner {
   /** Indexes of the plays in which this host has something to do (pending or deferred). */
   get playsWithChanges(): number[] {
     return this.program.plays
-      .filter((p) => p.roles.some((r) => [...r.tasks, ...r.handlers].some((t) => ['pending', 'deferred'].includes(this.reports.get(t.key)?.status ?? ''))))
+      .filter((p) =>
+        p.roles.some((r) =>
+          [...r.tasks, ...r.handlers].some((t) =>
+            ['pending', 'deferred'].includes(this.reports.get(t.key)?.status ?? ''),
+          ),
+        ),
+      )
       .map((p) => p.index);
   }
 
@@ -139,25 +156,40 @@ export class HostRunner {
       if (!who) continue;
       for (const task of play.roles.flatMap((r) => r.tasks)) {
         const report = this.reports.get(task.key);
-        if (!task.module.atItsTurn || (report?.status !== 'failed' && !(report?.status === 'problem' && this.deferProblems))) continue;
+        if (
+          !task.module.atItsTurn ||
+          (report?.status !== 'failed' && !(report?.status === 'problem' && this.deferProblems))
+        )
+          continue;
         const { error, problem, ...rest } = report;
-        this.reports.set(task.key, { ...rest, status: 'deferred', reason: `after the changes planned on ${who}: ${error ?? problem?.message ?? 'failed now'}` });
+        this.reports.set(task.key, {
+          ...rest,
+          status: 'deferred',
+          reason: `after the changes planned on ${who}: ${error ?? problem?.message ?? 'failed now'}`,
+        });
       }
     }
   }
 
   /** Whether a task read at its turn (a health check) found a problem: it may wait for other hosts' changes. */
   get hasCheckProblems(): boolean {
-    return allTasks(this.program).some((t) => t.module.atItsTurn === true && this.reports.get(t.key)?.status === 'problem');
+    return allTasks(this.program).some(
+      (t) => t.module.atItsTurn === true && this.reports.get(t.key)?.status === 'problem',
+    );
   }
 
   /** What the current plan is, as an operator approves it (see approval.ts). */
   approval(key: Buffer): HostApproval {
     // Health checks change nothing and are read again at their turn anyway: a check that passes a
     // second later must not make the plan "moved".
-    const checks = new Set(allTasks(this.program).filter((t) => t.module.atItsTurn === true).map((t) => t.key));
+    const checks = new Set(
+      allTasks(this.program)
+        .filter((t) => t.module.atItsTurn === true)
+        .map((t) => t.key),
+    );
     const out: HostApproval = {};
-    for (const [taskKey, report] of this.reports) if (!checks.has(taskKey)) out[taskKey] = approveTask(report, this.plans.get(taskKey), key);
+    for (const [taskKey, report] of this.reports)
+      if (!checks.has(taskKey)) out[taskKey] = approveTask(report, this.plans.get(taskKey), key);
     return out;
   }
 
@@ -194,7 +226,9 @@ export class HostRunner {
     }
     const plan = this.plans.get(task.key);
     if (!plan) throw new Error(`internal error: task ${task.key} has no plan`);
-    const notify = task.notify.map((n) => resolveHandler(play, task.role, n)).filter((h): h is CompiledTask => h !== undefined);
+    const notify = task.notify
+      .map((n) => resolveHandler(play, task.role, n))
+      .filter((h): h is CompiledTask => h !== undefined);
     const nextPending = new Set([...this.pending, ...notify.map(handlerKey)]);
     // The record of the handlers to run travels in the same script as the change.
     const extra = plan.status === 'change' && nextPending.size > this.pending.size ? pendingOps(nextPending) : [];
@@ -204,7 +238,8 @@ export class HostRunner {
 
   private async applyHandler(h: CompiledTask): Promise<void> {
     this.taskStarted = Date.now();
-    const plan = (await this.planTasks([h], await this.remote.probe(this.factsOf(h, true)), true)).get(h.key) ?? missingPlan(h);
+    const plan =
+      (await this.planTasks([h], await this.remote.probe(this.factsOf(h, true)), true)).get(h.key) ?? missingPlan(h);
     const nextPending = new Set([...this.pending].filter((k) => k !== handlerKey(h)));
     await this.run(h, plan, pendingOps(nextPending), true);
     this.pending = nextPending;
@@ -224,7 +259,11 @@ export class HostRunner {
         }
       } catch (err) {
         if (!(err instanceof RemoteError)) throw err;
-        report = { ...report, status: 'failed', error: taskText(err.message, task.sensitive, 'failed (output hidden: sensitive task)') };
+        report = {
+          ...report,
+          status: 'failed',
+          error: taskText(err.message, task.sensitive, 'failed (output hidden: sensitive task)'),
+        };
       }
     }
     this.record({ ...report, durationMs: Date.now() - this.taskStarted }, 'apply');
@@ -237,7 +276,11 @@ export class HostRunner {
    * Plans tasks from probed facts; those that need more (a changed file's old content for the
    * diff) get it in ONE more round trip, for all of them together.
    */
-  private async planTasks(tasks: CompiledTask[], probed: Map<string, FactOutcome>, atItsTurn = false): Promise<Map<string, TaskPlan>> {
+  private async planTasks(
+    tasks: CompiledTask[],
+    probed: Map<string, FactOutcome>,
+    atItsTurn = false,
+  ): Promise<Map<string, TaskPlan>> {
     const plans = new Map(tasks.map((t) => [t.key, planTask(t, probed, this.ctx(t, atItsTurn))]));
     const needs = [...plans.values()].flatMap((p) => (p.status === 'need' ? p.facts : []));
     if (needs.length === 0) return plans;
@@ -246,7 +289,15 @@ export class HostRunner {
     for (const t of tasks) {
       if (plans.get(t.key)?.status !== 'need') continue;
       const again = planTask(t, all, this.ctx(t, atItsTurn));
-      plans.set(t.key, again.status === 'need' ? { status: 'failed', error: `internal error: ${t.module.name} still needs ${again.facts.map((f) => f.id).join(', ')}` } : again);
+      plans.set(
+        t.key,
+        again.status === 'need'
+          ? {
+              status: 'failed',
+              error: `internal error: ${t.module.name} still needs ${again.facts.map((f) => f.id).join(', ')}`,
+            }
+          : again,
+      );
     }
     return plans;
   }
@@ -275,13 +326,16 @@ export class HostRunner {
       source: `${task.source.file}${task.source.line !== undefined ? `:${task.source.line}` : ''}`,
     };
     const s = task.sensitive;
-    if (plan.status === 'ok') return { ...base, status: 'ok', reason: taskText(plan.reason, s, 'nothing to do (sensitive task)'), changes: [] };
-    if (plan.status === 'need') return { ...base, status: 'failed', error: 'internal error: planned without all its facts', changes: [] };
+    if (plan.status === 'ok')
+      return { ...base, status: 'ok', reason: taskText(plan.reason, s, 'nothing to do (sensitive task)'), changes: [] };
+    if (plan.status === 'need')
+      return { ...base, status: 'failed', error: 'internal error: planned without all its facts', changes: [] };
     if (plan.status === 'problem') {
       const message = taskText(plan.problem, s, 'a problem (details hidden: sensitive task)');
       // A health check's finding while this host still has changes to make before it may be
       // their doing (a service not installed yet): it waits for them, as a failed check does.
-      if (phase === 'plan' && after && task.module.atItsTurn && this.deferProblems) return { ...base, status: 'deferred', reason: `after "${after.name}": ${message}`, changes: [] };
+      if (phase === 'plan' && after && task.module.atItsTurn && this.deferProblems)
+        return { ...base, status: 'deferred', reason: `after "${after.name}": ${message}`, changes: [] };
       return { ...base, status: 'problem', problem: { message, fix: taskText(plan.fix, s, '') }, changes: [] };
     }
     if (plan.status === 'failed') {
@@ -314,4 +368,3 @@ export class TaskFailed extends Error {
     super(`task "${task.name}" (${task.role}) failed: ${reason}`);
   }
 }
-

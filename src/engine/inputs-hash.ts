@@ -12,7 +12,8 @@ export function approvalKey(secrets: Record<string, unknown>): Buffer {
   const h = createHash('sha256').update('kanka-infra approval v1\n');
   const walk = (v: unknown, path: string): void => {
     if (v instanceof Secret) h.update(`${path}=${v.reveal().length}:${v.reveal()}\n`);
-    else if (v !== null && typeof v === 'object') for (const k of Object.keys(v).sort()) walk((v as Record<string, unknown>)[k], `${path}.${k}`);
+    else if (v !== null && typeof v === 'object')
+      for (const k of Object.keys(v).sort()) walk((v as Record<string, unknown>)[k], `${path}.${k}`);
   };
   walk(secrets, 'secrets');
   return h.digest();
@@ -41,7 +42,12 @@ function filesUnder(dir: string): string[] {
  * the configuration changed since the plan was reviewed.
  */
 export function inputsHash(project: Project, key: Buffer): string {
-  const files = [project.inventory.file, ...(project.inventory.secretsFile ? [project.inventory.secretsFile] : []), project.playbookFile, ...[...project.roles.values()].flatMap((r) => filesUnder(r.dir))];
+  const files = [
+    project.inventory.file,
+    ...(project.inventory.secretsFile ? [project.inventory.secretsFile] : []),
+    project.playbookFile,
+    ...[...project.roles.values()].flatMap((r) => filesUnder(r.dir)),
+  ];
   const h = createHmac('sha256', key);
   for (const f of files) {
     let content: Buffer;

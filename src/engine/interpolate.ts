@@ -55,7 +55,8 @@ function renderString(s: string, context: Record<string, unknown>, path: Readonl
     return renderInline(s, context).text;
   } catch (err) {
     const m = /unknown variable "([^"]+)"|"([^"]+)" not defined/.exec((err as Error).message);
-    const reason = 'reason' in (err as object) ? String((err as { reason: unknown }).reason) : (err as Error).message.split('\n')[0];
+    const reason =
+      'reason' in (err as object) ? String((err as { reason: unknown }).reason) : (err as Error).message.split('\n')[0];
     throw new InterpolationError(m ? `unknown variable "${m[1] ?? m[2]}"` : `template error: ${reason}`, path);
   }
 }
@@ -70,7 +71,12 @@ function collectStrings(value: unknown, into: Set<string>): void {
  * Renders every string inside `value` (recursively through lists and mappings). With `taint`,
  * each rendered string that read a secret is added to it, with the secret values it read.
  */
-export function interpolate(value: unknown, context: Record<string, unknown>, path: ReadonlyArray<string | number> = [], taint?: Taint): unknown {
+export function interpolate(
+  value: unknown,
+  context: Record<string, unknown>,
+  path: ReadonlyArray<string | number> = [],
+  taint?: Taint,
+): unknown {
   if (typeof value === 'string') {
     const { value: rendered, trace } = traced(() => renderString(value, context, path));
     if (trace.sensitive && taint) {

@@ -19,7 +19,12 @@ export function handlerKey(handler: Pick<CompiledTask, 'role' | 'name'>): string
 
 export function parsePending(state: FileState): Set<string> {
   if (state.type !== 'file' || !state.content) return new Set();
-  return new Set(state.content.toString('utf8').split('\n').filter((l) => l.includes('\t')));
+  return new Set(
+    state.content
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.includes('\t')),
+  );
 }
 
 /** Ops that make the file on the host hold exactly `pending`. */
@@ -27,7 +32,17 @@ export function pendingOps(pending: ReadonlySet<string>): Op[] {
   if (pending.size === 0) return [{ op: 'remove', path: PENDING_FILE }];
   return [
     { op: 'mkdir', path: STATE_DIR, mode: '0700' },
-    { op: 'write', path: PENDING_FILE, content: Buffer.from([...pending].sort().map((l) => `${l}\n`).join('')), mode: '0600' },
+    {
+      op: 'write',
+      path: PENDING_FILE,
+      content: Buffer.from(
+        [...pending]
+          .sort()
+          .map((l) => `${l}\n`)
+          .join(''),
+      ),
+      mode: '0600',
+    },
   ];
 }
 

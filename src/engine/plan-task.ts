@@ -35,7 +35,7 @@ function probedReader(facts: ReadonlyMap<string, FactOutcome>): FactReader {
   return {
     get<T>(fact: Fact<T>): T {
       const outcome = facts.get(fact.id);
-      if (!outcome) throw new NeedFacts([fact as Fact<unknown>]);
+      if (!outcome) throw new NeedFacts([fact]);
       if (!outcome.ok) throw new PlanError(`could not read the host's state: ${outcome.error}`);
       return outcome.value as T;
     },

@@ -66,12 +66,26 @@ export interface RunReport {
 }
 
 export function countTasks(h: HostReport): Record<TaskStatus, number> {
-  const n: Record<TaskStatus, number> = { ok: 0, changed: 0, pending: 0, deferred: 0, skipped: 0, problem: 0, failed: 0 };
+  const n: Record<TaskStatus, number> = {
+    ok: 0,
+    changed: 0,
+    pending: 0,
+    deferred: 0,
+    skipped: 0,
+    problem: 0,
+    failed: 0,
+  };
   for (const t of h.tasks) n[t.status]++;
   return n;
 }
 
 /** Every task of the run that needs a person, with its host. */
 export function problemsOf(report: RunReport): { host: string; task: TaskReport; message: string; fix: string }[] {
-  return report.hosts.flatMap((h) => h.tasks.flatMap((t) => (t.status === 'problem' && t.problem ? [{ host: h.host, task: t, message: t.problem.message, fix: t.problem.fix }] : [])));
+  return report.hosts.flatMap((h) =>
+    h.tasks.flatMap((t) =>
+      t.status === 'problem' && t.problem
+        ? [{ host: h.host, task: t, message: t.problem.message, fix: t.problem.fix }]
+        : [],
+    ),
+  );
 }

@@ -127,12 +127,18 @@ async function planAll(project: Project, states: HostState[], opts: RunOptions, 
           failHost(state, err);
         }
         state.durationMs = Date.now() - state.started;
-        if ((state.status === 'failed' && state.runner?.onlyChecksFailed) || (deferProblems && state.runner?.hasCheckProblems)) checksOnly.push(state);
+        if (
+          (state.status === 'failed' && state.runner?.onlyChecksFailed) ||
+          (deferProblems && state.runner?.hasCheckProblems)
+        )
+          checksOnly.push(state);
         else opts.emit({ type: 'host-end', host, phase: 'plan', report: hostReport(state) });
       }),
     ),
   );
-  deferChecks(states, checksOnly, (state) => opts.emit({ type: 'host-end', host: state.program.host.name, phase: 'plan', report: hostReport(state) }));
+  deferChecks(states, checksOnly, (state) =>
+    opts.emit({ type: 'host-end', host: state.program.host.name, phase: 'plan', report: hostReport(state) }),
+  );
 }
 
 /** A host's status from its plan: failed, changes pending, or nothing to do. */
@@ -147,7 +153,9 @@ function settleAfterPlan(state: HostState, runner: HostRunner): void {
  */
 function deferChecks(states: HostState[], checksOnly: HostState[], done: (state: HostState) => void): void {
   // Only changes of their own count (not another host's check waiting in turn).
-  const changing = states.filter((o) => o.status === 'pending').map((o) => ({ host: o.program.host.name, plays: o.runner?.playsWithChanges ?? [] }));
+  const changing = states
+    .filter((o) => o.status === 'pending')
+    .map((o) => ({ host: o.program.host.name, plays: o.runner?.playsWithChanges ?? [] }));
   for (const state of checksOnly) {
     const runner = state.runner;
     if (!runner) continue;
@@ -231,7 +239,20 @@ function hostReport(state: HostState, phase: 'plan' | 'apply' = 'plan'): HostRep
     status: state.status,
     ...(state.error ? { error: state.error } : {}),
     // After apply, what is still only planned was never reached: say so rather than show it as done.
-    tasks: phase === 'apply' ? tasks.map((t) => (notReached(t) ? { ...t, status: 'skipped' as const, reason: state.interrupted ? 'not run: the run was interrupted (Ctrl-C)' : 'not run: this host stopped at an earlier failure' } : t)) : tasks,
+    tasks:
+      phase === 'apply'
+        ? tasks.map((t) =>
+            notReached(t)
+              ? {
+                  ...t,
+                  status: 'skipped' as const,
+                  reason: state.interrupted
+                    ? 'not run: the run was interrupted (Ctrl-C)'
+                    : 'not run: this host stopped at an earlier failure',
+                }
+              : t,
+          )
+        : tasks,
     roundTrips: state.remote?.roundTrips ?? 0,
     connectMs: state.connectMs,
     durationMs: state.durationMs,
@@ -244,7 +265,13 @@ function notReached(t: { status: string }): boolean {
 
 function report(command: RunReport['command'], project: Project, states: HostState[], t0: number): RunReport {
   const phase = command === 'apply' ? 'apply' : 'plan';
-  return { command, env: project.inventory.name, playbook: project.playbookFile, hosts: states.map((s) => hostReport(s, phase)), durationMs: Date.now() - t0 };
+  return {
+    command,
+    env: project.inventory.name,
+    playbook: project.playbookFile,
+    hosts: states.map((s) => hostReport(s, phase)),
+    durationMs: Date.now() - t0,
+  };
 }
 
 /** Closes every connection opened; one that fails to close does not keep the others open. */
@@ -259,12 +286,23 @@ function closeAll(states: HostState[]): void {
 }
 
 /** Dry run: what would change, from the same code apply uses. Changes nothing. */
-export async function planRun(project: Project, programs: HostProgram[], opts: RunOptions, command: 'plan' | 'drift' = 'plan'): Promise<RunReport> {
+export async function planRun(
+  project: Project,
+  programs: HostProgram[],
+  opts: RunOptions,
+  command: 'plan' | 'drift' = 'plan',
+): Promise<RunReport> {
   return (await planWithApproval(project, programs, opts, undefined, command)).report;
 }
 
 /** A dry run, with the approval record a saved plan keeps (`key`: see approval.ts). */
-export async function planWithApproval(project: Project, programs: HostProgram[], opts: RunOptions, key: Buffer | undefined, command: 'plan' | 'drift' = 'plan'): Promise<{ report: RunReport; approval: Approval }> {
+export async function planWithApproval(
+  project: Project,
+  programs: HostProgram[],
+  opts: RunOptions,
+  key: Buffer | undefined,
+  command: 'plan' | 'drift' = 'plan',
+): Promise<{ report: RunReport; approval: Approval }> {
   const t0 = Date.now();
   const states = initialStates(programs);
   try {
@@ -339,7 +377,11 @@ export async function applyRun(project: Project, programs: HostProgram[], opts: 
     if (approval && approved) {
       // Under the locks, before any change: planning again must give exactly what was approved.
       await replan(states, toApply, opts.forks);
-      const moved = compareApproval(approved, approvalOf(states, approval.key), toApply.map((s) => s.program.host.name));
+      const moved = compareApproval(
+        approved,
+        approvalOf(states, approval.key),
+        toApply.map((s) => s.program.host.name),
+      );
       if (moved.length > 0) {
         refuseMoved(states, moved, approval.saved !== undefined);
         const held = locked;
@@ -356,7 +398,9 @@ export async function applyRun(project: Project, programs: HostProgram[], opts: 
       locked = [];
       await releaseLocks(held, opts.lock);
     }
-    for (const s of states) if (s.status === 'changed' && s.runner && ![...s.runner.reports.values()].some((r) => r.status === 'changed')) s.status = 'ok';
+    for (const s of states)
+      if (s.status === 'changed' && s.runner && ![...s.runner.reports.values()].some((r) => r.status === 'changed'))
+        s.status = 'ok';
     return { plan, result: report('apply', project, states, t0), interrupted: interrupted() };
   } finally {
     // Only reached with locks still listed when something threw past the steps above (a bug):
@@ -440,11 +484,19 @@ async function lockHosts(
  * Releases our locks and logs the run on each host. A lock that cannot be released is not kept
  * quiet: the host's report says so and how to clear it (the run then ends with exit 3).
  */
-async function releaseLocks(locked: HostState[], lock: NonNullable<ApplyOptions['lock']>, note?: string): Promise<void> {
+async function releaseLocks(
+  locked: HostState[],
+  lock: NonNullable<ApplyOptions['lock']>,
+  note?: string,
+): Promise<void> {
   await Promise.all(
     locked.map(async (state) => {
       try {
-        const changes = state.runner ? [...state.runner.reports.values()].filter((r) => r.status === 'changed').flatMap((r) => r.changes.map((c) => `${c.action} ${c.subject}`)) : [];
+        const changes = state.runner
+          ? [...state.runner.reports.values()]
+              .filter((r) => r.status === 'changed')
+              .flatMap((r) => r.changes.map((c) => `${c.action} ${c.subject}`))
+          : [];
         const record = {
           when: new Date().toISOString(),
           who: `${lock.info.user}@${lock.info.machine}`,
@@ -470,7 +522,12 @@ async function releaseLocks(locked: HostState[], lock: NonNullable<ApplyOptions[
   );
 }
 
-async function applyPlays(programs: HostProgram[], toApply: HostState[], opts: ApplyOptions, stale: boolean): Promise<void> {
+async function applyPlays(
+  programs: HostProgram[],
+  toApply: HostState[],
+  opts: ApplyOptions,
+  stale: boolean,
+): Promise<void> {
   const limit = pLimit(opts.forks);
   const playCount = Math.max(0, ...programs.flatMap((p) => p.plays.map((pl) => pl.index + 1)));
   plays: for (let index = 0; index < playCount; index++) {
@@ -502,7 +559,12 @@ async function applyPlays(programs: HostProgram[], toApply: HostState[], opts: A
               failHost(state, err);
             }
             state.durationMs += Date.now() - started;
-            opts.emit({ type: 'host-end', host: state.program.host.name, phase: 'apply', report: hostReport(state, 'apply') });
+            opts.emit({
+              type: 'host-end',
+              host: state.program.host.name,
+              phase: 'apply',
+              report: hostReport(state, 'apply'),
+            });
           }),
         ),
       );

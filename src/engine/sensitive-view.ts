@@ -15,7 +15,11 @@ const redactors = new WeakMap<TaskSensitivity, { secrets: Redactor; strings: Red
  */
 function mask(text: string, s: TaskSensitivity): string {
   let r = redactors.get(s);
-  if (!r) redactors.set(s, (r = { secrets: new Redactor(s.secrets, SENSITIVE), strings: new Redactor(s.strings, SENSITIVE) }));
+  if (!r)
+    redactors.set(
+      s,
+      (r = { secrets: new Redactor(s.secrets, SENSITIVE), strings: new Redactor(s.strings, SENSITIVE) }),
+    );
   return r.strings.redact(r.secrets.redact(text));
 }
 
@@ -39,7 +43,9 @@ export function changeView(c: Change, s: TaskSensitivity | undefined): ChangeVie
   let diff = c.diff;
   if (diff !== undefined && hideContent && !(c.sensitive === true)) {
     // The module showed content (it did not know its arguments came from a secret): summarise it here.
-    diff = c.content ? sensitiveDiff(diff.startsWith('--- ') ? changedLines(diff) : undefined, c.content.before, c.content.after) : `${SENSITIVE} content changed`;
+    diff = c.content
+      ? sensitiveDiff(diff.startsWith('--- ') ? changedLines(diff) : undefined, c.content.before, c.content.after)
+      : `${SENSITIVE} content changed`;
   }
   const view: ChangeView = {
     action: c.action,

@@ -14,18 +14,22 @@ function patternTerms(pattern: string): string[] {
 
 /** Why an --limit value is unusable before the inventory is read (empty: an unset variable in a script), or undefined. */
 export function emptyLimitProblem(limit: string): string | undefined {
-  return patternTerms(limit).length === 0 ? `--limit ${JSON.stringify(limit)} names no host or group (an unset variable in a script?)` : undefined;
+  return patternTerms(limit).length === 0
+    ? `--limit ${JSON.stringify(limit)} names no host or group (an unset variable in a script?)`
+    : undefined;
 }
 
 /** Why a --tags list is unusable (empty, or an empty tag in it), or undefined. */
 export function emptyTagsProblem(raw: string): string | undefined {
   const tags = raw.split(',').map((t) => t.trim());
   if (tags.every((t) => t === '')) return `--tags ${JSON.stringify(raw)} names no tag (an unset variable in a script?)`;
-  if (tags.some((t) => t === '')) return `--tags ${JSON.stringify(raw)} has an empty tag (a leading, trailing or doubled comma)`;
+  if (tags.some((t) => t === ''))
+    return `--tags ${JSON.stringify(raw)} has an empty tag (a leading, trailing or doubled comma)`;
   return undefined;
 }
 
-export const EMPTY_LIMIT_HINT = 'name a host or a group (see `kanka-infra inventory <env>`), or leave --limit out to target every host';
+export const EMPTY_LIMIT_HINT =
+  'name a host or a group (see `kanka-infra inventory <env>`), or leave --limit out to target every host';
 export const EMPTY_TAGS_HINT = 'name one or more tags, comma-separated, or leave --tags out to run every task';
 
 /**
@@ -103,7 +107,10 @@ export function resolveLimit(limit: string, inventory: Inventory): Set<string> {
   const { hosts, unknown } = resolveHostPattern(limit, inventory);
   if (unknown.length > 0) {
     const names = unknown.map((u) => u.replace(/\*$/, ''));
-    fail(`--limit names no group or host: ${unknown.join(', ')}`, `${names.map((n) => didYouMean(n, [...hostNames, ...groupNames])).join('')}${known}`);
+    fail(
+      `--limit names no group or host: ${unknown.join(', ')}`,
+      `${names.map((n) => didYouMean(n, [...hostNames, ...groupNames])).join('')}${known}`,
+    );
   }
   if (hosts.length === 0) {
     const onlyExclusions = patternTerms(limit).every((t) => t.startsWith('!'));
@@ -122,12 +129,17 @@ function checkTags(tags: string[], project: Project): void {
   if (empty) throw new ConfigError([{ file, message: empty, hint: EMPTY_TAGS_HINT }]);
   const existing = new Set<string>(project.plays.flatMap((p) => p.tags));
   for (const play of project.plays) {
-    for (const roleName of play.roles) for (const t of project.roles.get(roleName)?.tasks ?? []) t.tags.forEach((tag) => existing.add(tag));
+    for (const roleName of play.roles)
+      for (const t of project.roles.get(roleName)?.tasks ?? []) t.tags.forEach((tag) => existing.add(tag));
   }
   const unknown = tags.filter((t) => !existing.has(t));
   if (unknown.length === 0) return;
   const list = `tags in this playbook: ${[...existing].sort().join(', ') || '(none: no task or play has tags)'}`;
   throw new ConfigError(
-    unknown.map((tag) => ({ file, message: `--tags: no task or play has the tag "${tag}"`, hint: `${didYouMean(tag, existing)}${list}` })),
+    unknown.map((tag) => ({
+      file,
+      message: `--tags: no task or play has the tag "${tag}"`,
+      hint: `${didYouMean(tag, existing)}${list}`,
+    })),
   );
 }

@@ -4,7 +4,11 @@
  * while planning it. The unit and e2e tests use it to prove that one host's bug leaves no lock and
  * no open connection behind and that the other hosts still converge. Read here and nowhere else.
  */
-export function injectedFailure(host: string, phase: 'plan' | 'apply', env: NodeJS.ProcessEnv = process.env): Error | undefined {
+export function injectedFailure(
+  host: string,
+  phase: 'plan' | 'apply',
+  env: NodeJS.ProcessEnv = process.env,
+): Error | undefined {
   const wanted = env['KANKA_TEST_FAIL_HOST'];
   if (!wanted) return undefined;
   const [name, at = 'apply'] = wanted.split(':');

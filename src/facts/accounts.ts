@@ -2,8 +2,7 @@ import { lines, sh } from '../shell/command.js';
 import type { Fact } from './fact.js';
 
 export type UserState =
-  | { exists: false }
-  | { exists: true; uid: number; group: string; groups: string[]; home: string; shell: string };
+  { exists: false } | { exists: true; uid: number; group: string; groups: string[]; home: string; shell: string };
 
 export type GroupState = { exists: false } | { exists: true; gid: number; members: string[] };
 
@@ -20,9 +19,15 @@ export function userFact(name: string): Fact<UserState> {
       ]),
     parse: (output) => {
       if (output.trim() === 'absent') return { exists: false };
-      const map = new Map(output.split('\n').filter((l) => l.includes('\t')).map((l) => [l.slice(0, l.indexOf('\t')), l.slice(l.indexOf('\t') + 1)] as const));
+      const map = new Map(
+        output
+          .split('\n')
+          .filter((l) => l.includes('\t'))
+          .map((l) => [l.slice(0, l.indexOf('\t')), l.slice(l.indexOf('\t') + 1)] as const),
+      );
       const passwd = (map.get('passwd') ?? '').split(':');
-      if (passwd.length < 7) throw new Error(`unexpected getent passwd output: ${JSON.stringify(output.slice(0, 200))}`);
+      if (passwd.length < 7)
+        throw new Error(`unexpected getent passwd output: ${JSON.stringify(output.slice(0, 200))}`);
       const primary = map.get('group') ?? '';
       return {
         exists: true,

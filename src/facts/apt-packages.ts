@@ -90,7 +90,9 @@ export function parseAptState(output: string, names: readonly string[]): AptStat
   const packages: Record<string, PackageState> = {};
   for (const name of names) {
     const q = qualified(name);
-    const row = rows.find((r) => r.installed && r.base === q.base && (q.arch === undefined || r.arch === q.arch || r.arch === 'all'));
+    const row = rows.find(
+      (r) => r.installed && r.base === q.base && (q.arch === undefined || r.arch === q.arch || r.arch === 'all'),
+    );
     packages[name] = row ? { installed: row.version } : {};
   }
   // apt-cache policy: "haproxy:" or "nginx:amd64:" heads, then "  Candidate: <version>|(none)".

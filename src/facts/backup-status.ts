@@ -24,13 +24,18 @@ export function backupStatusFact(statusFile: string, unit: string): Fact<BackupS
       ]),
     parse: (output) => {
       const [now = '', unitLine = '', ...rest] = output.split('\n');
-      if (!/^\d+$/.test(now.trim()) || !/^unit-(failed|ok)$/.test(unitLine.trim())) throw new Error(`unexpected backup status output: ${JSON.stringify(output.slice(0, 200))}`);
+      if (!/^\d+$/.test(now.trim()) || !/^unit-(failed|ok)$/.test(unitLine.trim()))
+        throw new Error(`unexpected backup status output: ${JSON.stringify(output.slice(0, 200))}`);
       const record: Record<string, string> = {};
       for (const line of rest) {
         const i = line.indexOf('=');
         if (i > 0) record[line.slice(0, i).trim()] = line.slice(i + 1).trim();
       }
-      return { now: Number(now), unitFailed: unitLine.trim() === 'unit-failed', ...(Object.keys(record).length > 0 ? { record } : {}) };
+      return {
+        now: Number(now),
+        unitFailed: unitLine.trim() === 'unit-failed',
+        ...(Object.keys(record).length > 0 ? { record } : {}),
+      };
     },
   };
 }

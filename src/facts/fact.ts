@@ -62,13 +62,18 @@ export class NeedFacts extends Error {
 export function factReader(values: ReadonlyMap<string, unknown>): FactReader {
   return {
     get<T>(fact: Fact<T>): T {
-      if (!values.has(fact.id)) throw new NeedFacts([fact as Fact<unknown>]);
+      if (!values.has(fact.id)) throw new NeedFacts([fact]);
       return values.get(fact.id) as T;
     },
   };
 }
 
 /** A fact that is only a snippet and a parser, named by its kind and parameters. */
-export function scriptFact<T>(kind: string, params: Record<string, string>, script: () => ShellCommand, parse: (output: string) => T): Fact<T> {
+export function scriptFact<T>(
+  kind: string,
+  params: Record<string, string>,
+  script: () => ShellCommand,
+  parse: (output: string) => T,
+): Fact<T> {
   return { id: `${kind}:${JSON.stringify(params)}`, kind, params, script, parse };
 }

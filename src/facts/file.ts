@@ -108,7 +108,14 @@ function parseFileState(output: string): FileState {
       else if (key === 'content') content = Buffer.from(value, 'base64');
     }
     if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error(`file probe returned no sha256 for ${first}`);
-    const state: FileState = { type: 'file', mode: normaliseMode(mode), owner, group, size: Number(size), sha256: hash };
+    const state: FileState = {
+      type: 'file',
+      mode: normaliseMode(mode),
+      owner,
+      group,
+      size: Number(size),
+      sha256: hash,
+    };
     return content === undefined ? state : { ...state, content };
   }
   return { type: 'other', description: kind, mode: normaliseMode(mode), owner, group };

@@ -14,31 +14,41 @@ export interface MountUse {
 
 /** Space and inode use of every real filesystem (no tmpfs, devtmpfs, squashfs), in one `df`. */
 export function diskUseFact(): Fact<MountUse[]> {
-  return scriptFact('disk-use', {}, () => sh`df --output=target,pcent,ipcent -x tmpfs -x devtmpfs -x squashfs 2>/dev/null`, (out) =>
-    out
-      .split('\n')
-      .slice(1)
-      .flatMap((line) => {
-        // The mount point may hold spaces: the two percentages are the last columns.
-        const cols = line.trim().split(/\s+/);
-        const inodes = cols.pop() ?? '';
-        const space = cols.pop() ?? '';
-        const mount = cols.join(' ');
-        const used = Number(space.replace('%', ''));
-        if (!mount || space === '-' || !Number.isFinite(used)) return [];
-        const ipct = Number(inodes.replace('%', ''));
-        return [{ mount, usedPercent: used, ...(inodes !== '-' && Number.isFinite(ipct) ? { inodesPercent: ipct } : {}) }];
-      }),
+  return scriptFact(
+    'disk-use',
+    {},
+    () => sh`df --output=target,pcent,ipcent -x tmpfs -x devtmpfs -x squashfs 2>/dev/null`,
+    (out) =>
+      out
+        .split('\n')
+        .slice(1)
+        .flatMap((line) => {
+          // The mount point may hold spaces: the two percentages are the last columns.
+          const cols = line.trim().split(/\s+/);
+          const inodes = cols.pop() ?? '';
+          const space = cols.pop() ?? '';
+          const mount = cols.join(' ');
+          const used = Number(space.replace('%', ''));
+          if (!mount || space === '-' || !Number.isFinite(used)) return [];
+          const ipct = Number(inodes.replace('%', ''));
+          return [
+            { mount, usedPercent: used, ...(inodes !== '-' && Number.isFinite(ipct) ? { inodesPercent: ipct } : {}) },
+          ];
+        }),
   );
 }
 
 /** systemd units in the failed state. */
 export function failedUnitsFact(): Fact<string[]> {
-  return scriptFact('failed-units', {}, () => sh`systemctl list-units --state=failed --no-legend --plain 2>/dev/null`, (out) =>
-    out
-      .split('\n')
-      .map((l) => l.trim().split(/\s+/)[0] ?? '')
-      .filter(Boolean),
+  return scriptFact(
+    'failed-units',
+    {},
+    () => sh`systemctl list-units --state=failed --no-legend --plain 2>/dev/null`,
+    (out) =>
+      out
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/)[0] ?? '')
+        .filter(Boolean),
   );
 }
 
@@ -63,21 +73,29 @@ export function timeSyncFact(waitSeconds = 0): Fact<'container' | 'yes' | 'no'> 
   );
 }
 
-export type CertificateState = { present: false } | { present: true; notAfter: string; secondsLeft: number; subject: string };
+export type CertificateState =
+  { present: false } | { present: true; notAfter: string; secondsLeft: number; subject: string };
 
 /** The first certificate in a PEM file: its end date and how long until then (the host's clock). */
 export function certificateFact(path: string): Fact<CertificateState> {
   return scriptFact(
     'certificate',
     { path },
-    () => sh`if [ -r ${path} ]; then date +%s; openssl x509 -noout -enddate -subject -dateopt iso_8601 -in ${path} 2>&1; else echo absent; fi`,
+    () =>
+      sh`if [ -r ${path} ]; then date +%s; openssl x509 -noout -enddate -subject -dateopt iso_8601 -in ${path} 2>&1; else echo absent; fi`,
     (out) => {
       if (out.trim() === 'absent') return { present: false };
       const now = Number(out.split('\n')[0]);
       const end = /^notAfter=(.*)$/m.exec(out)?.[1]?.trim() ?? '';
       const endMs = Date.parse(end.replace(' ', 'T'));
-      if (!Number.isFinite(now) || !Number.isFinite(endMs)) throw new Error(`cannot read the certificate in ${path}: ${JSON.stringify(out.slice(0, 200))}`);
-      return { present: true, notAfter: end, secondsLeft: Math.floor(endMs / 1000) - now, subject: (/^subject=\s*(.*)$/m.exec(out)?.[1] ?? '').trim() };
+      if (!Number.isFinite(now) || !Number.isFinite(endMs))
+        throw new Error(`cannot read the certificate in ${path}: ${JSON.stringify(out.slice(0, 200))}`);
+      return {
+        present: true,
+        notAfter: end,
+        secondsLeft: Math.floor(endMs / 1000) - now,
+        subject: (/^subject=\s*(.*)$/m.exec(out)?.[1] ?? '').trim(),
+      };
     },
   );
 }
@@ -134,7 +152,8 @@ export function varnishBackendsFact(waitSeconds = 0, vcl = ''): Fact<BackendStat
       ]),
     (out) => {
       const [list = '', names = ''] = out.split(/^--vcl$/m);
-      if (/unavailable\s*$/.test(list)) return { unavailable: list.replace(/unavailable\s*$/, '').trim() || 'no answer' };
+      if (/unavailable\s*$/.test(list))
+        return { unavailable: list.replace(/unavailable\s*$/, '').trim() || 'no answer' };
       const hostOf = new Map([...names.matchAll(/^backend (\S+) [{] # (\S+)/gm)].map((m) => [m[1] ?? '', m[2] ?? '']));
       return list
         .split('\n')
@@ -143,7 +162,12 @@ export function varnishBackendsFact(waitSeconds = 0, vcl = ''): Fact<BackendStat
         .filter((c) => c.length >= 4 && c[0] !== '')
         .map(([name = '', admin = '', , health = '']) => {
           const host = hostOf.get(name.replace(/^[^.]*\./, ''));
-          return { group: 'varnish', name: host ? `${host} (${name})` : name, state: `${admin} ${health}`, down: admin === 'sick' || (admin !== 'healthy' && health.toLowerCase() === 'sick') };
+          return {
+            group: 'varnish',
+            name: host ? `${host} (${name})` : name,
+            state: `${admin} ${health}`,
+            down: admin === 'sick' || (admin !== 'healthy' && health.toLowerCase() === 'sick'),
+          };
         });
     },
   );

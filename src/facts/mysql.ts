@@ -31,7 +31,13 @@ export function unavailable(output: string): MysqlUnavailable | undefined {
  * A fact read with the mysql client: its SQL runs only when mysql answers; otherwise the fact says
  * why ("no-mysql ..."), so plans can say what waits for what.
  */
-export function mysqlFact<T>(id: string, kind: string, name: string, sql: ShellCommand, parse: (output: string) => T): Fact<T | MysqlUnavailable> {
+export function mysqlFact<T>(
+  id: string,
+  kind: string,
+  name: string,
+  sql: ShellCommand,
+  parse: (output: string) => T,
+): Fact<T | MysqlUnavailable> {
   return {
     id,
     kind,
@@ -48,12 +54,16 @@ export function mysqlFact<T>(id: string, kind: string, name: string, sql: ShellC
   };
 }
 
-export type DatabaseState = MysqlUnavailable | { available: true; exists: boolean; charset?: string; collation?: string };
+export type DatabaseState =
+  MysqlUnavailable | { available: true; exists: boolean; charset?: string; collation?: string };
 
 export function databaseFact(name: string): Fact<DatabaseState> {
   const sql = `SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${sqlString(name)}`;
   return mysqlFact(`mysql-db:${name}`, 'mysql-database', name, heredoc(MYSQL, sql), (output): DatabaseState => {
-    const row = output.split('\n').slice(1).find((l) => l.includes('\t'));
+    const row = output
+      .split('\n')
+      .slice(1)
+      .find((l) => l.includes('\t'));
     if (!row) return { available: true, exists: false };
     const [charset = '', collation = ''] = row.split('\t');
     return { available: true, exists: true, charset, collation };

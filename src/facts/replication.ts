@@ -43,7 +43,13 @@ export function replicaFact(settingsFile: string, stampFile: string): Fact<Repli
     sh`echo ${SECTION}-pointed`,
     sh`if [ -f ${stampFile} ]; then read -r pointed < ${stampFile} || true; echo "$pointed"; fi`,
   ]);
-  return mysqlFact(`mariadb-replica:${settingsFile}:${stampFile}`, 'mariadb-replica', settingsFile, script, parseReplica);
+  return mysqlFact(
+    `mariadb-replica:${settingsFile}:${stampFile}`,
+    'mariadb-replica',
+    settingsFile,
+    script,
+    parseReplica,
+  );
 }
 
 export function parseReplica(output: string): ReplicaState {
@@ -55,14 +61,16 @@ export function parseReplica(output: string): ReplicaState {
       sections.set(line.slice(SECTION.length + 1).trim(), current);
     } else current?.push(line);
   }
-  if (!sections.has('status') || !sections.has('databases')) throw new Error(`unexpected replica status output: ${JSON.stringify(output.slice(0, 200))}`);
+  if (!sections.has('status') || !sections.has('databases'))
+    throw new Error(`unexpected replica status output: ${JSON.stringify(output.slice(0, 200))}`);
   const fields: Record<string, string> = {};
   for (const line of sections.get('status') ?? []) {
     const m = /^\s*([A-Za-z_]+): ?(.*)$/.exec(line);
     if (m?.[1]) fields[m[1]] = m[2] ?? '';
   }
   // sha256sum prints "<hash>  -": the first word of the first line.
-  const word = (name: string) => (sections.get(name) ?? []).map((l) => l.trim().split(/\s+/)[0] ?? '').find((l) => l !== '');
+  const word = (name: string) =>
+    (sections.get(name) ?? []).map((l) => l.trim().split(/\s+/)[0] ?? '').find((l) => l !== '');
   const settingsHash = word('settings');
   const pointedHash = word('pointed');
   return {

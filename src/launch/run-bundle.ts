@@ -1,12 +1,37 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { Script } from 'node:vm';
 
 /** The CLI's command words: only these get a cache (a mistyped word must not leave a file). */
-const COMMANDS = new Set(['validate', 'plan', 'apply', 'add-host', 'remove-host', 'drift', 'inventory', 'schema', 'vault']);
+const COMMANDS = new Set([
+  'validate',
+  'plan',
+  'apply',
+  'add-host',
+  'remove-host',
+  'drift',
+  'inventory',
+  'schema',
+  'vault',
+]);
 const MAGIC = 'kanka-infra-v8cache 1';
 
 /**
@@ -36,13 +61,22 @@ export function runBundle(bundleFile: string, argv: readonly string[], env: Node
     }
   }
   const cachedData = cache ? readCache(cache) : undefined;
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: bundleFile, ...(cachedData ? { cachedData } : {}) });
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: bundleFile,
+    ...(cachedData ? { cachedData } : {}),
+  });
   if (cache && (!cachedData || script.cachedDataRejected === true)) {
     // At exit, so the cache holds what this command compiled, not only the top level.
     process.once('exit', () => writeCache(cache, script));
   }
   const module = { exports: {} };
-  const run = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
+  const run = script.runInThisContext() as (
+    exports: object,
+    require: NodeJS.Require,
+    module: object,
+    filename: string,
+    dirname: string,
+  ) => void;
   run(module.exports, createRequire(bundleFile), module, bundleFile, dirname(bundleFile));
 }
 
@@ -89,8 +123,10 @@ function dirProblem(dir: string): string | undefined {
 
 function ownershipProblem(path: string, st: Stats, what: string): string | undefined {
   const uid = process.getuid?.();
-  if (uid !== undefined && st.uid !== uid) return `the ${what} ${path} belongs to uid ${st.uid}, not to you (uid ${uid})`;
-  if (what === 'directory' && (st.mode & 0o077) !== 0) return `${path} has mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}; others could plant code in it (chmod 700 ${path})`;
+  if (uid !== undefined && st.uid !== uid)
+    return `the ${what} ${path} belongs to uid ${st.uid}, not to you (uid ${uid})`;
+  if (what === 'directory' && (st.mode & 0o077) !== 0)
+    return `${path} has mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}; others could plant code in it (chmod 700 ${path})`;
   if (what === 'file' && (st.mode & 0o022) !== 0) return `${path} is writable by others`;
   return undefined;
 }
@@ -114,7 +150,8 @@ function readCache(cache: CacheFile): Buffer | undefined {
     const eol = content.indexOf(0x0a);
     if (eol < 0) return undefined;
     const data = content.subarray(eol + 1);
-    if (content.subarray(0, eol).toString('latin1') !== `${MAGIC} ${cache.sourceHash} ${sha256(data)}`) return undefined;
+    if (content.subarray(0, eol).toString('latin1') !== `${MAGIC} ${cache.sourceHash} ${sha256(data)}`)
+      return undefined;
     return data;
   } catch {
     return undefined;
@@ -134,7 +171,11 @@ function writeCache(cache: CacheFile, script: Script): void {
       const path = join(cache.dir, f);
       // Other builds' caches, and temporary files a killed run left (a minute old: not being written).
       // lstat and unlink: a planted link is removed, never followed.
-      if ((f.endsWith('.v8cache') && !f.startsWith(cache.prefix)) || (f.endsWith('.tmp') && Date.now() - lstatSync(path).mtimeMs > 60_000)) unlinkSync(path);
+      if (
+        (f.endsWith('.v8cache') && !f.startsWith(cache.prefix)) ||
+        (f.endsWith('.tmp') && Date.now() - lstatSync(path).mtimeMs > 60_000)
+      )
+        unlinkSync(path);
     }
     const data = script.createCachedData();
     // Exclusive and no-follow: a file or link planted at this name is never written through.

@@ -1,5 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fchownSync, fsyncSync, linkSync, lstatSync, openSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  openSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
 export interface WriteAtomicOptions {
@@ -28,7 +44,8 @@ export function writeAtomic(target: string, content: string | Uint8Array, option
   let placed = false;
   try {
     try {
-      if (existing && (existing.uid !== process.getuid?.() || existing.gid !== process.getgid?.())) fchownSync(fd, existing.uid, existing.gid);
+      if (existing && (existing.uid !== process.getuid?.() || existing.gid !== process.getgid?.()))
+        fchownSync(fd, existing.uid, existing.gid);
       fchmodSync(fd, mode);
       writeSync(fd, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
       fsyncSync(fd);

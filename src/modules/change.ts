@@ -19,10 +19,7 @@ export interface Change {
 }
 
 /** The result of planning one task against probed state. */
-export type PlanResult =
-  | { status: 'ok'; reason: string }
-  | { status: 'change'; changes: Change[] }
-  | ProblemResult;
+export type PlanResult = { status: 'ok'; reason: string } | { status: 'change'; changes: Change[] } | ProblemResult;
 
 /**
  * Something on the host needs a person, and this task will not fix it on its own (a broken replica

@@ -7,7 +7,9 @@ import { defineModule } from './module.js';
 
 const args = z
   .strictObject({
-    command: roleShellText.describe('shell command that exits 0 when all is well (e.g. curl -fsk https://127.0.0.1/healthz)'),
+    command: roleShellText.describe(
+      'shell command that exits 0 when all is well (e.g. curl -fsk https://127.0.0.1/healthz)',
+    ),
     retries: z.number().int().positive().default(10).describe('tries before the check fails'),
     delay: z.number().positive().default(1).describe('seconds between tries'),
   })
@@ -17,7 +19,8 @@ type CheckArgs = z.infer<typeof args>;
 
 export const checkModule = defineModule<CheckArgs>({
   name: 'check',
-  description: 'A health check run on the host after the tasks before it; it changes nothing, and a failure stops the host (and the next batches of a serial play).',
+  description:
+    'A health check run on the host after the tasks before it; it changes nothing, and a failure stops the host (and the next batches of a serial play).',
   args,
   atItsTurn: true,
   // A plan only looks (one try); apply waits for the check to pass.

@@ -13,10 +13,14 @@ const args = z
     creates: absolutePath.optional().describe('skip when this path exists'),
     unless: roleShellText.optional().describe('skip when this command exits 0'),
     cwd: absolutePath.optional().describe('directory to run in'),
-    always: z.boolean().default(false).describe('run on every apply (a change every time); otherwise creates or unless is required'),
+    always: z
+      .boolean()
+      .default(false)
+      .describe('run on every apply (a change every time); otherwise creates or unless is required'),
   })
   .refine((a) => a.always || a.creates !== undefined || a.unless !== undefined, {
-    message: 'a command needs `creates` or `unless` so it runs only when needed (or `always: true` to run it on every apply)',
+    message:
+      'a command needs `creates` or `unless` so it runs only when needed (or `always: true` to run it on every apply)',
   })
   .describe('a shell command, made idempotent by a guard');
 
@@ -32,8 +36,13 @@ export const commandModule = defineModule<CommandArgs>({
   ],
   plan(a, facts) {
     if (a.creates !== undefined && facts.get(fileFact(a.creates)).type !== 'absent') return noop(`${a.creates} exists`);
-    if (a.unless !== undefined && facts.get(commandSucceedsFact(roleShell(a.unless)))) return noop(`guard succeeded: ${a.unless}`);
-    const why = a.always ? 'runs on every apply' : a.creates !== undefined ? `${a.creates} does not exist` : `guard failed: ${a.unless ?? ''}`;
+    if (a.unless !== undefined && facts.get(commandSucceedsFact(roleShell(a.unless))))
+      return noop(`guard succeeded: ${a.unless}`);
+    const why = a.always
+      ? 'runs on every apply'
+      : a.creates !== undefined
+        ? `${a.creates} does not exist`
+        : `guard failed: ${a.unless ?? ''}`;
     return changes({
       action: 'run',
       subject: a.run,

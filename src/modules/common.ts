@@ -27,7 +27,8 @@ export function attributeDetails(
 ): string[] {
   const details: string[] = [];
   const cmp = (label: string, have: string | undefined, wanted: string | undefined) => {
-    if (wanted !== undefined && have !== wanted) details.push(have === undefined ? `${label} ${wanted}` : `${label} ${have} -> ${wanted}`);
+    if (wanted !== undefined && have !== wanted)
+      details.push(have === undefined ? `${label} ${wanted}` : `${label} ${have} -> ${wanted}`);
   };
   cmp('mode', current?.mode, want.mode);
   cmp('owner', current?.owner, want.owner);
@@ -61,7 +62,9 @@ export function isPrivateMode(mode: string | undefined): boolean {
 
 /** Lines a unified diff adds or removes (its headers not counted). */
 export function changedLines(diff: string): number {
-  return diff.split('\n').filter((l) => (l.startsWith('+') && !l.startsWith('+++ ')) || (l.startsWith('-') && !l.startsWith('--- '))).length;
+  return diff
+    .split('\n')
+    .filter((l) => (l.startsWith('+') && !l.startsWith('+++ ')) || (l.startsWith('-') && !l.startsWith('--- '))).length;
 }
 
 /**

@@ -18,7 +18,9 @@ const args = z
     validate: validateArg,
     ...ownershipShape,
   })
-  .refine((a) => (a.content === undefined) !== (a.src === undefined), { message: 'give exactly one of `content` or `src`' })
+  .refine((a) => (a.content === undefined) !== (a.src === undefined), {
+    message: 'give exactly one of `content` or `src`',
+  })
   .describe('a file with the given content, written atomically');
 
 /** After prepare(), the content is always resolved (inline or read from the role). */
@@ -26,11 +28,19 @@ type CopyArgs = z.infer<typeof args> & { resolved?: Buffer };
 
 export const copyModule = defineModule<CopyArgs>({
   name: 'copy',
-  description: "Write a file from inline content or from the role's files/ folder; atomic (temporary file, validate, rename).",
+  description:
+    "Write a file from inline content or from the role's files/ folder; atomic (temporary file, validate, rename).",
   args,
   prepare: (a, ctx) => ({ ...a, resolved: resolveContent(a, ctx) }),
   facts: (a, ctx) => [fileFact(a.dest, sha256(contentOf(a, ctx)))],
-  plan: (a, facts, ctx) => planFileContent(a.dest, contentOf(a, ctx), { mode: a.mode, owner: a.owner, group: a.group }, a.validate, facts.get(fileFact(a.dest, sha256(contentOf(a, ctx))))),
+  plan: (a, facts, ctx) =>
+    planFileContent(
+      a.dest,
+      contentOf(a, ctx),
+      { mode: a.mode, owner: a.owner, group: a.group },
+      a.validate,
+      facts.get(fileFact(a.dest, sha256(contentOf(a, ctx)))),
+    ),
 });
 
 function resolveContent(a: CopyArgs, ctx: TaskContext): Buffer {

@@ -24,14 +24,31 @@ export const groupModule = defineModule<GroupArgs>({
   plan(a, facts) {
     const g = facts.get(groupFact(a.name));
     if (a.state === 'absent') {
-      return g.exists ? changes({ action: 'delete', subject: `group ${a.name}`, details: [], ops: [{ op: 'exec', command: sh`groupdel ${a.name}` }] }) : noop(`group ${a.name} does not exist`);
+      return g.exists
+        ? changes({
+            action: 'delete',
+            subject: `group ${a.name}`,
+            details: [],
+            ops: [{ op: 'exec', command: sh`groupdel ${a.name}` }],
+          })
+        : noop(`group ${a.name} does not exist`);
     }
     if (!g.exists) {
       const opts = [...(a.system ? [sh`--system`] : []), ...(a.gid !== undefined ? [sh`--gid ${a.gid}`] : [])];
-      return changes({ action: 'create', subject: `group ${a.name}`, details: a.gid !== undefined ? [`gid ${a.gid}`] : [], ops: [{ op: 'exec', command: join([sh`groupadd`, ...opts, sh`${a.name}`]) }] });
+      return changes({
+        action: 'create',
+        subject: `group ${a.name}`,
+        details: a.gid !== undefined ? [`gid ${a.gid}`] : [],
+        ops: [{ op: 'exec', command: join([sh`groupadd`, ...opts, sh`${a.name}`]) }],
+      });
     }
     if (a.gid !== undefined && g.gid !== a.gid) {
-      return changes({ action: 'update', subject: `group ${a.name}`, details: [`gid ${g.gid} -> ${a.gid}`], ops: [{ op: 'exec', command: sh`groupmod --gid ${a.gid} ${a.name}` }] });
+      return changes({
+        action: 'update',
+        subject: `group ${a.name}`,
+        details: [`gid ${g.gid} -> ${a.gid}`],
+        ops: [{ op: 'exec', command: sh`groupmod --gid ${a.gid} ${a.name}` }],
+      });
     }
     return noop(`group ${a.name} exists (gid ${g.gid})`);
   },

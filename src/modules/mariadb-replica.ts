@@ -11,11 +11,22 @@ const args = z
     primary: hostAddress.describe("the primary's address, as the replica connects to it"),
     primary_name: z.string().min(1).describe('the primary host, for messages'),
     settings: absolutePath.describe('root-only SQL file: CHANGE MASTER TO ... (with the credentials); START SLAVE'),
-    seed: absolutePath.describe('script that seeds an EMPTY replica from the primary (called with the primary address)'),
-    stamp: absolutePath.default('/var/lib/kanka-infra/mariadb-replica.pointed').describe('records the sha256 of the settings replication was last pointed with'),
-    max_lag_seconds: z.number().int().nonnegative().default(300).describe('a replica further behind than this is a problem'),
+    seed: absolutePath.describe(
+      'script that seeds an EMPTY replica from the primary (called with the primary address)',
+    ),
+    stamp: absolutePath
+      .default('/var/lib/kanka-infra/mariadb-replica.pointed')
+      .describe('records the sha256 of the settings replication was last pointed with'),
+    max_lag_seconds: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(300)
+      .describe('a replica further behind than this is a problem'),
   })
-  .describe('a MariaDB replica: seeded only when it holds no data, re-pointed when its settings change, and watched (never reset by apply)');
+  .describe(
+    'a MariaDB replica: seeded only when it holds no data, re-pointed when its settings change, and watched (never reset by apply)',
+  );
 
 type ReplicaArgs = z.infer<typeof args>;
 
@@ -36,7 +47,9 @@ function reseedCommand(ctx: TaskContext): string {
  */
 export function withoutStatement(error: string): string {
   const at = error.search(/[.;]? ?Query: '/);
-  return at < 0 ? error : `${error.slice(0, at)}. Query: (not shown: it may hold passwords or personal data; SHOW SLAVE STATUS on the host has it)`;
+  return at < 0
+    ? error
+    : `${error.slice(0, at)}. Query: (not shown: it may hold passwords or personal data; SHOW SLAVE STATUS on the host has it)`;
 }
 
 /** What is wrong with a configured replica, in the server's own words; undefined when it is healthy. */
@@ -53,14 +66,15 @@ export function replicaTrouble(s: ReplicaFields, maxLag: number): string | undef
   }
   const behind = s['Seconds_Behind_Master'] ?? 'NULL';
   if (behind === 'NULL' || behind === '') return 'replication lag is unknown (Seconds_Behind_Master is NULL)';
-  if (Number(behind) > maxLag) return `replication is lagging: Seconds_Behind_Master ${behind} (the limit is ${maxLag} s)`;
+  if (Number(behind) > maxLag)
+    return `replication is lagging: Seconds_Behind_Master ${behind} (the limit is ${maxLag} s)`;
   return undefined;
 }
 
 export const mariadbReplicaModule = defineModule<ReplicaArgs>({
   name: 'mariadb_replica',
   description:
-    'A MariaDB replica of the primary (GTID). An empty one is seeded; one whose settings (credentials, address) changed is re-pointed at the same position; a broken, lagging or unseeded replica that holds data is reported as a problem with the server\'s error, and left untouched: rebuilding it is `kanka-infra db reseed`.',
+    "A MariaDB replica of the primary (GTID). An empty one is seeded; one whose settings (credentials, address) changed is re-pointed at the same position; a broken, lagging or unseeded replica that holds data is reported as a problem with the server's error, and left untouched: rebuilding it is `kanka-infra db reseed`.",
   args,
   facts: (a) => [fact(a)],
   plan(a, facts, ctx): PlanResult {
@@ -70,7 +84,10 @@ export const mariadbReplicaModule = defineModule<ReplicaArgs>({
     const fix = `run \`${reseedCommand(ctx)}\` (it shows what it replaces and asks)`;
     if (!state.status) {
       if (state.databases.length > 0) {
-        return problem(`not replicating from ${a.primary_name}, and this server holds data (databases: ${state.databases.join(', ')}): apply never replaces data`, fix);
+        return problem(
+          `not replicating from ${a.primary_name}, and this server holds data (databases: ${state.databases.join(', ')}): apply never replaces data`,
+          fix,
+        );
       }
       return changes({
         action: 'run',
@@ -80,18 +97,32 @@ export const mariadbReplicaModule = defineModule<ReplicaArgs>({
       });
     }
     const master = state.status['Master_Host'] ?? '';
-    if (master !== a.primary) return problem(`replicates from ${master || 'nobody'}, not from the primary ${a.primary_name} (${a.primary})`, fix);
+    if (master !== a.primary)
+      return problem(
+        `replicates from ${master || 'nobody'}, not from the primary ${a.primary_name} (${a.primary})`,
+        fix,
+      );
     if (state.settingsHash !== undefined && state.settingsHash !== state.pointedHash) {
       // Same primary, new credentials or options: point again at the position it has (no data moves).
       return changes({
         action: 'run',
         subject: `re-point replication to ${a.primary_name} (${a.primary}) with the current settings`,
-        details: [state.pointedHash ? 'the replication settings changed' : 'settings not recorded yet', 'keeps its position (GTID)'],
-        ops: [{ op: 'exec', command: sh`{ echo 'STOP SLAVE;'; cat ${a.settings}; } | mysql --protocol=socket && sha256sum < ${a.settings} | cut -d' ' -f1 > ${a.stamp}.tmp && mv ${a.stamp}.tmp ${a.stamp}` }],
+        details: [
+          state.pointedHash ? 'the replication settings changed' : 'settings not recorded yet',
+          'keeps its position (GTID)',
+        ],
+        ops: [
+          {
+            op: 'exec',
+            command: sh`{ echo 'STOP SLAVE;'; cat ${a.settings}; } | mysql --protocol=socket && sha256sum < ${a.settings} | cut -d' ' -f1 > ${a.stamp}.tmp && mv ${a.stamp}.tmp ${a.stamp}`,
+          },
+        ],
       });
     }
     const trouble = replicaTrouble(state.status, a.max_lag_seconds);
     if (trouble) return problem(trouble, fix);
-    return noop(`replicating from ${a.primary_name} (${a.primary}), ${state.status['Seconds_Behind_Master'] ?? '?'} s behind, GTID ${state.status['Gtid_IO_Pos'] || 'none yet'}`);
+    return noop(
+      `replicating from ${a.primary_name} (${a.primary}), ${state.status['Seconds_Behind_Master'] ?? '?'} s behind, GTID ${state.status['Gtid_IO_Pos'] || 'none yet'}`,
+    );
   },
 });

@@ -41,5 +41,5 @@ export interface Module<A> {
 export type AnyModule = Module<unknown>;
 
 export function defineModule<A>(m: Module<A>): AnyModule {
-  return m as unknown as AnyModule;
+  return m;
 }

@@ -24,7 +24,8 @@ const dbArgs = z
 
 export const mysqlDbModule = defineModule<z.infer<typeof dbArgs>>({
   name: 'mysql_db',
-  description: 'A MariaDB database: created with an encoding and collation, or dropped. Uses the mysql client on the host (no Python).',
+  description:
+    'A MariaDB database: created with an encoding and collation, or dropped. Uses the mysql client on the host (no Python).',
   args: dbArgs,
   facts: (a) => [databaseFact(a.name)],
   plan(a, facts) {
@@ -32,13 +33,30 @@ export const mysqlDbModule = defineModule<z.infer<typeof dbArgs>>({
     if (!s.available) throw new PlanError(`MariaDB is not usable on this host: ${s.reason}`);
     const id = `\`${a.name}\``;
     if (a.state === 'absent') {
-      return s.exists ? changes({ action: 'delete', subject: `database ${a.name}`, details: ['DROP DATABASE (its data is lost)'], ops: sqlOp([`DROP DATABASE ${id};`]) }) : noop(`database ${a.name} does not exist`);
+      return s.exists
+        ? changes({
+            action: 'delete',
+            subject: `database ${a.name}`,
+            details: ['DROP DATABASE (its data is lost)'],
+            ops: sqlOp([`DROP DATABASE ${id};`]),
+          })
+        : noop(`database ${a.name} does not exist`);
     }
     if (!s.exists) {
-      return changes({ action: 'create', subject: `database ${a.name}`, details: [`${a.encoding}, ${a.collation}`], ops: sqlOp([`CREATE DATABASE ${id} CHARACTER SET ${a.encoding} COLLATE ${a.collation};`]) });
+      return changes({
+        action: 'create',
+        subject: `database ${a.name}`,
+        details: [`${a.encoding}, ${a.collation}`],
+        ops: sqlOp([`CREATE DATABASE ${id} CHARACTER SET ${a.encoding} COLLATE ${a.collation};`]),
+      });
     }
     if (s.charset !== a.encoding || s.collation !== a.collation) {
-      return changes({ action: 'update', subject: `database ${a.name}`, details: [`${s.charset}, ${s.collation} -> ${a.encoding}, ${a.collation}`], ops: sqlOp([`ALTER DATABASE ${id} CHARACTER SET ${a.encoding} COLLATE ${a.collation};`]) });
+      return changes({
+        action: 'update',
+        subject: `database ${a.name}`,
+        details: [`${s.charset}, ${s.collation} -> ${a.encoding}, ${a.collation}`],
+        ops: sqlOp([`ALTER DATABASE ${id} CHARACTER SET ${a.encoding} COLLATE ${a.collation};`]),
+      });
     }
     return noop(`database ${a.name} exists (${s.charset}, ${s.collation})`);
   },
@@ -47,10 +65,21 @@ export const mysqlDbModule = defineModule<z.infer<typeof dbArgs>>({
 const userArgs = z
   .strictObject({
     name: z.string().regex(/^[A-Za-z0-9_.-]{1,80}$/, 'must be a MariaDB user name'),
-    password: z.string().min(1).optional().describe('from secrets: "{{ secrets.db_password }}"; never shown, never on a command line'),
-    hosts: z.array(accountHost).min(1).default(['localhost']).describe('exactly the client hosts this user may connect from; accounts for other hosts are dropped'),
+    password: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('from secrets: "{{ secrets.db_password }}"; never shown, never on a command line'),
+    hosts: z
+      .array(accountHost)
+      .min(1)
+      .default(['localhost'])
+      .describe('exactly the client hosts this user may connect from; accounts for other hosts are dropped'),
     privileges: z
-      .record(z.string().regex(/^(\*|[A-Za-z0-9_]+)\.(\*|[A-Za-z0-9_]+)$/, 'must be db.table, db.* or *.*'), z.string().regex(/^[A-Z ,_]+$/, 'e.g. "ALL" or "SELECT, INSERT"'))
+      .record(
+        z.string().regex(/^(\*|[A-Za-z0-9_]+)\.(\*|[A-Za-z0-9_]+)$/, 'must be db.table, db.* or *.*'),
+        z.string().regex(/^[A-Z ,_]+$/, 'e.g. "ALL" or "SELECT, INSERT"'),
+      )
       .default({})
       .describe('exactly these grants, e.g. { "kanka.*": "ALL", "*.*": "REPLICATION SLAVE" }'),
     state: z.enum(['present', 'absent']).default('present'),
@@ -116,7 +145,8 @@ function grantsMatch(a: UserArgs, acc: MysqlAccount): boolean {
 
 export const mysqlUserModule = defineModule<UserArgs>({
   name: 'mysql_user',
-  description: 'A MariaDB user limited to given client hosts, with a password (from secrets) and exact grants; SQL goes through stdin, never a command line.',
+  description:
+    'A MariaDB user limited to given client hosts, with a password (from secrets) and exact grants; SQL goes through stdin, never a command line.',
   args: userArgs,
   facts: (a) => [mysqlUserFact(a.name)],
   plan(a, facts) {
@@ -125,7 +155,13 @@ export const mysqlUserModule = defineModule<UserArgs>({
     const list: Change[] = [];
     const wanted = a.state === 'present' ? new Set(a.hosts) : new Set<string>();
     for (const acc of s.accounts) {
-      if (!wanted.has(acc.host)) list.push({ action: 'delete', subject: `mysql user ${a.name}@${acc.host}`, details: [a.state === 'absent' ? 'drop' : 'host not allowed any more'], ops: sqlOp([`DROP USER ${account(a.name, acc.host)};`]) });
+      if (!wanted.has(acc.host))
+        list.push({
+          action: 'delete',
+          subject: `mysql user ${a.name}@${acc.host}`,
+          details: [a.state === 'absent' ? 'drop' : 'host not allowed any more'],
+          ops: sqlOp([`DROP USER ${account(a.name, acc.host)};`]),
+        });
     }
     if (a.state === 'present') {
       for (const host of a.hosts) {
@@ -133,20 +169,52 @@ export const mysqlUserModule = defineModule<UserArgs>({
         const who = `mysql user ${a.name}@${host}`;
         if (!acc) {
           const ident = a.password !== undefined ? ` IDENTIFIED BY ${sqlString(a.password)}` : '';
-          list.push({ action: 'create', subject: who, details: [a.password ? 'with password' : 'no password', ...Object.entries(a.privileges).map(([on, p]) => `${normalisePrivileges(p)} on ${on}`)], ops: sqlOp([`CREATE USER ${account(a.name, host)}${ident};`, ...grantStatements(a, host)]) });
+          list.push({
+            action: 'create',
+            subject: who,
+            details: [
+              a.password ? 'with password' : 'no password',
+              ...Object.entries(a.privileges).map(([on, p]) => `${normalisePrivileges(p)} on ${on}`),
+            ],
+            ops: sqlOp([`CREATE USER ${account(a.name, host)}${ident};`, ...grantStatements(a, host)]),
+          });
           continue;
         }
-        if (a.password !== undefined && (acc.plugin !== 'mysql_native_password' || acc.authentication !== nativePasswordHash(a.password))) {
-          list.push({ action: 'update', subject: who, details: ['password changed'], ops: sqlOp([`ALTER USER ${account(a.name, host)} IDENTIFIED BY ${sqlString(a.password)};`]) });
+        if (
+          a.password !== undefined &&
+          (acc.plugin !== 'mysql_native_password' || acc.authentication !== nativePasswordHash(a.password))
+        ) {
+          list.push({
+            action: 'update',
+            subject: who,
+            details: ['password changed'],
+            ops: sqlOp([`ALTER USER ${account(a.name, host)} IDENTIFIED BY ${sqlString(a.password)};`]),
+          });
         }
         if (!grantsMatch(a, acc)) {
           const have = [...parseGrants(acc.grants)].map(([on, p]) => `${p} on ${on}`).join('; ') || 'none';
-          const want = Object.entries(a.privileges).map(([on, p]) => `${normalisePrivileges(p)} on ${on}`).join('; ') || 'none';
-          list.push({ action: 'update', subject: who, details: [`grants ${have} -> ${want}`], ops: sqlOp([`REVOKE ALL PRIVILEGES, GRANT OPTION FROM ${account(a.name, host)};`, ...grantStatements(a, host)]) });
+          const want =
+            Object.entries(a.privileges)
+              .map(([on, p]) => `${normalisePrivileges(p)} on ${on}`)
+              .join('; ') || 'none';
+          list.push({
+            action: 'update',
+            subject: who,
+            details: [`grants ${have} -> ${want}`],
+            ops: sqlOp([
+              `REVOKE ALL PRIVILEGES, GRANT OPTION FROM ${account(a.name, host)};`,
+              ...grantStatements(a, host),
+            ]),
+          });
         }
       }
     }
-    if (list.length === 0) return noop(a.state === 'absent' ? `mysql user ${a.name} does not exist` : `mysql user ${a.name} is as wanted on ${a.hosts.join(', ')}`);
+    if (list.length === 0)
+      return noop(
+        a.state === 'absent'
+          ? `mysql user ${a.name} does not exist`
+          : `mysql user ${a.name} is as wanted on ${a.hosts.join(', ')}`,
+      );
     return changes(...list);
   },
 });

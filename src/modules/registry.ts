@@ -17,5 +17,22 @@ import { userModule } from './user.js';
 
 /** Every module, by the key a task uses for it. */
 export const modules: ReadonlyMap<string, AnyModule> = new Map(
-  [fileModule, copyModule, templateModule, commandModule, aptModule, aptSourceModule, serviceModule, lineModule, userModule, groupModule, mysqlDbModule, mysqlUserModule, mariadbReplicaModule, backupStatusModule, healthModule, checkModule].map((m) => [m.name, m]),
+  [
+    fileModule,
+    copyModule,
+    templateModule,
+    commandModule,
+    aptModule,
+    aptSourceModule,
+    serviceModule,
+    lineModule,
+    userModule,
+    groupModule,
+    mysqlDbModule,
+    mysqlUserModule,
+    mariadbReplicaModule,
+    backupStatusModule,
+    healthModule,
+    checkModule,
+  ].map((m) => [m.name, m]),
 );

@@ -24,7 +24,16 @@ type TemplateArgs = z.infer<typeof args> & { file?: string };
  * Before any host is contacted, templates are rendered once with stand-in facts, so an unknown
  * variable is reported by `validate` and before a connection. The real render uses real facts.
  */
-const STAND_IN_FACTS: HostFacts = { hostname: 'stand-in', cpus: 2, memory_mb: 2048, os_id: 'debian', os_version: '12', os_codename: 'bookworm', kernel: '6.1.0', uid: 0 };
+const STAND_IN_FACTS: HostFacts = {
+  hostname: 'stand-in',
+  cpus: 2,
+  memory_mb: 2048,
+  os_id: 'debian',
+  os_version: '12',
+  os_codename: 'bookworm',
+  kernel: '6.1.0',
+  uid: 0,
+};
 
 const rendered = new WeakMap<object, Map<HostFacts, RenderedFile>>();
 
@@ -38,7 +47,8 @@ function templateFile(a: TemplateArgs, ctx: TaskContext): string {
   if (a.file) return a.file;
   const dir = join(ctx.roleDir, 'templates');
   const file = normalize(join(dir, a.src));
-  if (relative(dir, file).startsWith('..')) throw new ConfigError([{ file: dir, message: `src "${a.src}" points outside the role's templates/ folder` }]);
+  if (relative(dir, file).startsWith('..'))
+    throw new ConfigError([{ file: dir, message: `src "${a.src}" points outside the role's templates/ folder` }]);
   return file;
 }
 
@@ -58,7 +68,8 @@ export function render(a: TemplateArgs, ctx: TaskContext): RenderedFile {
 
 export const templateModule = defineModule<TemplateArgs>({
   name: 'template',
-  description: "Render a Handlebars template from the role's templates/ folder with this host's variables and facts; atomic write, optional validation.",
+  description:
+    "Render a Handlebars template from the role's templates/ folder with this host's variables and facts; atomic write, optional validation.",
   args,
   prepare(a, ctx) {
     const prepared = { ...a, file: templateFile(a, ctx) };
@@ -73,6 +84,13 @@ export const templateModule = defineModule<TemplateArgs>({
     let current = facts.get(fileFact(a.dest));
     // Only a changed file is read again, with its content, for the diff.
     if (current.type === 'file' && current.sha256 !== want) current = facts.get(fileFact(a.dest, want));
-    return planFileContent(a.dest, content, { mode: a.mode, owner: a.owner, group: a.group }, a.validate, current, sensitive);
+    return planFileContent(
+      a.dest,
+      content,
+      { mode: a.mode, owner: a.owner, group: a.group },
+      a.validate,
+      current,
+      sensitive,
+    );
   },
 });

@@ -25,7 +25,17 @@ function indent(text: string, by: string): string {
 function colourDiff(diff: string, s: ChalkInstance): string {
   return diff
     .split('\n')
-    .map((l) => (l.startsWith('+++') || l.startsWith('---') ? s.bold(l) : l.startsWith('+') ? s.green(l) : l.startsWith('-') ? s.red(l) : l.startsWith('@@') ? s.cyan(l) : l))
+    .map((l) =>
+      l.startsWith('+++') || l.startsWith('---')
+        ? s.bold(l)
+        : l.startsWith('+')
+          ? s.green(l)
+          : l.startsWith('-')
+            ? s.red(l)
+            : l.startsWith('@@')
+              ? s.cyan(l)
+              : l,
+    )
     .join('\n');
 }
 
@@ -72,7 +82,8 @@ export function renderHost(h: HostReport, o: HumanOptions): string[] {
     return [`${head}  ${s.red(h.status.toUpperCase())}`, indent(s.red(h.error ?? ''), '  ')];
   }
   const body = h.tasks.flatMap((t) => renderTask(t, o));
-  if (h.status === 'failed' && h.error && !h.tasks.some((t) => t.status === 'failed')) body.push(indent(s.red(h.error), '  '));
+  if (h.status === 'failed' && h.error && !h.tasks.some((t) => t.status === 'failed'))
+    body.push(indent(s.red(h.error), '  '));
   if (body.length === 0) return o.verbose ? [`${head}  ${s.green('no changes')}`] : [];
   return [head, ...body];
 }
@@ -87,7 +98,11 @@ export function renderRecap(report: RunReport, o: HumanOptions): string[] {
     const changed = report.command === 'apply' ? n.changed : n.pending + n.deferred;
     const unreachable = h.status === 'unreachable' ? 1 : 0;
     const status =
-      h.status === 'unreachable' || h.status === 'failed' || h.status === 'skipped' ? s.red(h.status) : changed > 0 ? s.yellow(h.status) : s.green(h.status);
+      h.status === 'unreachable' || h.status === 'failed' || h.status === 'skipped'
+        ? s.red(h.status)
+        : changed > 0
+          ? s.yellow(h.status)
+          : s.green(h.status);
     const extra = o.verbose ? s.dim(`  ${h.roundTrips} round trips, ${(h.durationMs / 1000).toFixed(2)} s`) : '';
     const problems = n.problem > 0 ? `  ${s.red(`problems=${n.problem}`)}` : '';
     lines.push(
@@ -110,14 +125,23 @@ export function renderSummary(report: RunReport, o: HumanOptions): string {
   const time = s.dim(` (${(report.durationMs / 1000).toFixed(1)} s)`);
   const problems = problemsOf(report);
   const trouble =
-    (bad.length > 0 ? s.red(` ${bad.length} host${bad.length > 1 ? 's' : ''} failed or unreachable: ${bad.map((h) => h.host).join(', ')}.`) : '') +
-    (problems.length > 0 ? s.red(` ${problems.length} problem${problems.length > 1 ? 's' : ''} need${problems.length > 1 ? '' : 's'} a person: ${problems.map((p) => `${p.host} (${p.task.name})`).join(', ')}.`) : '');
+    (bad.length > 0
+      ? s.red(
+          ` ${bad.length} host${bad.length > 1 ? 's' : ''} failed or unreachable: ${bad.map((h) => h.host).join(', ')}.`,
+        )
+      : '') +
+    (problems.length > 0
+      ? s.red(
+          ` ${problems.length} problem${problems.length > 1 ? 's' : ''} need${problems.length > 1 ? '' : 's'} a person: ${problems.map((p) => `${p.host} (${p.task.name})`).join(', ')}.`,
+        )
+      : '');
   if (report.command === 'apply') {
     const done = `${counts.create} created, ${counts.update} updated, ${counts.delete} deleted, ${counts.run} run`;
     return `${total === 0 ? 'Applied: no changes.' : `Applied: ${done} on ${hostsWith} host${hostsWith > 1 ? 's' : ''}.`}${trouble}${time}`;
   }
   const word = report.command === 'drift' ? 'Drift' : 'Plan';
-  if (total === 0 && deferred === 0) return `${word}: no changes on ${report.hosts.length - bad.length} host(s).${trouble}${time}`;
+  if (total === 0 && deferred === 0)
+    return `${word}: no changes on ${report.hosts.length - bad.length} host(s).${trouble}${time}`;
   const more = deferred > 0 ? `, and ${deferred} task(s) decided after earlier ones` : '';
   return `${word}: ${parts}${more} on ${hostsWith} host${hostsWith > 1 ? 's' : ''}.${trouble}${time}`;
 }
@@ -129,12 +153,22 @@ export function renderHealth(report: RunReport, o: HumanOptions): string[] {
   if (problems.length === 0) return [];
   const width = Math.max(...problems.map((p) => p.host.length));
   return [
-    s.bold(s.red(`Health: ${problems.length} problem${problems.length > 1 ? 's' : ''} need${problems.length > 1 ? '' : 's'} a person (nothing was changed for ${problems.length > 1 ? 'them' : 'it'})`)),
-    ...problems.flatMap((p) => [`  ${s.red('!')} ${p.host.padEnd(width)}  ${p.message}  ${s.dim(`[${p.task.role}] ${p.task.name}`)}`, `    ${' '.repeat(width)}  ${s.bold(`to fix: ${p.fix}`)}`]),
+    s.bold(
+      s.red(
+        `Health: ${problems.length} problem${problems.length > 1 ? 's' : ''} need${problems.length > 1 ? '' : 's'} a person (nothing was changed for ${problems.length > 1 ? 'them' : 'it'})`,
+      ),
+    ),
+    ...problems.flatMap((p) => [
+      `  ${s.red('!')} ${p.host.padEnd(width)}  ${p.message}  ${s.dim(`[${p.task.role}] ${p.task.name}`)}`,
+      `    ${' '.repeat(width)}  ${s.bold(`to fix: ${p.fix}`)}`,
+    ]),
   ];
 }
 
 export function renderReport(report: RunReport, o: HumanOptions): string {
   const blocks = [...report.hosts.map((h) => renderHost(h, o)), renderHealth(report, o)].filter((b) => b.length > 0);
-  return [...blocks.map((b) => b.join('\n')), renderRecap(report, o).join('\n'), renderSummary(report, o)].join('\n\n') + '\n';
+  return (
+    [...blocks.map((b) => b.join('\n')), renderRecap(report, o).join('\n'), renderSummary(report, o)].join('\n\n') +
+    '\n'
+  );
 }

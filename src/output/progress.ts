@@ -26,7 +26,10 @@ export class Progress {
       if (!this.live) {
         const r = e.report;
         const changes = r.tasks.reduce((n, t) => n + t.changes.length, 0);
-        const what = r.status === 'unreachable' || r.status === 'failed' ? `${r.status}: ${r.error ?? ''}` : `${r.status}, ${changes} change(s)`;
+        const what =
+          r.status === 'unreachable' || r.status === 'failed'
+            ? `${r.status}: ${r.error ?? ''}`
+            : `${r.status}, ${changes} change(s)`;
         this.out.write(`${e.phase} ${e.host}: ${what} (${(r.durationMs / 1000).toFixed(1)} s)\n`);
       }
     }

@@ -1,4 +1,3 @@
-import type { ChangeAction } from '../modules/change.js';
 import type { HostReport, RunReport } from '../engine/report.js';
 
 export interface ChangeCounts {
@@ -10,7 +9,8 @@ export interface ChangeCounts {
 
 export function changeCounts(hosts: HostReport[], statuses: ReadonlyArray<string>): ChangeCounts {
   const counts: ChangeCounts = { create: 0, update: 0, delete: 0, run: 0 };
-  for (const h of hosts) for (const t of h.tasks) if (statuses.includes(t.status)) for (const c of t.changes) counts[c.action as ChangeAction]++;
+  for (const h of hosts)
+    for (const t of h.tasks) if (statuses.includes(t.status)) for (const c of t.changes) counts[c.action]++;
   return counts;
 }
 

@@ -9,7 +9,14 @@ export function webhookBody(report: RunReport, exitCode: number): { text: string
   const drifted = report.hosts.filter((h) => h.tasks.some((t) => t.status === 'pending' || t.status === 'deferred'));
   const broken = report.hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable');
   const problems = problemsOf(report);
-  const verdict = exitCode === 0 ? 'no drift' : exitCode === 2 ? (drifted.length > 0 ? 'drift found' : 'problems found') : 'some hosts could not be checked';
+  const verdict =
+    exitCode === 0
+      ? 'no drift'
+      : exitCode === 2
+        ? drifted.length > 0
+          ? 'drift found'
+          : 'problems found'
+        : 'some hosts could not be checked';
   const lines = [`kanka-infra drift ${report.env}: ${verdict}`];
   // Problems first: they need a person, drift can wait for the next apply.
   for (const p of problems) lines.push(`- ${p.host}: PROBLEM: ${p.message.split('\n')[0]} (to fix: ${p.fix})`);
@@ -17,12 +24,22 @@ export function webhookBody(report: RunReport, exitCode: number): { text: string
     // A task waiting for others (a health check failing while another host drifted) says why.
     const items = h.tasks
       .filter((t) => t.status === 'pending' || t.status === 'deferred')
-      .flatMap((t) => (t.changes.length ? t.changes.map((c) => `${c.action} ${c.subject}`) : [t.reason ? `${t.name} (${t.reason.split('\n')[0]})` : t.name]));
-    lines.push(`- ${h.host}: ${items.length} drifted item(s): ${items.slice(0, 5).join('; ')}${items.length > 5 ? '; ...' : ''}`);
+      .flatMap((t) =>
+        t.changes.length
+          ? t.changes.map((c) => `${c.action} ${c.subject}`)
+          : [t.reason ? `${t.name} (${t.reason.split('\n')[0]})` : t.name],
+      );
+    lines.push(
+      `- ${h.host}: ${items.length} drifted item(s): ${items.slice(0, 5).join('; ')}${items.length > 5 ? '; ...' : ''}`,
+    );
   }
   for (const h of broken) lines.push(`- ${h.host}: ${h.status}: ${(h.error ?? '').split('\n')[0]}`);
-  const ok = report.hosts.filter((h) => !drifted.includes(h) && !broken.includes(h) && !problems.some((p) => p.host === h.host)).length;
-  lines.push(`${ok} of ${report.hosts.length} host(s) as configured; ${report.hosts.reduce((n, h) => n + countTasks(h).ok, 0)} tasks checked.`);
+  const ok = report.hosts.filter(
+    (h) => !drifted.includes(h) && !broken.includes(h) && !problems.some((p) => p.host === h.host),
+  ).length;
+  lines.push(
+    `${ok} of ${report.hosts.length} host(s) as configured; ${report.hosts.reduce((n, h) => n + countTasks(h).ok, 0)} tasks checked.`,
+  );
   const text = lines.join('\n').slice(0, 1900);
   return { text, content: text };
 }
@@ -30,12 +47,19 @@ export function webhookBody(report: RunReport, exitCode: number): { text: string
 /** Posts the body; resolves to an error message (never throws) so drift still exits with its code. */
 export async function postWebhook(url: string, body: unknown, timeoutMs = 10000): Promise<string | undefined> {
   try {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     if (!res.ok) return `webhook answered HTTP ${res.status}`;
     return undefined;
   } catch (err) {
     const e = err as Error;
-    return e.name === 'TimeoutError' ? `webhook did not answer within ${timeoutMs / 1000} s` : `webhook post failed: ${errorCode(e) ?? e.message}`;
+    return e.name === 'TimeoutError'
+      ? `webhook did not answer within ${timeoutMs / 1000} s`
+      : `webhook post failed: ${errorCode(e) ?? e.message}`;
   }
 }
 

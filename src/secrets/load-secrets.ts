@@ -17,7 +17,8 @@ export interface LoadedSecrets {
   redactor: Redactor;
 }
 
-export const PASSWORD_HINT = 'set KANKA_VAULT_PASSWORD or KANKA_VAULT_PASSWORD_FILE, or pass --vault-password-file <file>';
+export const PASSWORD_HINT =
+  'set KANKA_VAULT_PASSWORD or KANKA_VAULT_PASSWORD_FILE, or pass --vault-password-file <file>';
 
 /**
  * Decrypts an ansible-vault file whose content is a YAML mapping of names to values, and returns
@@ -64,7 +65,13 @@ export function parseSecretsYaml(plaintext: Uint8Array, file: string): SecretVal
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(plaintext);
   } catch {
-    throw new ConfigError([{ file, message: 'the decrypted content is not UTF-8 text', hint: 'a secrets vault must contain a YAML mapping of names to values' }]);
+    throw new ConfigError([
+      {
+        file,
+        message: 'the decrypted content is not UTF-8 text',
+        hint: 'a secrets vault must contain a YAML mapping of names to values',
+      },
+    ]);
   }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -73,7 +80,12 @@ export function parseSecretsYaml(plaintext: Uint8Array, file: string): SecretVal
       doc.errors.map((e) => {
         const pos = lineCounter.linePos(e.pos[0]);
         // e.message can quote the source; the code alone says what is wrong without leaking anything.
-        return { file, line: pos.line, column: pos.col, message: `YAML syntax error in the decrypted content (${e.code})` };
+        return {
+          file,
+          line: pos.line,
+          column: pos.col,
+          message: `YAML syntax error in the decrypted content (${e.code})`,
+        };
       }),
     );
   }
@@ -87,7 +99,14 @@ export function parseSecretsYaml(plaintext: Uint8Array, file: string): SecretVal
     return { line: pos.line, column: pos.col };
   };
   if (!isMap(root)) {
-    throw new ConfigError([{ file, ...where(root), message: 'the decrypted content must be a YAML mapping of names to values', hint: 'for example:\n    db_password: s3cret\n    mail:\n      api_key: k3y' }]);
+    throw new ConfigError([
+      {
+        file,
+        ...where(root),
+        message: 'the decrypted content must be a YAML mapping of names to values',
+        hint: 'for example:\n    db_password: s3cret\n    mail:\n      api_key: k3y',
+      },
+    ]);
   }
   const convert = (map: Node, path: string[]): SecretValues => {
     const out = Object.create(null) as Record<string, Secret | SecretValues>;
@@ -104,12 +123,29 @@ export function parseSecretsYaml(plaintext: Uint8Array, file: string): SecretVal
       const valueNode = pair.value as Node | null;
       if (isMap(valueNode)) {
         out[key] = convert(valueNode, keyPath);
-      } else if (isScalar(valueNode) && (typeof valueNode.value === 'string' || typeof valueNode.value === 'number' || typeof valueNode.value === 'boolean' || typeof valueNode.value === 'bigint')) {
+      } else if (
+        isScalar(valueNode) &&
+        (typeof valueNode.value === 'string' ||
+          typeof valueNode.value === 'number' ||
+          typeof valueNode.value === 'boolean' ||
+          typeof valueNode.value === 'bigint')
+      ) {
         out[key] = new Secret(typeof valueNode.value === 'string' ? valueNode.value : String(valueNode.value));
       } else if (isSeq(valueNode)) {
-        diagnostics.push({ file, ...where(valueNode), path: keyPath, message: 'lists are not supported in a secrets vault', hint: 'use a mapping of names to values' });
+        diagnostics.push({
+          file,
+          ...where(valueNode),
+          path: keyPath,
+          message: 'lists are not supported in a secrets vault',
+          hint: 'use a mapping of names to values',
+        });
       } else {
-        diagnostics.push({ file, ...where(valueNode ?? keyNode), path: keyPath, message: 'a secret must have a value (a string or a number)' });
+        diagnostics.push({
+          file,
+          ...where(valueNode ?? keyNode),
+          path: keyPath,
+          message: 'a secret must have a value (a string or a number)',
+        });
       }
     }
     return out;
@@ -149,12 +185,18 @@ const EDGE_WHITESPACE = /^[ \t\n\r\v\f]+|[ \t\n\r\v\f]+$/g;
  * something a config option should be able to do. Surrounding whitespace, including the trailing
  * newline editors add, is stripped, as ansible-vault does, so the same file works for both tools.
  */
-export function resolveVaultPassword(opts: { passwordFile?: string; env?: NodeJS.ProcessEnv; cwd?: string }): string | undefined {
+export function resolveVaultPassword(opts: {
+  passwordFile?: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}): string | undefined {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
-  if (opts.passwordFile !== undefined && opts.passwordFile !== '') return readPasswordFile(resolve(cwd, opts.passwordFile), opts.passwordFile, '--vault-password-file');
+  if (opts.passwordFile !== undefined && opts.passwordFile !== '')
+    return readPasswordFile(resolve(cwd, opts.passwordFile), opts.passwordFile, '--vault-password-file');
   const envFile = env['KANKA_VAULT_PASSWORD_FILE'];
-  if (envFile !== undefined && envFile !== '') return readPasswordFile(resolve(cwd, envFile), envFile, 'KANKA_VAULT_PASSWORD_FILE');
+  if (envFile !== undefined && envFile !== '')
+    return readPasswordFile(resolve(cwd, envFile), envFile, 'KANKA_VAULT_PASSWORD_FILE');
   const direct = env['KANKA_VAULT_PASSWORD'];
   if (direct !== undefined && direct !== '') return direct;
   return undefined;
@@ -166,9 +208,22 @@ function readPasswordFile(path: string, shown: string, from: string): string {
     if (statSync(path).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     content = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError([{ file: shown, message: `cannot read the vault password file (from ${from}): ${describeFsError(err)}`, hint: PASSWORD_HINT }]);
+    throw new ConfigError([
+      {
+        file: shown,
+        message: `cannot read the vault password file (from ${from}): ${describeFsError(err)}`,
+        hint: PASSWORD_HINT,
+      },
+    ]);
   }
   const password = content.replace(EDGE_WHITESPACE, '');
-  if (password === '') throw new ConfigError([{ file: shown, message: `the vault password file (from ${from}) is empty`, hint: 'write the password on its first line' }]);
+  if (password === '')
+    throw new ConfigError([
+      {
+        file: shown,
+        message: `the vault password file (from ${from}) is empty`,
+        hint: 'write the password on its first line',
+      },
+    ]);
   return password;
 }

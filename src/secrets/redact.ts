@@ -58,11 +58,20 @@ export class Redactor {
     }
     this.#count = unique.size + short.size;
     this.#shortPattern =
-      short.size === 0 ? undefined : new RegExp(`(?<![A-Za-z0-9])(?:${[...short].sort((a, b) => b.length - a.length).map((v) => [...v].map(escapeChar).join('')).join('|')})(?![A-Za-z0-9])`, 'g');
+      short.size === 0
+        ? undefined
+        : new RegExp(
+            `(?<![A-Za-z0-9])(?:${[...short]
+              .sort((a, b) => b.length - a.length)
+              .map((v) => [...v].map(escapeChar).join(''))
+              .join('|')})(?![A-Za-z0-9])`,
+            'g',
+          );
     // JSON output (--json, webhook bodies, lock records) carries a value with " \ or a newline
     // escaped: mask that spelling too, or the masking is bypassed by encoding.
     const spellings = new Set(unique);
-    for (const s of unique) for (const spelt of escapedSpellings(s)) if (spelt.length >= MIN_REDACTED_LENGTH) spellings.add(spelt);
+    for (const s of unique)
+      for (const spelt of escapedSpellings(s)) if (spelt.length >= MIN_REDACTED_LENGTH) spellings.add(spelt);
     this.#pattern = unique.size === 0 ? undefined : new RegExp(`(?=(${trieSource([...spellings])}))`, 'g');
   }
 

@@ -14,7 +14,12 @@ export function standInValue(name: string): string {
  * Nothing else is skipped: the rest of the configuration is checked as usual.
  */
 export function standInSecrets(): Record<string, unknown> {
-  const descriptor = (name: string): PropertyDescriptor => ({ value: standInValue(name), enumerable: true, configurable: true, writable: false });
+  const descriptor = (name: string): PropertyDescriptor => ({
+    value: standInValue(name),
+    enumerable: true,
+    configurable: true,
+    writable: false,
+  });
   return new Proxy(Object.create(null) as Record<string, unknown>, {
     get: (_target, name) => (typeof name === 'string' ? standInValue(name) : undefined),
     has: (_target, name) => typeof name === 'string',

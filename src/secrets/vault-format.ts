@@ -63,7 +63,10 @@ export interface VaultEnvelope {
 
 /** True when the data starts with the vault header (what ansible's is_encrypted checks). */
 export function isVaultText(data: string | Uint8Array): boolean {
-  const head = typeof data === 'string' ? data.slice(0, VAULT_MAGIC.length) : Buffer.from(data.subarray(0, VAULT_MAGIC.length)).toString('latin1');
+  const head =
+    typeof data === 'string'
+      ? data.slice(0, VAULT_MAGIC.length)
+      : Buffer.from(data.subarray(0, VAULT_MAGIC.length)).toString('latin1');
   return head === VAULT_MAGIC;
 }
 
@@ -74,12 +77,19 @@ export function parseVaultEnvelope(data: string | Uint8Array, file: string): Vau
   }
   const text = typeof data === 'string' ? data : Buffer.from(data).toString('latin1');
   const lines = text.split(/\r?\n/);
-  const header = (lines[0] ?? '').trim().split(';').map((p) => p.trim());
+  const header = (lines[0] ?? '')
+    .trim()
+    .split(';')
+    .map((p) => p.trim());
   const version = header[1] ?? '';
   const cipher = header[2] ?? '';
   if (version !== '1.1' && version !== '1.2') {
     const hint = version === '1.0' ? ' (the legacy format: rekey it with `ansible-vault rekey` first)' : '';
-    throw new VaultError(file, 'unsupported', `unsupported vault format version "${version}"; 1.1 and 1.2 are supported${hint}`);
+    throw new VaultError(
+      file,
+      'unsupported',
+      `unsupported vault format version "${version}"; 1.1 and 1.2 are supported${hint}`,
+    );
   }
   if (cipher !== 'AES256') {
     const hint = cipher === 'AES' ? ' (the legacy cipher: rekey it with `ansible-vault rekey` first)' : '';
@@ -102,7 +112,8 @@ export function decryptVault(data: string | Uint8Array, password: string | Uint8
   const inner = unhex(payloadHex, file, 'payload').toString('latin1');
   const first = inner.indexOf('\n');
   const second = first < 0 ? -1 : inner.indexOf('\n', first + 1);
-  if (first < 0 || second < 0) throw new VaultError(file, 'malformed', 'malformed vault payload (expected salt, HMAC and ciphertext)');
+  if (first < 0 || second < 0)
+    throw new VaultError(file, 'malformed', 'malformed vault payload (expected salt, HMAC and ciphertext)');
   const salt = unhex(inner.slice(0, first), file, 'salt');
   const expectedMac = unhex(inner.slice(first + 1, second), file, 'HMAC');
   const ciphertext = unhex(inner.slice(second + 1), file, 'ciphertext');
@@ -126,7 +137,11 @@ export interface EncryptOptions {
 }
 
 /** Encrypts to the exact bytes ansible-vault would write (header, 80-column lines, final newline). */
-export function encryptVault(plaintext: string | Uint8Array, password: string | Uint8Array, opts: EncryptOptions = {}): string {
+export function encryptVault(
+  plaintext: string | Uint8Array,
+  password: string | Uint8Array,
+  opts: EncryptOptions = {},
+): string {
   if (passwordBytes(password).length === 0) throw new Error('refusing to encrypt with an empty vault password');
   const salt = opts.salt ? Buffer.from(opts.salt) : randomBytes(SALT_BYTES);
   const { aesKey, hmacKey, iv } = deriveKeys(password, salt);
@@ -165,13 +180,22 @@ function unpad(data: Buffer, file: string): Buffer {
   const n = data.length > 0 ? (data[data.length - 1] ?? 0) : 0;
   let ok = data.length > 0 && data.length % BLOCK === 0 && n >= 1 && n <= BLOCK;
   for (let i = data.length - n; ok && i < data.length; i++) if (data[i] !== n) ok = false;
-  if (!ok) throw new VaultError(file, 'malformed', 'invalid padding after decryption (the file was not written by ansible-vault or kanka-infra)');
+  if (!ok)
+    throw new VaultError(
+      file,
+      'malformed',
+      'invalid padding after decryption (the file was not written by ansible-vault or kanka-infra)',
+    );
   return data.subarray(0, data.length - n);
 }
 
 function unhex(hex: string, file: string, what: string): Buffer {
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
-    throw new VaultError(file, 'malformed', `malformed vault ${what}: not hexadecimal (the file is damaged or was edited by hand)`);
+    throw new VaultError(
+      file,
+      'malformed',
+      `malformed vault ${what}: not hexadecimal (the file is damaged or was edited by hand)`,
+    );
   }
   return Buffer.from(hex, 'hex');
 }

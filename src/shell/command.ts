@@ -57,7 +57,8 @@ function render(value: ShellArg): string {
  */
 export function sh(strings: TemplateStringsArray, ...values: readonly ShellArg[]): ShellCommand {
   // A template's strings array is frozen and carries `raw`; a hand-made array is not a template.
-  if (!Object.isFrozen(strings) || !Array.isArray(strings.raw)) throw new Error('internal error: sh must be used as a tagged template');
+  if (!Object.isFrozen(strings) || !Array.isArray(strings.raw))
+    throw new Error('internal error: sh must be used as a tagged template');
   let text = '';
   strings.forEach((literal, i) => {
     if (literal === undefined) throw new Error('internal error: invalid escape sequence in a sh template');

@@ -22,7 +22,14 @@ function text(encoder: string, value: unknown): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value === 'boolean') return String(value);
-  const what = value === undefined ? 'nothing (undefined)' : value === null ? 'null' : Array.isArray(value) ? 'a list' : `a ${typeof value}`;
+  const what =
+    value === undefined
+      ? 'nothing (undefined)'
+      : value === null
+        ? 'null'
+        : Array.isArray(value)
+          ? 'a list'
+          : `a ${typeof value}`;
   return fail(encoder, `expected a string or a number, got ${what}`);
 }
 
@@ -59,11 +66,21 @@ export function quote(value: unknown): string {
 /** POSIX shell: a space-separated list of arguments (e.g. pip options), each word quoted on its own. */
 export function quoteWords(value: unknown): string {
   const s = text('quoteWords', value);
-  if (s.includes('\0')) fail('quoteWords', `the value has ${describe('\0', s.indexOf('\0'))}: a shell word cannot hold NUL`);
+  if (s.includes('\0'))
+    fail('quoteWords', `the value has ${describe('\0', s.indexOf('\0'))}: a shell word cannot hold NUL`);
   return sh`${s.split(/\s+/).filter((w) => w !== '')}`.text;
 }
 
-const DOTENV_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '"': '\\"', $: '\\$', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\f': '\\f', '\v': '\\v' };
+const DOTENV_ESCAPES: Readonly<Record<string, string>> = {
+  '\\': '\\\\',
+  '"': '\\"',
+  $: '\\$',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\f': '\\f',
+  '\v': '\\v',
+};
 
 /**
  * A .env value as phpdotenv 5 (Laravel) reads it: always double-quoted (the role's healthz.php
@@ -84,7 +101,11 @@ export function nginx(value: unknown): string {
   const s = text('nginx', value);
   refuseControls('nginx', s, NONE, 'an nginx argument must be one line without control characters');
   const dollar = s.indexOf('$');
-  if (dollar >= 0) fail('nginx', `the value has "$" at character ${dollar + 1}: nginx reads it as a variable and has no escape for it`);
+  if (dollar >= 0)
+    fail(
+      'nginx',
+      `the value has "$" at character ${dollar + 1}: nginx reads it as a variable and has no escape for it`,
+    );
   if (PLAIN_WORD.test(s)) return s;
   return `"${escapeEach(s, { '\\': '\\\\', '"': '\\"' })}"`;
 }
@@ -101,7 +122,14 @@ export function haproxy(value: unknown): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-const MYSQL_OPTION_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b' };
+const MYSQL_OPTION_ESCAPES: Readonly<Record<string, string>> = {
+  '\\': '\\\\',
+  '"': '\\"',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\b': '\\b',
+};
 
 /**
  * A value in a MariaDB option file (my.cnf, ~/.my.cnf): double-quoted with the escapes MariaDB's
@@ -114,7 +142,14 @@ export function mysqlOption(value: unknown): string {
   return `"${escapeEach(s, MYSQL_OPTION_ESCAPES)}"`;
 }
 
-const SQL_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', "'": "\\'", '\0': '\\0', '\n': '\\n', '\r': '\\r', '\u001a': '\\Z' };
+const SQL_ESCAPES: Readonly<Record<string, string>> = {
+  '\\': '\\\\',
+  "'": "\\'",
+  '\0': '\\0',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\u001a': '\\Z',
+};
 
 /** A MariaDB SQL string literal (default sql_mode, i.e. without NO_BACKSLASH_ESCAPES). */
 export function sqlString(value: unknown): string {
@@ -204,7 +239,11 @@ export function aptConf(value: unknown): string {
   const s = text('aptConf', value);
   refuseControls('aptConf', s, NONE, 'an apt.conf value is one line');
   const bad = /["\\]/.exec(s);
-  if (bad) fail('aptConf', `the value has ${bad[0] === '"' ? 'a double quote' : 'a backslash'} at character ${bad.index + 1}: apt.conf has no escape for it`);
+  if (bad)
+    fail(
+      'aptConf',
+      `the value has ${bad[0] === '"' ? 'a double quote' : 'a backslash'} at character ${bad.index + 1}: apt.conf has no escape for it`,
+    );
   return `"${s}"`;
 }
 
@@ -215,7 +254,8 @@ export function aptConf(value: unknown): string {
  */
 export function sysctlKey(value: unknown): string {
   const s = text('sysctlKey', value);
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.:/@-]*$/.test(s)) fail('sysctlKey', 'a sysctl key is letters, digits and _ . : / @ -, starting with a letter, digit or _');
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.:/@-]*$/.test(s))
+    fail('sysctlKey', 'a sysctl key is letters, digits and _ . : / @ -, starting with a letter, digit or _');
   return s;
 }
 
@@ -226,7 +266,8 @@ export function sysctlKey(value: unknown): string {
 export function sysctlValue(value: unknown): string {
   const s = text('sysctlValue', value);
   refuseControls('sysctlValue', s, NONE, 'a sysctl value is one line');
-  if (s === '' || s !== s.trim()) fail('sysctlValue', 'the value is empty or starts or ends with spaces: sysctl strips them');
+  if (s === '' || s !== s.trim())
+    fail('sysctlValue', 'the value is empty or starts or ends with spaces: sysctl strips them');
   return s;
 }
 
@@ -240,7 +281,8 @@ export function dnsName(value: unknown): string {
   if (s.startsWith('*.')) fail('dnsName', 'a wildcard name needs a DNS-01 challenge; HTTP-01 cannot validate it');
   if (s.length === 0 || s.length > 253) fail('dnsName', `a DNS name has 1 to 253 characters, this one ${s.length}`);
   for (const [i, label] of s.split('.').entries()) {
-    if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label)) fail('dnsName', `label ${i + 1} is not 1-63 letters, digits or inner hyphens`);
+    if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label))
+      fail('dnsName', `label ${i + 1} is not 1-63 letters, digits or inner hyphens`);
   }
   return s;
 }

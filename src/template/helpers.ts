@@ -28,27 +28,57 @@ const RANGE_MAX = 1000;
  * ("{{ floor (mul facts.memory_mb 0.5) }}M").
  */
 export const templateHelpers: Record<string, HelperDelegate> = {
-  eq: (...a: unknown[]) => { const [x, y] = args(a); return x === y; },
-  ne: (...a: unknown[]) => { const [x, y] = args(a); return x !== y; },
-  gt: (...a: unknown[]) => { const [x, y] = args(a); return num(x) > num(y); },
-  lt: (...a: unknown[]) => { const [x, y] = args(a); return num(x) < num(y); },
+  eq: (...a: unknown[]) => {
+    const [x, y] = args(a);
+    return x === y;
+  },
+  ne: (...a: unknown[]) => {
+    const [x, y] = args(a);
+    return x !== y;
+  },
+  gt: (...a: unknown[]) => {
+    const [x, y] = args(a);
+    return num(x) > num(y);
+  },
+  lt: (...a: unknown[]) => {
+    const [x, y] = args(a);
+    return num(x) < num(y);
+  },
   and: (...a: unknown[]) => args(a).every(truthy),
   or: (...a: unknown[]) => args(a).some(truthy),
   not: (...a: unknown[]) => !truthy(args(a)[0]),
   /** {{default value fallback}}: the fallback when value is undefined, null or "". */
-  default: (...a: unknown[]) => { const [v, d] = args(a); return v === undefined || v === null || v === '' ? d : v; },
+  default: (...a: unknown[]) => {
+    const [v, d] = args(a);
+    return v === undefined || v === null || v === '' ? d : v;
+  },
   /** {{join list ", "}} */
-  join: (...a: unknown[]) => { const [list, sep] = args(a); return Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ', ') : String(list ?? ''); },
+  join: (...a: unknown[]) => {
+    const [list, sep] = args(a);
+    return Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ', ') : String(list ?? '');
+  },
   /** {{indent text 4}}: indents every line but the first. */
-  indent: (...a: unknown[]) => { const [text, n] = args(a); const pad = ' '.repeat(num(n ?? 2)); return String(text ?? '').split('\n').join(`\n${pad}`); },
+  indent: (...a: unknown[]) => {
+    const [text, n] = args(a);
+    const pad = ' '.repeat(num(n ?? 2));
+    return String(text ?? '')
+      .split('\n')
+      .join(`\n${pad}`);
+  },
   upper: (...a: unknown[]) => String(args(a)[0] ?? '').toUpperCase(),
   lower: (...a: unknown[]) => String(args(a)[0] ?? '').toLowerCase(),
   /** {{json value}}: JSON; a JSON string is also a Python 3 string literal (thumbor.conf). */
   json: (...a: unknown[]) => JSON.stringify(args(a)[0]),
   add: (...a: unknown[]) => args(a).reduce<number>((s, v) => s + num(v), 0),
-  sub: (...a: unknown[]) => { const [x, y] = args(a); return num(x) - num(y); },
+  sub: (...a: unknown[]) => {
+    const [x, y] = args(a);
+    return num(x) - num(y);
+  },
   mul: (...a: unknown[]) => args(a).reduce<number>((s, v) => s * num(v), 1),
-  div: (...a: unknown[]) => { const [x, y] = args(a); return num(x) / num(y); },
+  div: (...a: unknown[]) => {
+    const [x, y] = args(a);
+    return num(x) / num(y);
+  },
   floor: (...a: unknown[]) => Math.floor(num(args(a)[0])),
   max: (...a: unknown[]) => Math.max(...args(a).map(num)),
   min: (...a: unknown[]) => Math.min(...args(a).map(num)),
@@ -63,7 +93,13 @@ export const templateHelpers: Record<string, HelperDelegate> = {
   /** {{join (addressesOf "backend" "frontend") ", "}}: their addresses. */
   addressesOf: (...a: unknown[]) => hostsOf(a).map((h) => h.address),
   /** {{hash32 host.name}}: a stable number in 1..2^31-1 (e.g. a MariaDB server_id that survives fleet changes). */
-  hash32: (...a: unknown[]) => (createHash('sha256').update(String(args(a)[0] ?? '')).digest().readUInt32BE(0) % 2147483646) + 1,
+  hash32: (...a: unknown[]) =>
+    (createHash('sha256')
+      .update(String(args(a)[0] ?? ''))
+      .digest()
+      .readUInt32BE(0) %
+      2147483646) +
+    1,
   /**
    * {{firstOther mariadb_primary (hostsOf "backend")}}: the name of the first host (or name) after
    * the first argument that is not it, in order; "" when there is none.
@@ -83,9 +119,11 @@ export const templateHelpers: Record<string, HelperDelegate> = {
   /** {{#with (pick tls_policies tls_policy)}}: one entry of a map; a key it does not have is an error naming those it has. */
   pick: (...a: unknown[]) => {
     const [map, key] = args(a);
-    if (map === null || typeof map !== 'object' || Array.isArray(map)) throw new Error(`pick: expected a map, got ${JSON.stringify(map)}`);
+    if (map === null || typeof map !== 'object' || Array.isArray(map))
+      throw new Error(`pick: expected a map, got ${JSON.stringify(map)}`);
     const keys = Object.keys(map);
-    if (typeof key !== 'string' || !keys.includes(key)) throw new Error(`pick: ${JSON.stringify(key)} is not one of ${keys.join(', ')}`);
+    if (typeof key !== 'string' || !keys.includes(key))
+      throw new Error(`pick: ${JSON.stringify(key)} is not one of ${keys.join(', ')}`);
     return (map as Record<string, unknown>)[key];
   },
   /**
@@ -96,15 +134,23 @@ export const templateHelpers: Record<string, HelperDelegate> = {
   networks: (...a: unknown[]) => {
     const [list, family] = args(a);
     if (!Array.isArray(list)) throw new Error(`networks: expected a list of IP networks, got ${JSON.stringify(list)}`);
-    if (family !== 4 && family !== 6) throw new Error(`networks: the family must be 4 or 6, got ${JSON.stringify(family)}`);
+    if (family !== 4 && family !== 6)
+      throw new Error(`networks: the family must be 4 or 6, got ${JSON.stringify(family)}`);
     return networksOf(list, family);
   },
-  concat: (...a: unknown[]) => args(a).map((v) => String(v ?? '')).join(''),
-  includes: (...a: unknown[]) => { const [list, v] = args(a); return Array.isArray(list) && list.includes(v); },
+  concat: (...a: unknown[]) =>
+    args(a)
+      .map((v) => String(v ?? ''))
+      .join(''),
+  includes: (...a: unknown[]) => {
+    const [list, v] = args(a);
+    return Array.isArray(list) && list.includes(v);
+  },
   /** loop: "{{ range 1 laravel_queue_workers }}": the integers from..to, both included (empty when to < from). */
   range: (...a: unknown[]) => {
     const [from, to] = args(a).map(num);
-    if (from === undefined || to === undefined || !Number.isInteger(from) || !Number.isInteger(to)) throw new Error(`range needs two integers, got ${JSON.stringify(args(a))}`);
+    if (from === undefined || to === undefined || !Number.isInteger(from) || !Number.isInteger(to))
+      throw new Error(`range needs two integers, got ${JSON.stringify(args(a))}`);
     if (to - from >= RANGE_MAX) throw new Error(`range ${from} ${to} has more than ${RANGE_MAX} items`);
     return to < from ? [] : Array.from({ length: to - from + 1 }, (_, i) => from + i);
   },
@@ -150,7 +196,9 @@ const STAND_IN_PREFIX = standInValue('');
 
 function firstOther(a: unknown[]): string {
   const [exclude, ...candidates] = args(a);
-  const names = candidates.flatMap((x) => (Array.isArray(x) ? x : [x])).map((c) => (c !== null && typeof c === 'object' ? String((c as { name?: unknown }).name) : String(c ?? '')));
+  const names = candidates
+    .flatMap((x) => (Array.isArray(x) ? x : [x]))
+    .map((c) => (c !== null && typeof c === 'object' ? String((c as { name?: unknown }).name) : String(c ?? '')));
   return names.find((n) => n !== '' && n !== exclude) ?? '';
 }
 
@@ -166,7 +214,9 @@ function hostsOf(a: unknown[]): HostRecord[] {
   const options = a[a.length - 1] as HelperOptions;
   const root = (options.data as { root?: { hosts?: Record<string, HostRecord> } } | undefined)?.root;
   const all = Object.values(root?.hosts ?? {});
-  const wanted = args(a).flatMap((x) => (Array.isArray(x) ? x : [x])).map(String);
+  const wanted = args(a)
+    .flatMap((x) => (Array.isArray(x) ? x : [x]))
+    .map(String);
   if (wanted.includes('all')) return all;
   const unknown = wanted.filter((w) => !all.some((h) => h.name === w || h.groups.includes(w)));
   if (unknown.length > 0) throw new Error(`no group or host named ${unknown.join(', ')}`);

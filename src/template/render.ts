@@ -2,7 +2,17 @@ import { readFileSync } from 'node:fs';
 import Handlebars from 'handlebars';
 import { Redactor } from '../secrets/redact.js';
 import { templateHelpers } from './helpers.js';
-import { isDefined, newTrace, plainValue, strictContext, traceInto, traced, UnknownVariable, unwrap, type RenderTrace } from './strict-context.js';
+import {
+  isDefined,
+  newTrace,
+  plainValue,
+  strictContext,
+  traceInto,
+  traced,
+  UnknownVariable,
+  unwrap,
+  type RenderTrace,
+} from './strict-context.js';
 
 /**
  * One Handlebars environment for every template: HTML escaping OFF (these are config files,
@@ -24,7 +34,8 @@ hb.registerHelper('defined', (...a: unknown[]) => {
 hb.registerHelper('lookup', (obj: unknown, field: unknown) => {
   if (obj === null || obj === undefined || (typeof field !== 'string' && typeof field !== 'number')) return undefined;
   const target = unwrap(obj);
-  if (typeof target !== 'object' || target === null || !Object.prototype.hasOwnProperty.call(target, field)) return undefined;
+  if (typeof target !== 'object' || target === null || !Object.prototype.hasOwnProperty.call(target, field))
+    return undefined;
   return (obj as Record<string, unknown>)[field];
 });
 
@@ -33,7 +44,12 @@ const compileOptions: CompileOptions = {
   noEscape: true,
   knownHelpersOnly: true,
   knownHelpers: {
-    ...Object.fromEntries([...Object.keys(templateHelpers), 'defined', 'lookup', 'if', 'unless', 'each', 'with', '__capture'].map((n) => [n, true])),
+    ...Object.fromEntries(
+      [...Object.keys(templateHelpers), 'defined', 'lookup', 'if', 'unless', 'each', 'with', '__capture'].map((n) => [
+        n,
+        true,
+      ]),
+    ),
     // Handlebars counts it as known by default: unknown here, so using it is a compile error.
     log: false,
   },
@@ -112,7 +128,8 @@ function compiledInline(text: string): Compiled {
 /** Handlebars' words for a helper that does not exist, in ours. */
 function helperProblem(message: string): string {
   const unknown = /unknown helper (\S+)/.exec(message);
-  if (unknown) return `unknown helper "${unknown[1]}"${unknown[1] === 'log' ? ' (log is not available: it would print values, secrets included)' : ''}`;
+  if (unknown)
+    return `unknown helper "${unknown[1]}"${unknown[1] === 'log' ? ' (log is not available: it would print values, secrets included)' : ''}`;
   return message.split('\n')[0] ?? message;
 }
 
@@ -134,18 +151,32 @@ function renderError(err: unknown, ast: hbs.AST.Program, file: string, trace: Re
   if (err instanceof TemplateError) return err;
   if (err instanceof UnknownVariable) {
     const at = findPath(ast, err.variable);
-    return new TemplateError(file, at?.line, at ? at.column + 1 : undefined, `unknown variable "${at?.written ?? err.variable}"`);
+    return new TemplateError(
+      file,
+      at?.line,
+      at ? at.column + 1 : undefined,
+      `unknown variable "${at?.written ?? err.variable}"`,
+    );
   }
   const message = err instanceof Error ? err.message : String(err);
   const missing = /"([^"]+)" not defined in .* - (\d+):(\d+)/.exec(message);
-  if (missing) return new TemplateError(file, Number(missing[2]), Number(missing[3]) + 1, `unknown variable "${missing[1]}"`);
+  if (missing)
+    return new TemplateError(file, Number(missing[2]), Number(missing[3]) + 1, `unknown variable "${missing[1]}"`);
   const at = / - (\d+):(\d+)$/.exec(message);
   const masked = trace.secrets.size > 0 ? new Redactor([...trace.secrets], '(sensitive)').redact(message) : message;
-  return new TemplateError(file, at ? Number(at[1]) : undefined, at ? Number(at[2]) + 1 : undefined, helperProblem(masked.replace(/ - \d+:\d+$/, '')));
+  return new TemplateError(
+    file,
+    at ? Number(at[1]) : undefined,
+    at ? Number(at[2]) + 1 : undefined,
+    helperProblem(masked.replace(/ - \d+:\d+$/, '')),
+  );
 }
 
 /** Where a template mentions a variable (by its last name: inside {{#each}} it is written relative). */
-function findPath(ast: hbs.AST.Program, variable: string): { line: number; column: number; written: string } | undefined {
+function findPath(
+  ast: hbs.AST.Program,
+  variable: string,
+): { line: number; column: number; written: string } | undefined {
   const last = variable.split('.').pop();
   let found: { line: number; column: number; written: string } | undefined;
   const visit = (node: unknown): void => {
@@ -174,7 +205,10 @@ hb.registerHelper('__capture', (value: unknown) => {
   captured = value;
   return '';
 });
-export function evaluateExpression(expression: string, context: Record<string, unknown>): { value: unknown; sensitive: boolean } {
+export function evaluateExpression(
+  expression: string,
+  context: Record<string, unknown>,
+): { value: unknown; sensitive: boolean } {
   const { value, trace } = traced(() => {
     captured = undefined;
     renderInline(`{{__capture (${expression})}}`, context);

@@ -65,7 +65,18 @@ function markRead(secret: Secret): string {
  * Names JavaScript and libraries ask objects for without meaning a variable (JSON.stringify asks
  * for toJSON, promises for then, test tools for asymmetricMatch...): answered as plain objects do.
  */
-const NOT_VARIABLES = new Set(['toJSON', 'then', 'constructor', 'toString', 'valueOf', 'asymmetricMatch', 'nodeType', '$$typeof', '__proto__', 'length']);
+const NOT_VARIABLES = new Set([
+  'toJSON',
+  'then',
+  'constructor',
+  'toString',
+  'valueOf',
+  'asymmetricMatch',
+  'nodeType',
+  '$$typeof',
+  '__proto__',
+  'length',
+]);
 
 const proxies = new WeakMap<object, Map<string, object>>();
 const targets = new WeakMap<object, object>();

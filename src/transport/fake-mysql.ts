@@ -27,17 +27,23 @@ export class FakeMysql {
       const st = raw.trim();
       if (!st) continue;
       let m: RegExpExecArray | null;
-      if ((m = /^CREATE DATABASE `(\w+)` CHARACTER SET (\w+) COLLATE (\w+)$/.exec(st))) this.databases.set(m[1] ?? '', { charset: m[2] ?? '', collation: m[3] ?? '' });
-      else if ((m = /^ALTER DATABASE `(\w+)` CHARACTER SET (\w+) COLLATE (\w+)$/.exec(st))) this.databases.set(m[1] ?? '', { charset: m[2] ?? '', collation: m[3] ?? '' });
+      if ((m = /^CREATE DATABASE `(\w+)` CHARACTER SET (\w+) COLLATE (\w+)$/.exec(st)))
+        this.databases.set(m[1] ?? '', { charset: m[2] ?? '', collation: m[3] ?? '' });
+      else if ((m = /^ALTER DATABASE `(\w+)` CHARACTER SET (\w+) COLLATE (\w+)$/.exec(st)))
+        this.databases.set(m[1] ?? '', { charset: m[2] ?? '', collation: m[3] ?? '' });
       else if ((m = /^DROP DATABASE `(\w+)`$/.exec(st))) this.databases.delete(m[1] ?? '');
       else if ((m = new RegExp(`^CREATE USER (${STR})@(${STR})(?: IDENTIFIED BY (${STR}))?$`).exec(st))) {
         const pw = m[3] ? unquote(m[3]) : undefined;
-        this.accounts.set(`${unquote(m[1] ?? '')}@${unquote(m[2] ?? '')}`, { ...(pw !== undefined ? { password: pw } : {}), grants: new Map() });
+        this.accounts.set(`${unquote(m[1] ?? '')}@${unquote(m[2] ?? '')}`, {
+          ...(pw !== undefined ? { password: pw } : {}),
+          grants: new Map(),
+        });
       } else if ((m = new RegExp(`^ALTER USER (${STR})@(${STR}) IDENTIFIED BY (${STR})$`).exec(st))) {
         const acc = this.accounts.get(`${unquote(m[1] ?? '')}@${unquote(m[2] ?? '')}`);
         if (!acc) return 1;
         acc.password = unquote(m[3] ?? '');
-      } else if ((m = new RegExp(`^DROP USER (${STR})@(${STR})$`).exec(st))) this.accounts.delete(`${unquote(m[1] ?? '')}@${unquote(m[2] ?? '')}`);
+      } else if ((m = new RegExp(`^DROP USER (${STR})@(${STR})$`).exec(st)))
+        this.accounts.delete(`${unquote(m[1] ?? '')}@${unquote(m[2] ?? '')}`);
       else if ((m = new RegExp(`^GRANT (.+) ON (\\S+) TO (${STR})@(${STR})$`).exec(st))) {
         const acc = this.accounts.get(`${unquote(m[3] ?? '')}@${unquote(m[4] ?? '')}`);
         if (!acc) return 1;
@@ -62,7 +68,10 @@ export class FakeMysql {
     for (const [key, acc] of [...this.accounts].sort()) {
       const [user, host] = key.split('@');
       if (user !== name) continue;
-      const hash = acc.password === undefined ? '' : `*${createHash('sha1').update(createHash('sha1').update(acc.password).digest()).digest('hex').toUpperCase()}`;
+      const hash =
+        acc.password === undefined
+          ? ''
+          : `*${createHash('sha1').update(createHash('sha1').update(acc.password).digest()).digest('hex').toUpperCase()}`;
       rows += `account\t${host}\t${hash}\tmysql_native_password\n`;
       grants += `GRANT USAGE ON *.* TO \`${user}\`@\`${host}\`${hash ? ` IDENTIFIED BY PASSWORD '${hash}'` : ''}\n`;
       for (const [on, privs] of acc.grants) {

@@ -39,7 +39,9 @@ const DEFAULT_FACTS: HostFacts = {
  * parsers run) and applies ops with the semantics of the shell they compile to.
  */
 export class FakeHost implements RemoteHost {
-  readonly files = new Map<string, FakeEntry>([['/', { type: 'directory', mode: '0755', owner: 'root', group: 'root' }]]);
+  readonly files = new Map<string, FakeEntry>([
+    ['/', { type: 'directory', mode: '0755', owner: 'root', group: 'root' }],
+  ]);
   readonly applied: Op[] = [];
   readonly executed: string[] = [];
   roundTrips = 0;
@@ -61,7 +63,9 @@ export class FakeHost implements RemoteHost {
   /** Seconds since `apt-get update`; Infinity: never. */
   aptCacheAge = 0;
 
-  static with(entries: Record<string, Partial<FakeEntry> & { content?: string | Buffer; type?: FakeEntry['type'] }>): FakeHost {
+  static with(
+    entries: Record<string, Partial<FakeEntry> & { content?: string | Buffer; type?: FakeEntry['type'] }>,
+  ): FakeHost {
     const host = new FakeHost();
     for (const [path, e] of Object.entries(entries)) host.put(path, e);
     return host;
@@ -71,7 +75,11 @@ export class FakeHost implements RemoteHost {
   put(path: string, e: Partial<FakeEntry> & { content?: string | Buffer; type?: FakeEntry['type'] }): void {
     this.ensureParents(path);
     const type = e.type ?? 'file';
-    const own = { mode: (e as { mode?: string }).mode ?? (type === 'directory' ? '0755' : '0644'), owner: (e as { owner?: string }).owner ?? 'root', group: (e as { group?: string }).group ?? 'root' };
+    const own = {
+      mode: (e as { mode?: string }).mode ?? (type === 'directory' ? '0755' : '0644'),
+      owner: (e as { owner?: string }).owner ?? 'root',
+      group: (e as { group?: string }).group ?? 'root',
+    };
     if (type === 'link') this.files.set(path, { type: 'link', target: (e as { target?: string }).target ?? '' });
     else if (type === 'directory') this.files.set(path, { type: 'directory', ...own });
     else this.files.set(path, { type: 'file', ...own, content: Buffer.from(e.content ?? '') });
@@ -124,13 +132,16 @@ export class FakeHost implements RemoteHost {
         const kind = e.content.length === 0 ? 'regular empty file' : 'regular file';
         let text = `${kind}\t${e.mode.replace(/^0/, '')}\t${e.owner}\t${e.group}\t${e.content.length}\nsha256\t${sha}\n`;
         const want = f.params['wantSha256'];
-        if (want !== undefined && want !== sha && e.content.length <= MAX_DIFF_BYTES) text += `content\t${e.content.toString('base64')}\n`;
+        if (want !== undefined && want !== sha && e.content.length <= MAX_DIFF_BYTES)
+          text += `content\t${e.content.toString('base64')}\n`;
         return text;
       }
       case 'systemd-unit': {
         const u = this.units.get(f.params['unit'] ?? '');
         if (!u) return 'LoadState=not-found\nActiveState=inactive\nUnitFileState=\nNeedDaemonReload=no\n';
-        const cond = u.conditionFailed ? 'ConditionResult=no\nConditionTimestampMonotonic=123\n' : 'ConditionResult=yes\nConditionTimestampMonotonic=0\n';
+        const cond = u.conditionFailed
+          ? 'ConditionResult=no\nConditionTimestampMonotonic=123\n'
+          : 'ConditionResult=yes\nConditionTimestampMonotonic=0\n';
         return `LoadState=loaded\nActiveState=${u.active}\nUnitFileState=${u.unitFile}\nNeedDaemonReload=${u.needDaemonReload ? 'yes' : 'no'}\n${cond}`;
       }
       case 'apt-packages': {
@@ -253,7 +264,13 @@ export class FakeHost implements RemoteHost {
         const group = opt('--gid') ?? name;
         if (!this.groups.has(group)) this.groups.set(group, { gid: 1000 + this.groups.size, members: [] });
         const home = opt('--home-dir') ?? `/home/${name}`;
-        this.users.set(name, { uid: Number(opt('--uid') ?? 1000 + this.users.size), group, groups: (opt('--groups') ?? '').split(',').filter(Boolean), home, shell: opt('--shell') ?? '/bin/sh' });
+        this.users.set(name, {
+          uid: Number(opt('--uid') ?? 1000 + this.users.size),
+          group,
+          groups: (opt('--groups') ?? '').split(',').filter(Boolean),
+          home,
+          shell: opt('--shell') ?? '/bin/sh',
+        });
         if (rest.includes('--create-home')) this.put(home, { type: 'directory', owner: name });
         return 0;
       }
@@ -289,9 +306,11 @@ export class FakeHost implements RemoteHost {
   private applyOne(op: Op): void {
     switch (op.op) {
       case 'write': {
-        if (!this.parentExists(op.path)) this.fail(`mktemp: failed to create file via template '${op.path}': No such file or directory`);
+        if (!this.parentExists(op.path))
+          this.fail(`mktemp: failed to create file via template '${op.path}': No such file or directory`);
         const old = this.files.get(op.path);
-        if (op.validate && !this.validator(op.validate, op.content)) this.fail('validation failed, the file was not installed', 87);
+        if (op.validate && !this.validator(op.validate, op.content))
+          this.fail('validation failed, the file was not installed', 87);
         const prev = old?.type === 'file' ? old : undefined;
         this.files.set(op.path, {
           type: 'file',
@@ -306,21 +325,33 @@ export class FakeHost implements RemoteHost {
         this.ensureParents(op.path);
         const cur = this.files.get(op.path);
         if (cur && cur.type !== 'directory') this.fail(`mkdir: cannot create directory '${op.path}': File exists`);
-        const base = cur?.type === 'directory' ? cur : { type: 'directory' as const, mode: '0755', owner: 'root', group: 'root' };
-        this.files.set(op.path, { ...base, ...(op.mode ? { mode: op.mode } : {}), ...(op.owner ? { owner: op.owner } : {}), ...(op.group ? { group: op.group } : {}) });
+        const base =
+          cur?.type === 'directory' ? cur : { type: 'directory' as const, mode: '0755', owner: 'root', group: 'root' };
+        this.files.set(op.path, {
+          ...base,
+          ...(op.mode ? { mode: op.mode } : {}),
+          ...(op.owner ? { owner: op.owner } : {}),
+          ...(op.group ? { group: op.group } : {}),
+        });
         return;
       }
       case 'attributes': {
         const cur = this.files.get(op.path);
         if (!cur || cur.type === 'link') this.fail(`chmod: cannot access '${op.path}': No such file or directory`);
-        this.files.set(op.path, { ...cur, ...(op.mode ? { mode: op.mode } : {}), ...(op.owner ? { owner: op.owner } : {}), ...(op.group ? { group: op.group } : {}) });
+        this.files.set(op.path, {
+          ...cur,
+          ...(op.mode ? { mode: op.mode } : {}),
+          ...(op.owner ? { owner: op.owner } : {}),
+          ...(op.group ? { group: op.group } : {}),
+        });
         return;
       }
       case 'remove':
         for (const p of [...this.files.keys()]) if (p === op.path || p.startsWith(`${op.path}/`)) this.files.delete(p);
         return;
       case 'symlink':
-        if (!this.parentExists(op.path)) this.fail(`ln: failed to create symbolic link '${op.path}': No such file or directory`);
+        if (!this.parentExists(op.path))
+          this.fail(`ln: failed to create symbolic link '${op.path}': No such file or directory`);
         this.files.set(op.path, { type: 'link', target: op.target });
         return;
       case 'lock': {
@@ -333,12 +364,16 @@ export class FakeHost implements RemoteHost {
       }
       case 'unlock': {
         const held = this.files.get(`${op.path}/owner`);
-        if (held?.type === 'file' && held.content.toString().includes(op.token)) this.applyOne({ op: 'remove', path: op.path });
+        if (held?.type === 'file' && held.content.toString().includes(op.token))
+          this.applyOne({ op: 'remove', path: op.path });
         return;
       }
       case 'append': {
         const cur = this.files.get(op.path);
-        this.put(op.path, { content: Buffer.concat([cur?.type === 'file' ? cur.content : Buffer.alloc(0), Buffer.from(`${op.line}\n`)]), mode: '0600' });
+        this.put(op.path, {
+          content: Buffer.concat([cur?.type === 'file' ? cur.content : Buffer.alloc(0), Buffer.from(`${op.line}\n`)]),
+          mode: '0600',
+        });
         return;
       }
       case 'exec': {

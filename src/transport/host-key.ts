@@ -12,7 +12,12 @@ export interface OfferedKey {
  * Reads the host key a new host offers, without logging in (the handshake stops at the key):
  * what add-host shows a person, or compares with --host-key, before pinning it.
  */
-export function fetchHostKey(target: { host: string; address: string; port: number; connectTimeoutMs: number }): Promise<OfferedKey> {
+export function fetchHostKey(target: {
+  host: string;
+  address: string;
+  port: number;
+  connectTimeoutMs: number;
+}): Promise<OfferedKey> {
   return new Promise((resolve, reject) => {
     const client = new Client();
     let offered: OfferedKey | undefined;
@@ -20,7 +25,15 @@ export function fetchHostKey(target: { host: string; address: string; port: numb
     client.on('error', (err: Error & { code?: string }) => {
       client.end();
       if (offered) resolve(offered);
-      else reject(new TransportError(target.host, endpoint, 'unreachable', err.code === 'ECONNREFUSED' ? 'connection refused (is sshd running?)' : err.message));
+      else
+        reject(
+          new TransportError(
+            target.host,
+            endpoint,
+            'unreachable',
+            err.code === 'ECONNREFUSED' ? 'connection refused (is sshd running?)' : err.message,
+          ),
+        );
     });
     client.connect({
       host: target.address,

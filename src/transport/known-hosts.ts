@@ -81,7 +81,12 @@ function matchesPattern(pattern: string, name: string): boolean {
     return createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64') === hash;
   }
   if (!/[*?]/.test(pattern)) return pattern === name;
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   return re.test(name);
 }
 
@@ -95,9 +100,7 @@ export function entryMatches(entry: KnownHostEntry, name: string): boolean {
   return matched;
 }
 
-export type HostKeyVerdict =
-  | { ok: true }
-  | { ok: false; kind: 'unknown' | 'changed' | 'revoked'; message: string };
+export type HostKeyVerdict = { ok: true } | { ok: false; kind: 'unknown' | 'changed' | 'revoked'; message: string };
 
 /** Decides whether `key`, offered by the host at address:port, is the pinned one. */
 export function verifyHostKey(file: string, address: string, port: number, key: Buffer): HostKeyVerdict {

@@ -24,7 +24,9 @@ function attributes(target: ShellCommand, o: Ownership): ShellCommand[] {
   const own = chownArg(o);
   return [
     ...(o.mode
-      ? [sh`if [ -L ${target} ]; then printf 'refusing to change the mode of %s: it is a symbolic link (chmod would change what it points to)\\n' ${target} >&2; exit 1; fi`]
+      ? [
+          sh`if [ -L ${target} ]; then printf 'refusing to change the mode of %s: it is a symbolic link (chmod would change what it points to)\\n' ${target} >&2; exit 1; fi`,
+        ]
       : []),
     ...(own ? [sh`chown -h -- ${own} ${target}`] : []),
     ...(o.mode ? [sh`chmod -- ${o.mode} ${target}`] : []),
@@ -49,7 +51,9 @@ function opToShell(op: Op): ShellCommand {
       ];
       if (op.validate) {
         const cmd = roleValidateCommand(op.validate, tmp);
-        parts.push(sh`if ! out=$( { ${cmd}\n} 2>&1 </dev/null ); then printf '%s\\n' "$out" >&2; exit ${VALIDATION_FAILED_EXIT}; fi`);
+        parts.push(
+          sh`if ! out=$( { ${cmd}\n} 2>&1 </dev/null ); then printf '%s\\n' "$out" >&2; exit ${VALIDATION_FAILED_EXIT}; fi`,
+        );
       }
       // -T: never move into a directory that took the file's place.
       parts.push(sh`mv -fT -- ${tmp} ${dest}`, sh`trap - EXIT`);

@@ -10,7 +10,12 @@ import { runScript, sudoProblem } from './run-script.js';
  * runs in its own subshell, its output framed by markers carrying a random nonce (so file content
  * cannot fake a marker).
  */
-export async function probeFacts(transport: Transport, facts: readonly Fact<unknown>[], sudo: boolean, record?: (script: string) => void): Promise<Map<string, FactOutcome>> {
+export async function probeFacts(
+  transport: Transport,
+  facts: readonly Fact<unknown>[],
+  sudo: boolean,
+  record?: (script: string) => void,
+): Promise<Map<string, FactOutcome>> {
   const unique = [...new Map(facts.map((f) => [f.id, f])).values()];
   const results = new Map<string, FactOutcome>();
   if (unique.length === 0) return results;
@@ -31,7 +36,11 @@ export async function probeFacts(transport: Transport, facts: readonly Fact<unkn
   const bodies = new Map<string, string>();
   for (let i = 1; i + 1 < sections.length; i += 2) bodies.set(sections[i] ?? '', sections[i + 1] ?? '');
   if (!bodies.has('end')) {
-    throw new RemoteError(`the probe script did not finish (exit ${r.code}): ${r.stderr.trim() || 'no error output'}`, r.code, r.stderr);
+    throw new RemoteError(
+      `the probe script did not finish (exit ${r.code}): ${r.stderr.trim() || 'no error output'}`,
+      r.code,
+      r.stderr,
+    );
   }
   unique.forEach((f, i) => {
     const body = bodies.get(String(i));
@@ -43,7 +52,10 @@ export async function probeFacts(transport: Transport, facts: readonly Fact<unkn
       results.set(f.id, { ok: true, value: f.parse(body) });
     } catch (err) {
       const stderr = r.stderr.trim();
-      results.set(f.id, { ok: false, error: `${(err as Error).message}${stderr ? ` (host said: ${stderr.split('\n').slice(0, 3).join(' | ')})` : ''}` });
+      results.set(f.id, {
+        ok: false,
+        error: `${(err as Error).message}${stderr ? ` (host said: ${stderr.split('\n').slice(0, 3).join(' | ')})` : ''}`,
+      });
     }
   });
   return results;

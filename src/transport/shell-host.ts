@@ -30,7 +30,8 @@ export class ShellHost implements RemoteHost {
     if (problem) throw new RemoteError(problem, r.code, r.stderr);
     const output = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-20).join('\n');
     if (r.code === LOCK_HELD_EXIT) throw new RemoteError(output, r.code, output);
-    if (r.code === VALIDATION_FAILED_EXIT) throw new RemoteError(`validation failed, the file was not installed:\n${output}`, r.code, output);
+    if (r.code === VALIDATION_FAILED_EXIT)
+      throw new RemoteError(`validation failed, the file was not installed:\n${output}`, r.code, output);
     throw new RemoteError(`command failed with exit code ${r.code}${output ? `:\n${output}` : ''}`, r.code, output);
   }
 

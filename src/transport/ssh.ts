@@ -2,12 +2,26 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 import type { Duplex } from 'node:stream';
-import { Client, type AgentAuthMethod, type AuthMethod, type ConnectConfig, type ParsedKey, type PublicKeyAuthMethod } from 'ssh2';
+import {
+  Client,
+  type AgentAuthMethod,
+  type AuthMethod,
+  type ConnectConfig,
+  type ParsedKey,
+  type PublicKeyAuthMethod,
+} from 'ssh2';
 import type { RemoteHost } from './host.js';
 import { verifyHostKey } from './known-hosts.js';
 import { ShellHost } from './shell-host.js';
 import { KeyFileError, readKeyFile, type KeyFile } from './ssh-keys.js';
-import { endpointOf, TransportError, type ConnectionTarget, type Connector, type ExecResult, type Transport } from './transport.js';
+import {
+  endpointOf,
+  TransportError,
+  type ConnectionTarget,
+  type Connector,
+  type ExecResult,
+  type Transport,
+} from './transport.js';
 
 /** What a run authenticates with, loaded once before any connection (see src/cli/ssh-auth.ts). */
 export interface SshCredentials {
@@ -33,9 +47,13 @@ export async function connectShellHost(target: ConnectionTarget, credentials?: S
  * Opens one ssh2 connection per host (through a jump host if configured), reused for the whole run.
  * Without credentials (tests, tools) the target's key file is read here and must not be encrypted.
  */
-export async function connectSsh(target: ConnectionTarget, credentials: SshCredentials = credentialsOf(target)): Promise<Transport> {
+export async function connectSsh(
+  target: ConnectionTarget,
+  credentials: SshCredentials = credentialsOf(target),
+): Promise<Transport> {
   const endpoint = endpointOf(target);
-  const fail = (failure: TransportError['failure'], reason: string) => new TransportError(target.host, endpoint, failure, reason);
+  const fail = (failure: TransportError['failure'], reason: string) =>
+    new TransportError(target.host, endpoint, failure, reason);
   const { key, agentSocket } = credentials;
   if (!key && !agentSocket) throw fail('auth', 'no SSH key_file and no agent configured in the inventory ssh settings');
 
@@ -78,7 +96,8 @@ function credentialsOf(target: ConnectionTarget): SshCredentials {
     key = read.key;
   }
   const agentSocket = target.agent ? process.env['SSH_AUTH_SOCK'] : undefined;
-  if (target.agent && !agentSocket) throw fail('ssh.agent is true but SSH_AUTH_SOCK is not set (is ssh-agent running?)');
+  if (target.agent && !agentSocket)
+    throw fail('ssh.agent is true but SSH_AUTH_SOCK is not set (is ssh-agent running?)');
   return { ...(key ? { key } : {}), ...(agentSocket ? { agentSocket } : {}) };
 }
 
@@ -118,7 +137,8 @@ function openClient(
       settled = true;
       client.end();
       if (hostKeyProblem) reject(fail('host-key', hostKeyProblem));
-      else if (err.level === 'client-authentication') reject(fail('auth', `authentication failed for user ${target.user} (key not accepted)`));
+      else if (err.level === 'client-authentication')
+        reject(fail('auth', `authentication failed for user ${target.user} (key not accepted)`));
       else reject(fail('unreachable', describeNetworkError(err, target.connectTimeoutMs)));
     });
     client.connect(config);
@@ -179,7 +199,8 @@ class SshTransport implements Transport {
   exec(command: string, stdin?: string | Buffer): Promise<ExecResult> {
     this.roundTrips++;
     return new Promise((resolve, reject) => {
-      const lostError = () => new TransportError(this.host, this.endpoint, 'lost', `connection lost: ${this.lost ?? 'unknown reason'}`);
+      const lostError = () =>
+        new TransportError(this.host, this.endpoint, 'lost', `connection lost: ${this.lost ?? 'unknown reason'}`);
       if (this.lost) {
         reject(lostError());
         return;

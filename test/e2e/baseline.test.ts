@@ -27,7 +27,11 @@ async function tcpFrom(host: string, to: string, port: number): Promise<string> 
 
 /** A TLS handshake from this machine with openssl s_client: exit status and what was negotiated. */
 function handshake(address: string, args: string[]): { ok: boolean; protocol: string; cipher: string; out: string } {
-  const r = spawnSync('openssl', ['s_client', '-connect', `${address}:443`, '-servername', 'kanka.test', ...args], { input: '', encoding: 'utf8', timeout: 15000 });
+  const r = spawnSync('openssl', ['s_client', '-connect', `${address}:443`, '-servername', 'kanka.test', ...args], {
+    input: '',
+    encoding: 'utf8',
+    timeout: 15000,
+  });
   const out = `${r.stdout}${r.stderr}`;
   const protocol = /Protocol\s*:\s*(\S+)/.exec(out)?.[1] ?? /New, (TLSv[\d.]+)/.exec(out)?.[1] ?? '';
   const cipher = /Cipher is (\S+)/.exec(out)?.[1] ?? '';
@@ -60,8 +64,17 @@ describe.skipIf(!fleet)(`security baseline on the local fleet${reason ? ` (skipp
       expect(await must(h, "dpkg-query -W -f '${Status}' unattended-upgrades")).toBe('install ok installed');
       // Our file is read after the package's: its list replaces (#clear) the package's stable origins.
       const patterns = await must(h, 'apt-config dump Unattended-Upgrade::Origins-Pattern');
-      expect(patterns.trim().split('\n').filter((l) => l.includes(':: "'))).toEqual(['Unattended-Upgrade::Origins-Pattern:: "origin=Debian,codename=${distro_codename}-security,label=Debian-Security";']);
-      expect(await must(h, 'apt-config dump APT::Periodic::Unattended-Upgrade Unattended-Upgrade::Automatic-Reboot')).toMatch(/APT::Periodic::Unattended-Upgrade "1";\nUnattended-Upgrade::Automatic-Reboot "false";/);
+      expect(
+        patterns
+          .trim()
+          .split('\n')
+          .filter((l) => l.includes(':: "')),
+      ).toEqual([
+        'Unattended-Upgrade::Origins-Pattern:: "origin=Debian,codename=${distro_codename}-security,label=Debian-Security";',
+      ]);
+      expect(
+        await must(h, 'apt-config dump APT::Periodic::Unattended-Upgrade Unattended-Upgrade::Automatic-Reboot'),
+      ).toMatch(/APT::Periodic::Unattended-Upgrade "1";\nUnattended-Upgrade::Automatic-Reboot "false";/);
     }
     const dry = await sh('frontend1', 'unattended-upgrade --dry-run --debug 2>&1');
     expect(dry.code, dry.out).toBe(0);
@@ -75,8 +88,13 @@ describe.skipIf(!fleet)(`security baseline on the local fleet${reason ? ` (skipp
     expect(r.status).toBe(200);
     expect(r.headers['strict-transport-security']).toBe('max-age=63072000');
     // Every https response (a 404 too); the redirect on :80 has none (HSTS over http is ignored and misleading).
-    expect((await httpsGet(addr('frontend2'), '/no-such-page')).headers['strict-transport-security']).toBe('max-age=63072000');
-    const plain = spawnSync('curl', ['-s', '-o', '/dev/null', '-D', '-', `http://${addr('frontend1')}/healthz`], { encoding: 'utf8', timeout: 10000 });
+    expect((await httpsGet(addr('frontend2'), '/no-such-page')).headers['strict-transport-security']).toBe(
+      'max-age=63072000',
+    );
+    const plain = spawnSync('curl', ['-s', '-o', '/dev/null', '-D', '-', `http://${addr('frontend1')}/healthz`], {
+      encoding: 'utf8',
+      timeout: 10000,
+    });
     expect(plain.stdout).toMatch(/^HTTP\/1\.1 301/);
     expect(plain.stdout.toLowerCase()).not.toContain('strict-transport-security');
   });
@@ -136,7 +154,9 @@ describe.skipIf(!fleet)(`security baseline on the local fleet${reason ? ` (skipp
 
   it('journald has its limits; the apply log rotates and kanka-infra keeps appending to the new one', async () => {
     const h = 'frontend2';
-    expect(await must(h, 'cat /etc/systemd/journald.conf.d/60-kanka-infra.conf')).toMatch(/\[Journal\]\nSystemMaxUse=1G\nMaxRetentionSec=1month\n/);
+    expect(await must(h, 'cat /etc/systemd/journald.conf.d/60-kanka-infra.conf')).toMatch(
+      /\[Journal\]\nSystemMaxUse=1G\nMaxRetentionSec=1month\n/,
+    );
     expect((await must(h, 'systemctl is-active systemd-journald')).trim()).toBe('active');
     const parsed = await sh(h, 'logrotate -d /etc/logrotate.d/kanka-infra 2>&1');
     expect(parsed.code, parsed.out).toBe(0);
@@ -145,7 +165,10 @@ describe.skipIf(!fleet)(`security baseline on the local fleet${reason ? ` (skipp
     // A forced rotation (own state file, so the daily run's state is untouched): the log moves to .1.
     const lines = Number((await must(h, 'wc -l < /var/lib/kanka-infra/apply.log')).trim());
     expect(lines).toBeGreaterThan(0);
-    await must(h, 'rm -f /var/lib/kanka-infra/apply.log.1 && logrotate -f -s /tmp/kanka-e2e-logrotate.state /etc/logrotate.d/kanka-infra && rm -f /tmp/kanka-e2e-logrotate.state');
+    await must(
+      h,
+      'rm -f /var/lib/kanka-infra/apply.log.1 && logrotate -f -s /tmp/kanka-e2e-logrotate.state /etc/logrotate.d/kanka-infra && rm -f /tmp/kanka-e2e-logrotate.state',
+    );
     expect((await must(h, 'wc -l < /var/lib/kanka-infra/apply.log.1')).trim()).toBe(String(lines));
     expect((await must(h, "stat -c '%a %U %s' /var/lib/kanka-infra/apply.log")).trim()).toBe('600 root 0');
     // An apply that changes something (it puts back the edited logrotate file) records one line in the new log.
@@ -166,7 +189,9 @@ describe.skipIf(!fleet)(`security baseline on the local fleet${reason ? ` (skipp
       const nets = ADMIN_NETWORKS.map(parseNetwork).flatMap((p) => (p.ok ? [p.network] : []));
       expect(networksContain(nets, GATEWAY)).toBe(true);
       for (const h of fleet.hosts) expect(networksContain(nets, h.address), h.name).toBe(false);
-      restricted = inventoryVariant(fleet, { transform: (t) => t.replace(/^vars:\n/m, `vars:\n  ssh_allowed_networks: ${JSON.stringify(ADMIN_NETWORKS)}\n`) });
+      restricted = inventoryVariant(fleet, {
+        transform: (t) => t.replace(/^vars:\n/m, `vars:\n  ssh_allowed_networks: ${JSON.stringify(ADMIN_NETWORKS)}\n`),
+      });
     });
 
     it('validate accepts the networks; the fleet is not production: no warning', async () => {
@@ -187,7 +212,11 @@ describe.skipIf(!fleet)(`security baseline on the local fleet${reason ? ` (skipp
       const plan = await kanka(['plan', restricted]);
       expect(plan.code, plan.stdout.slice(-3000)).toBe(0);
       expect(plan.stdout).toContain('Plan: no changes on 5 host(s).');
-      for (const [from, to] of [['backend1', 'frontend1'], ['frontend2', 'backend2'], ['thumbor', 'backend1']] as const) {
+      for (const [from, to] of [
+        ['backend1', 'frontend1'],
+        ['frontend2', 'backend2'],
+        ['thumbor', 'backend1'],
+      ] as const) {
         expect(await tcpFrom(from, addr(to), 22), `${from} -> ${to}:22`).toBe('refused');
       }
       expect(await tcpFrom('backend1', addr('frontend1'), 443)).toBe('open');

@@ -12,7 +12,16 @@ const B3 = '10.213.7.16';
 
 async function sh(host: string, command: string): Promise<{ code: number; out: string }> {
   if (!fleet) throw new Error('no fleet');
-  const target = host === 'backend3' ? { ...fleet, hosts: [...fleet.hosts, { name: 'backend3', groups: ['backend'], address: B3, pid: 0, root: '', running: true }] } : fleet;
+  const target =
+    host === 'backend3'
+      ? {
+          ...fleet,
+          hosts: [
+            ...fleet.hosts,
+            { name: 'backend3', groups: ['backend'], address: B3, pid: 0, root: '', running: true },
+          ],
+        }
+      : fleet;
   const r = await sshToHost(target, host, command, { timeoutMs: 60000 });
   return { code: r.code, out: r.stdout + r.stderr };
 }
@@ -45,13 +54,31 @@ describe.skipIf(!fleet)(`day-2 operations on the local fleet${reason ? ` (skippe
   });
 
   it('add-host backend3 converges it, and the fleet uses it: varnish, firewall, grants, replication', async () => {
-    const line = readFileSync(join(fleet?.inventoryFile ?? '', '..', 'known_hosts'), 'utf8').split('\n').find((l) => l.startsWith(`${B3} `)) ?? '';
+    const line =
+      readFileSync(join(fleet?.inventoryFile ?? '', '..', 'known_hosts'), 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith(`${B3} `)) ?? '';
     const fp = fingerprint(Buffer.from(line.split(' ')[2] ?? '', 'base64'));
     const before = readFileSync(inv, 'utf8');
     // A second application database, made by hand on the primary: a new replica must get it too.
     const holdout = `h-${Date.now()}`;
-    await must('backend1', `mysql -e "CREATE DATABASE IF NOT EXISTS holdout; CREATE TABLE IF NOT EXISTS holdout.t (v VARCHAR(64)); INSERT INTO holdout.t VALUES ('${holdout}')"`);
-    const r = await kanka(['add-host', 'backend3', '--env', inv, '--group', 'backend', '--address', B3, '--host-key', fp, '--yes']);
+    await must(
+      'backend1',
+      `mysql -e "CREATE DATABASE IF NOT EXISTS holdout; CREATE TABLE IF NOT EXISTS holdout.t (v VARCHAR(64)); INSERT INTO holdout.t VALUES ('${holdout}')"`,
+    );
+    const r = await kanka([
+      'add-host',
+      'backend3',
+      '--env',
+      inv,
+      '--group',
+      'backend',
+      '--address',
+      B3,
+      '--host-key',
+      fp,
+      '--yes',
+    ]);
     expect(r.code, r.stdout.slice(-3000) + r.stderr.slice(-2000)).toBe(0);
     expect(r.stderr).toContain(`host key ssh-ed25519 ${fp} pinned`);
     // Only the new host's lines were added, in the style of the others (no other byte moved).
@@ -59,17 +86,37 @@ describe.skipIf(!fleet)(`day-2 operations on the local fleet${reason ? ` (skippe
     // Existing hosts changed because of it:
     expect(r.stdout).toMatch(/frontend1 \([^)]*\)[\s\S]*default\.vcl/);
     expect(r.stdout).toContain(`+${B3}\tbackend3`);
-    for (const f of ['frontend1', 'frontend2']) expect(await must(f, 'varnishadm backend.list | grep -c "be2 .*healthy"')).toBe('1\n');
-    await waitFor('a response served by backend3', async () => (await httpsGet(addr('frontend1'), '/healthz')).headers['x-served-by'] === 'backend3', 30000);
-    expect((await sh('backend3', `curl -s -m 3 telnet://${addr('backend1')}:3306 </dev/null; echo "exit=$?"`)).out).not.toContain('exit=7');
-    expect(await must('backend1', `mysql -N -e "SELECT Host FROM mysql.user WHERE User='kanka' AND Host='${B3}'"`)).toBe(`${B3}\n`);
+    for (const f of ['frontend1', 'frontend2'])
+      expect(await must(f, 'varnishadm backend.list | grep -c "be2 .*healthy"')).toBe('1\n');
+    await waitFor(
+      'a response served by backend3',
+      async () => (await httpsGet(addr('frontend1'), '/healthz')).headers['x-served-by'] === 'backend3',
+      30000,
+    );
+    expect(
+      (await sh('backend3', `curl -s -m 3 telnet://${addr('backend1')}:3306 </dev/null; echo "exit=$?"`)).out,
+    ).not.toContain('exit=7');
+    expect(
+      await must('backend1', `mysql -N -e "SELECT Host FROM mysql.user WHERE User='kanka' AND Host='${B3}'"`),
+    ).toBe(`${B3}\n`);
     const token = `b3-${Date.now()}`;
-    await must('backend1', `mysql kanka -e "CREATE TABLE IF NOT EXISTS e2e (v VARCHAR(64)); INSERT INTO e2e VALUES ('${token}')"`);
-    await waitFor('the row on backend3', async () => (await must('backend3', `mysql -N kanka -e "SELECT v FROM e2e WHERE v='${token}'"`)).trim() === token, 15000);
+    await must(
+      'backend1',
+      `mysql kanka -e "CREATE TABLE IF NOT EXISTS e2e (v VARCHAR(64)); INSERT INTO e2e VALUES ('${token}')"`,
+    );
+    await waitFor(
+      'the row on backend3',
+      async () => (await must('backend3', `mysql -N kanka -e "SELECT v FROM e2e WHERE v='${token}'"`)).trim() === token,
+      15000,
+    );
     // Seeded with every application database (not only kanka), and replicating writes to it.
     expect(await must('backend3', `mysql -N -e "SELECT v FROM holdout.t WHERE v='${holdout}'"`)).toBe(`${holdout}\n`);
     await must('backend1', `mysql -e "INSERT INTO holdout.t VALUES ('${token}')"`);
-    await waitFor('the holdout row on backend3', async () => (await must('backend3', `mysql -N -e "SELECT v FROM holdout.t WHERE v='${token}'"`)).trim() === token, 15000);
+    await waitFor(
+      'the holdout row on backend3',
+      async () => (await must('backend3', `mysql -N -e "SELECT v FROM holdout.t WHERE v='${token}'"`)).trim() === token,
+      15000,
+    );
     expect(await must('backend3', `mysql -e 'SHOW SLAVE STATUS\\G' | grep -c 'Slave_SQL_Running: Yes'`)).toBe('1\n');
   });
 
@@ -88,7 +135,8 @@ describe.skipIf(!fleet)(`day-2 operations on the local fleet${reason ? ` (skippe
     expect(r.code, r.stdout.slice(-2000) + r.stderr).toBe(0);
     expect(failed.slice(0, 5), `${failed.length} failed`).toEqual([]);
     expect(ok).toBeGreaterThan(10);
-    for (const f of ['frontend1', 'frontend2']) expect(await must(f, 'grep -c "10.213.7.16" /etc/varnish/default.vcl || true')).toBe('0\n');
+    for (const f of ['frontend1', 'frontend2'])
+      expect(await must(f, 'grep -c "10.213.7.16" /etc/varnish/default.vcl || true')).toBe('0\n');
     expect(readFileSync(inv, 'utf8')).not.toContain('backend3');
     expect(await must('backend1', `mysql -N -e "SELECT COUNT(*) FROM mysql.user WHERE Host='${B3}'"`)).toBe('0\n');
     expect((await sh('backend3', 'true')).code).toBe(0);
@@ -100,7 +148,9 @@ describe.skipIf(!fleet)(`day-2 operations on the local fleet${reason ? ` (skippe
     await must('thumbor', 'DEBIAN_FRONTEND=noninteractive apt-get remove -y -q rsync >/dev/null 2>&1');
     const r = await kanka(['drift', inv]);
     expect(r.code).toBe(2);
-    expect(r.stdout).toMatch(/frontend2 \([^)]*\)\n {2}~ update \/etc\/haproxy\/haproxy\.cfg .*\[haproxy\] haproxy config/);
+    expect(r.stdout).toMatch(
+      /frontend2 \([^)]*\)\n {2}~ update \/etc\/haproxy\/haproxy\.cfg .*\[haproxy\] haproxy config/,
+    );
     expect(r.stdout).toContain('-\tmaxconn 9999');
     expect(r.stdout).toContain('+\tmaxconn 4000');
     expect(r.stdout).toMatch(/redis-server\.service {2}inactive -> started/);
@@ -137,7 +187,9 @@ describe.skipIf(!fleet)(`day-2 operations on the local fleet${reason ? ` (skippe
     const one = await first;
     expect(one.code, one.stdout).toBe(0);
     expect(second.code).toBe(3);
-    expect(second.stdout).toMatch(/backend1: locked by another run: \S+@\S+ pid \d+ since \S+: kanka-infra apply .* --yes \[[0-9a-f]+\]\. That run is still going: wait for it\./);
+    expect(second.stdout).toMatch(
+      /backend1: locked by another run: \S+@\S+ pid \d+ since \S+: kanka-infra apply .* --yes \[[0-9a-f]+\]\. That run is still going: wait for it\./,
+    );
     const log = await must('backend1', 'tail -1 /var/lib/kanka-infra/apply.log');
     expect(JSON.parse(log)).toMatchObject({ status: 'changed', changes: ['run sleep 3 && touch /tmp/kanka-slow'] });
   });

@@ -18,14 +18,27 @@ async function sh(host: string, command: string): Promise<string> {
 
 /** What each host has: which of the fixture's markers, and whether a run lock is left. */
 async function state(host: string): Promise<{ started: boolean; first: boolean; second: boolean; locked: boolean }> {
-  const out = await sh(host, `for f in /tmp/kanka-failsafe-started /tmp/kanka-failsafe-1 /tmp/kanka-failsafe-2 ${LOCK}; do test -e $f && echo 1 || echo 0; done`);
-  const [started, first, second, locked] = out.trim().split('\n').map((l) => l === '1');
+  const out = await sh(
+    host,
+    `for f in /tmp/kanka-failsafe-started /tmp/kanka-failsafe-1 /tmp/kanka-failsafe-2 ${LOCK}; do test -e $f && echo 1 || echo 0; done`,
+  );
+  const [started, first, second, locked] = out
+    .trim()
+    .split('\n')
+    .map((l) => l === '1');
   return { started: started === true, first: first === true, second: second === true, locked: locked === true };
 }
 
 /** The CLI as a separate process, with a handle to signal it. */
-function start(args: string[], env: Record<string, string> = {}): { pid: () => number | undefined; signal: (s: NodeJS.Signals) => void; done: Promise<CliResult> } {
-  const child = spawn(join(repoRoot, 'bin', 'kanka-infra'), args, { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(
+  args: string[],
+  env: Record<string, string> = {},
+): { pid: () => number | undefined; signal: (s: NodeJS.Signals) => void; done: Promise<CliResult> } {
+  const child = spawn(join(repoRoot, 'bin', 'kanka-infra'), args, {
+    cwd: repoRoot,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -41,16 +54,25 @@ function start(args: string[], env: Record<string, string> = {}): { pid: () => n
 // lock (it is only taken over when its holder on this machine is gone; this file holds the e2e lock).
 describe.skipIf(!fleet)(`failure safety on the local fleet${reason ? ` (skipped: ${reason})` : ''}`, () => {
   const clean = async () => {
-    await Promise.all(names().map((h) => sh(h, 'rm -f /tmp/kanka-failsafe-started /tmp/kanka-failsafe-1 /tmp/kanka-failsafe-2')));
+    await Promise.all(
+      names().map((h) => sh(h, 'rm -f /tmp/kanka-failsafe-started /tmp/kanka-failsafe-1 /tmp/kanka-failsafe-2')),
+    );
   };
   beforeEach(clean);
   afterAll(clean);
 
   it('an internal error on one host (test hook): no lock left on any host, the others converge, exit 3, the process ends', async () => {
     const failing = 'backend2';
-    const run = start(['apply', fleet?.inventoryFile ?? '', '--playbook', playbook, '--yes', '--break-lock'], { KANKA_TEST_FAIL_HOST: failing });
+    const run = start(['apply', fleet?.inventoryFile ?? '', '--playbook', playbook, '--yes', '--break-lock'], {
+      KANKA_TEST_FAIL_HOST: failing,
+    });
     // A connection left open (with keepalives) would keep the process alive: it must end by itself.
-    const r = await Promise.race([run.done, new Promise<CliResult>((resolve) => setTimeout(() => resolve({ code: -99, stdout: 'still running after 120 s', stderr: '' }), 120_000))]);
+    const r = await Promise.race([
+      run.done,
+      new Promise<CliResult>((resolve) =>
+        setTimeout(() => resolve({ code: -99, stdout: 'still running after 120 s', stderr: '' }), 120_000),
+      ),
+    ]);
     expect(r.code, r.stdout.slice(-3000) + r.stderr.slice(-2000)).toBe(3);
     expect(r.stdout).toContain(`${failing}: internal error (a bug in kanka-infra`);
     expect(r.stdout).toContain('KANKA_TEST_FAIL_HOST');
@@ -84,7 +106,9 @@ describe.skipIf(!fleet)(`failure safety on the local fleet${reason ? ` (skipped:
       expect(s.first, `${host} finished its change in flight`).toBe(s.started);
       expect(s.second, `${host} started no new change`).toBe(false);
     }
-    expect(JSON.parse((await sh(first, 'tail -1 /var/lib/kanka-infra/apply.log')).trim())).toMatchObject({ status: 'interrupted' });
+    expect(JSON.parse((await sh(first, 'tail -1 /var/lib/kanka-infra/apply.log')).trim())).toMatchObject({
+      status: 'interrupted',
+    });
     // The next run finishes the job.
     const again = await kanka(['apply', fleet?.inventoryFile ?? '', '--playbook', playbook, '--yes', '--break-lock']);
     expect(again.code, again.stdout.slice(-2000)).toBe(0);

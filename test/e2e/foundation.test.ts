@@ -41,11 +41,17 @@ describe.skipIf(!fleet)(`foundation on the local fleet${reason ? ` (skipped: ${r
     expect(r.stdout).toMatch(/Applied: 25 created, 0 updated, 0 deleted, 10 run on 5 hosts\./);
     for (const h of hosts) {
       const address = fleet?.hosts.find((x) => x.name === h)?.address ?? '';
-      expect(await sh(h, 'cat /etc/motd')).toBe(`Welcome to ${h} (${address}), one of the kanka fleet.\nManaged by kanka-infra: hand edits are reverted.\n`);
+      expect(await sh(h, 'cat /etc/motd')).toBe(
+        `Welcome to ${h} (${address}), one of the kanka fleet.\nManaged by kanka-infra: hand edits are reverted.\n`,
+      );
     }
-    expect(await sh('frontend2', `stat -c '%a %U %G' ${APP} ${APP}/etc/app.ini`)).toBe('750 root root\n640 root root\n');
+    expect(await sh('frontend2', `stat -c '%a %U %G' ${APP} ${APP}/etc/app.ini`)).toBe(
+      '750 root root\n640 root root\n',
+    );
     expect(await sh('frontend2', `readlink ${APP}/current.ini`)).toBe(`${APP}/etc/app.ini\n`);
-    expect(await sh('frontend2', `cat ${APP}/etc/app.ini`)).toBe(readFileSync(join(fixtures, 'roles/foundation/files/app.ini'), 'utf8'));
+    expect(await sh('frontend2', `cat ${APP}/etc/app.ini`)).toBe(
+      readFileSync(join(fixtures, 'roles/foundation/files/app.ini'), 'utf8'),
+    );
     expect(await sh('thumbor', `cat ${APP}/etc/flags`)).toBe('kanka=1\n');
     expect(await sh('thumbor', `ls -A ${APP}/etc`)).not.toContain('.kanka-tmp');
   });
@@ -90,10 +96,20 @@ describe.skipIf(!fleet)(`foundation on the local fleet${reason ? ` (skipped: ${r
     const dir = dirname(inventoryVariant(fleet!));
     const known = readFileSync(fleet?.knownHostsFile ?? '', 'utf8');
     const address = fleet?.hosts.find((h) => h.name === 'frontend1')?.address ?? '';
-    writeFileSync(join(dir, 'known_hosts'), known.split('\n').filter((l) => !l.startsWith(`${address} `)).join('\n'));
+    writeFileSync(
+      join(dir, 'known_hosts'),
+      known
+        .split('\n')
+        .filter((l) => !l.startsWith(`${address} `))
+        .join('\n'),
+    );
     const r = await kanka(['plan', join(dir, 'inventory.yml'), '--playbook', playbook]);
     expect(r.code).toBe(3);
-    expect(r.stdout).toMatch(new RegExp(`frontend1 \\(${address.replace(/\./g, '\\.')}:22\\): host key not pinned: ssh-ed25519 SHA256:[A-Za-z0-9+/]{43}`));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `frontend1 \\(${address.replace(/\./g, '\\.')}:22\\): host key not pinned: ssh-ed25519 SHA256:[A-Za-z0-9+/]{43}`,
+      ),
+    );
     expect(r.stdout).toContain(`printf '%s\\n' '${address} ssh-ed25519 `);
     expect(r.stdout).toMatch(/frontend1\s+ok=0 .*unreachable=1/);
     // The other hosts were still planned.
@@ -102,12 +118,22 @@ describe.skipIf(!fleet)(`foundation on the local fleet${reason ? ` (skipped: ${r
 
   it('a changed host key is refused loudly', async () => {
     const dir = dirname(inventoryVariant(fleet!));
-    const lines = readFileSync(fleet?.knownHostsFile ?? '', 'utf8').split('\n').filter(Boolean);
+    const lines = readFileSync(fleet?.knownHostsFile ?? '', 'utf8')
+      .split('\n')
+      .filter(Boolean);
     const f1 = fleet?.hosts.find((h) => h.name === 'frontend1')?.address ?? '';
     const f2 = fleet?.hosts.find((h) => h.name === 'frontend2')?.address ?? '';
-    const f2Key = lines.find((l) => l.startsWith(`${f2} `))?.split(' ').slice(1).join(' ') ?? '';
+    const f2Key =
+      lines
+        .find((l) => l.startsWith(`${f2} `))
+        ?.split(' ')
+        .slice(1)
+        .join(' ') ?? '';
     // Pin frontend2's key for frontend1's address: frontend1 now presents a "changed" key.
-    writeFileSync(join(dir, 'known_hosts'), lines.map((l) => (l.startsWith(`${f1} `) ? `${f1} ${f2Key}` : l)).join('\n') + '\n');
+    writeFileSync(
+      join(dir, 'known_hosts'),
+      lines.map((l) => (l.startsWith(`${f1} `) ? `${f1} ${f2Key}` : l)).join('\n') + '\n',
+    );
     const r = await kanka(['plan', join(dir, 'inventory.yml'), '--playbook', playbook, '--limit', 'frontend1']);
     expect(r.code).toBe(3);
     expect(r.stdout).toContain('HOST KEY CHANGED');
@@ -118,16 +144,24 @@ describe.skipIf(!fleet)(`foundation on the local fleet${reason ? ` (skipped: ${r
     const dir = dirname(inventoryVariant(fleet!));
     const key = join(dir, 'stranger_ed25519');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
-    writeFileSync(join(dir, 'inventory.yml'), readFileSync(join(dir, 'inventory.yml'), 'utf8').replace(/key_file: .*/, `key_file: ${key}`));
+    writeFileSync(
+      join(dir, 'inventory.yml'),
+      readFileSync(join(dir, 'inventory.yml'), 'utf8').replace(/key_file: .*/, `key_file: ${key}`),
+    );
     const r = await kanka(['plan', join(dir, 'inventory.yml'), '--playbook', playbook, '--limit', 'backend1']);
     expect(r.code).toBe(3);
-    expect(r.stdout).toMatch(/backend1 \(10\.213\.7\.\d+:22\): authentication failed for user root \(key not accepted\)/);
+    expect(r.stdout).toMatch(
+      /backend1 \(10\.213\.7\.\d+:22\): authentication failed for user root \(key not accepted\)/,
+    );
   });
 
   it('an unreachable host is reported by name and cause, the rest still planned', async () => {
     const dir = dirname(
       inventoryVariant(fleet!, {
-        transform: (text) => text.replace(/key_file: /, 'connect_timeout: 3\n  key_file: ').replace(/^hosts:\n/m, 'hosts:\n  ghost:\n    address: 10.213.7.250\n    groups: [backend]\n'),
+        transform: (text) =>
+          text
+            .replace(/key_file: /, 'connect_timeout: 3\n  key_file: ')
+            .replace(/^hosts:\n/m, 'hosts:\n  ghost:\n    address: 10.213.7.250\n    groups: [backend]\n'),
       }),
     );
     const r = await kanka(['plan', join(dir, 'inventory.yml'), '--playbook', playbook, '--limit', 'ghost:backend1']);

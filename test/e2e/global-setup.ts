@@ -15,7 +15,8 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const support = fleetSupport();
   if (!support.ok) {
-    if (process.env['CI']) throw new Error(`e2e: the local fleet cannot run here, and CI must run it: ${support.reason}`);
+    if (process.env['CI'])
+      throw new Error(`e2e: the local fleet cannot run here, and CI must run it: ${support.reason}`);
     process.stderr.write(`\ne2e SKIPPED: ${support.reason}\n\n`);
     project.provide('fleet', { unavailable: support.reason });
     return async () => {};
@@ -23,7 +24,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const wasUp = (await fleetStatus())?.hosts.every((h) => h.running) ?? false;
   const t0 = Date.now();
   const fleet = await fleetUp({ log: (l) => process.stderr.write(`[fleet] ${l}\n`) });
-  process.stderr.write(`[fleet] ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${fleet.hosts.map((h) => `${h.name}=${h.address}`).join(' ')}\n`);
+  process.stderr.write(
+    `[fleet] ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${fleet.hosts.map((h) => `${h.name}=${h.address}`).join(' ')}\n`,
+  );
   project.provide('fleet', fleet);
   return async () => {
     // A fleet that was already up (a developer's) stays up; one booted for this run goes down.

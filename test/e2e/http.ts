@@ -10,14 +10,24 @@ export interface HttpResult {
 export function httpsGet(address: string, path: string, timeoutMs = 5000): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: address, port: 443, path, method: 'GET', rejectUnauthorized: false, agent: false, timeout: timeoutMs, servername: 'kanka.test' },
+      {
+        host: address,
+        port: 443,
+        path,
+        method: 'GET',
+        rejectUnauthorized: false,
+        agent: false,
+        timeout: timeoutMs,
+        servername: 'kanka.test',
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (d: string) => (body += d));
         res.on('end', () => {
           const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(res.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : String(v ?? '');
+          for (const [k, v] of Object.entries(res.headers))
+            headers[k] = Array.isArray(v) ? v.join(', ') : String(v ?? '');
           resolve({ status: res.statusCode ?? 0, headers, body });
         });
       },
@@ -32,7 +42,11 @@ export function httpsGet(address: string, path: string, timeoutMs = 5000): Promi
  * A client that keeps sending requests (bounded: at most `maxRequests`, one at a time per
  * target) until stopped, and counts what failed. For "zero failed requests while ..." tests.
  */
-export function keepRequesting(targets: string[], path: string, maxRequests = 5000): { stop: () => Promise<{ ok: number; failed: string[] }> } {
+export function keepRequesting(
+  targets: string[],
+  path: string,
+  maxRequests = 5000,
+): { stop: () => Promise<{ ok: number; failed: string[] }> } {
   let running = true;
   let ok = 0;
   const failed: string[] = [];

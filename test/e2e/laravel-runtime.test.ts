@@ -28,11 +28,28 @@ async function put(host: string, path: string, content: string, mode = '0644'): 
  * A POST to a frontend. `chunked`: no Content-Length, the body in 1 MB chunks. A server may answer
  * (413) before the body is all sent: that answer is the result, the broken write after it is not.
  */
-function httpsPost(address: string, path: string, body: Buffer, headers: Record<string, string>, chunked = false, pauseHalfwayMs = 0): Promise<HttpResult> {
+function httpsPost(
+  address: string,
+  path: string,
+  body: Buffer,
+  headers: Record<string, string>,
+  chunked = false,
+  pauseHalfwayMs = 0,
+): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     let answered = false;
     const req = request(
-      { host: address, port: 443, path, method: 'POST', rejectUnauthorized: false, agent: false, timeout: 60000, servername: 'kanka.test', headers: chunked ? headers : { ...headers, 'content-length': String(body.length) } },
+      {
+        host: address,
+        port: 443,
+        path,
+        method: 'POST',
+        rejectUnauthorized: false,
+        agent: false,
+        timeout: 60000,
+        servername: 'kanka.test',
+        headers: chunked ? headers : { ...headers, 'content-length': String(body.length) },
+      },
       (res) => {
         answered = true;
         let text = '';
@@ -63,8 +80,13 @@ function httpsPost(address: string, path: string, body: Buffer, headers: Record<
 
 function multipart(field: string, data: Buffer): { body: Buffer; type: string } {
   const boundary = `e2e${randomBytes(12).toString('hex')}`;
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="image.png"\r\nContent-Type: image/png\r\n\r\n`);
-  return { body: Buffer.concat([head, data, Buffer.from(`\r\n--${boundary}--\r\n`)]), type: `multipart/form-data; boundary=${boundary}` };
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="image.png"\r\nContent-Type: image/png\r\n\r\n`,
+  );
+  return {
+    body: Buffer.concat([head, data, Buffer.from(`\r\n--${boundary}--\r\n`)]),
+    type: `multipart/form-data; boundary=${boundary}`,
+  };
 }
 
 // The test app: a front controller that reports what php received, and an artisan that records
@@ -105,7 +127,8 @@ exit(1);
 `;
 
 const worker = (n: number) => `kanka-queue@${n}.service`;
-const mainPid = async (host: string, n: number) => (await must(host, `systemctl show -p MainPID --value ${worker(n)}`)).trim();
+const mainPid = async (host: string, n: number) =>
+  (await must(host, `systemctl show -p MainPID --value ${worker(n)}`)).trim();
 const isActive = async (host: string, n: number) => (await sh(host, `systemctl is-active ${worker(n)}`)).out.trim();
 const isEnabled = async (host: string, unit: string) => (await sh(host, `systemctl is-enabled ${unit}`)).out.trim();
 
@@ -134,7 +157,10 @@ describe.skipIf(!fleet)(`Kanka's Laravel runtime on the local fleet${reason ? ` 
     // third one the host-var step enables, should that test stop half-way).
     const placeholder = readFileSync(join(role, 'files', 'index.php'), 'utf8');
     for (const b of backends) {
-      await sh(b, `rm -rf ${APP}/artisan ${APP}/storage ${APP}/public/x.php ${APP}/public/e2e-static.txt; systemctl stop 'kanka-queue@*.service'; systemctl disable -q kanka-queue@3.service; systemctl reset-failed 'kanka-queue@*.service' 'kanka-schedule.service'`);
+      await sh(
+        b,
+        `rm -rf ${APP}/artisan ${APP}/storage ${APP}/public/x.php ${APP}/public/e2e-static.txt; systemctl stop 'kanka-queue@*.service'; systemctl disable -q kanka-queue@3.service; systemctl reset-failed 'kanka-queue@*.service' 'kanka-schedule.service'`,
+      );
       await put(b, `${APP}/public/index.php`, placeholder);
     }
   }, 120000);
@@ -146,10 +172,21 @@ describe.skipIf(!fleet)(`Kanka's Laravel runtime on the local fleet${reason ? ` 
       const { body, type } = multipart('image', image);
       const r = await httpsPost(addr(f), '/e2e-upload', body, { 'content-type': type });
       expect(r.status, r.body.slice(0, 500)).toBe(200);
-      const got = JSON.parse(r.body) as { files: Record<string, { size: number; error: number; sha1: string }>; post_max_size: string; upload_max_filesize: string; memory_limit: string; opcache: boolean };
+      const got = JSON.parse(r.body) as {
+        files: Record<string, { size: number; error: number; sha1: string }>;
+        post_max_size: string;
+        upload_max_filesize: string;
+        memory_limit: string;
+        opcache: boolean;
+      };
       expect(got.files.image).toEqual({ size: 20 * MB, error: 0, sha1 });
       // php-fpm runs with the role's php.ini.
-      expect(got).toMatchObject({ post_max_size: `${UPLOAD_MAX_MB}M`, upload_max_filesize: `${UPLOAD_MAX_MB}M`, memory_limit: '256M', opcache: true });
+      expect(got).toMatchObject({
+        post_max_size: `${UPLOAD_MAX_MB}M`,
+        upload_max_filesize: `${UPLOAD_MAX_MB}M`,
+        memory_limit: '256M',
+        opcache: true,
+      });
     }
     // An upload that pauses 8 s halfway still arrives whole (varnish's default timeout_idle, 5 s, cut it: 503).
     const { body: paused, type: pausedType } = multipart('image', image);
@@ -161,7 +198,13 @@ describe.skipIf(!fleet)(`Kanka's Laravel runtime on the local fleet${reason ? ` 
       // With a Content-Length (browsers' uploads), and chunked (nginx counts as it reads).
       const declared = await httpsPost(addr(f), '/e2e-upload', tooBig, { 'content-type': 'application/octet-stream' });
       expect(declared.status, declared.body.slice(0, 300)).toBe(413);
-      const chunked = await httpsPost(addr(f), '/e2e-upload', tooBig, { 'content-type': 'application/octet-stream' }, true);
+      const chunked = await httpsPost(
+        addr(f),
+        '/e2e-upload',
+        tooBig,
+        { 'content-type': 'application/octet-stream' },
+        true,
+      );
       expect(chunked.status, chunked.body.slice(0, 300)).toBe(413);
     }
     // Laravel routes still reach the front controller.
@@ -197,14 +240,18 @@ describe.skipIf(!fleet)(`Kanka's Laravel runtime on the local fleet${reason ? ` 
   it('php-fpm: a slow request is written to the slow log; the status page answers on the backend itself, not through a frontend or from another host', async () => {
     // Longer than php_fpm_slowlog_timeout (5 s): its stack lands in the pool's slow log.
     expect(await must('backend1', 'curl -s -m 30 http://127.0.0.1/e2e-slow')).toBe('slow\n');
-    expect(await must('backend1', `cat /var/log/php${PHP}-fpm-kanka.slow.log`)).toContain(`usleep() ${APP}/public/index.php`);
+    expect(await must('backend1', `cat /var/log/php${PHP}-fpm-kanka.slow.log`)).toContain(
+      `usleep() ${APP}/public/index.php`,
+    );
     expect(await must('backend1', 'curl -s http://127.0.0.1/fpm-status')).toMatch(/^slow requests:\s+[1-9]/m);
     for (const b of backends) {
       const page = await must(b, 'curl -s -w "\\n%{http_code}" http://127.0.0.1/fpm-status');
       expect(page).toMatch(/^pool:\s+kanka$/m);
       expect(page).toMatch(/^max children reached:/m);
       expect(page.trim().endsWith('200')).toBe(true);
-      expect(await must('frontend1', `curl -s -o /dev/null -w "%{http_code}" http://${addr(b)}/fpm-status`)).toBe('403');
+      expect(await must('frontend1', `curl -s -o /dev/null -w "%{http_code}" http://${addr(b)}/fpm-status`)).toBe(
+        '403',
+      );
     }
     for (const f of frontends) {
       const r = await httpsGet(addr(f), '/fpm-status');
@@ -223,19 +270,28 @@ describe.skipIf(!fleet)(`Kanka's Laravel runtime on the local fleet${reason ? ` 
         expect(await isActive(b, n)).toBe('active');
         expect(await isEnabled(b, worker(n))).toBe('enabled');
       }
-      expect(await must(b, `ps -o user=,args= -p ${await mainPid(b, 1)}`)).toMatch(/^www-data .*artisan queue:work --sleep=3/);
+      expect(await must(b, `ps -o user=,args= -p ${await mainPid(b, 1)}`)).toMatch(
+        /^www-data .*artisan queue:work --sleep=3/,
+      );
     }
     // The apply above put the placeholder index.php back: the test app again.
     for (const b of backends) await put(b, `${APP}/public/index.php`, INDEX);
 
     const killed = await mainPid('backend1', 1);
     await must('backend1', `kill -9 ${killed}`);
-    await waitFor('kanka-queue@1 restarted by systemd', async () => (await isActive('backend1', 1)) === 'active' && !['0', killed].includes(await mainPid('backend1', 1)), 30000);
+    await waitFor(
+      'kanka-queue@1 restarted by systemd',
+      async () => (await isActive('backend1', 1)) === 'active' && !['0', killed].includes(await mainPid('backend1', 1)),
+      30000,
+    );
 
     // Another .env (app_url), and three workers on backend2 (a host variable).
     const before = new Map<string, string>();
     for (const b of backends) for (const n of [1, 2]) before.set(`${b}/${n}`, await mainPid(b, n));
-    const variant = inventoryVariant(fleet!, { extraVars: { app_url: 'https://kanka-e2e.test' }, hostVars: { backend2: { laravel_queue_workers: '3' } } });
+    const variant = inventoryVariant(fleet!, {
+      extraVars: { app_url: 'https://kanka-e2e.test' },
+      hostVars: { backend2: { laravel_queue_workers: '3' } },
+    });
     const changed = await kanka(['apply', variant, '--yes']);
     expect(changed.code, changed.stdout.slice(-3000)).toBe(0);
     for (const b of backends) {
@@ -263,7 +319,10 @@ describe.skipIf(!fleet)(`Kanka's Laravel runtime on the local fleet${reason ? ` 
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const runs = (await must('backend1', `cat ${APP}/storage/e2e-schedule.log`)).trim().split('\n');
     const minutes = runs.map((l) => Math.floor(Number(l.split(' ')[1]) / 60));
-    expect(runs.every((l) => l.startsWith('backend1 ')), runs.join('\n')).toBe(true);
+    expect(
+      runs.every((l) => l.startsWith('backend1 ')),
+      runs.join('\n'),
+    ).toBe(true);
     expect(runs.length, runs.join('\n')).toBeGreaterThanOrEqual(2);
     // Once per minute: one run in each minute, consecutive minutes.
     expect(new Set(minutes).size).toBe(runs.length);

@@ -23,7 +23,10 @@ async function sh(host: string, command: string): Promise<string> {
 }
 
 async function state(host: string): Promise<{ file: string; ran: boolean; locked: boolean }> {
-  const out = await sh(host, `cat ${FILE} 2>/dev/null || echo '(none)'; test -e ${MARK} && echo ran || echo not-run; test -e /var/lib/kanka-infra/lock && echo locked || echo free`);
+  const out = await sh(
+    host,
+    `cat ${FILE} 2>/dev/null || echo '(none)'; test -e ${MARK} && echo ran || echo not-run; test -e /var/lib/kanka-infra/lock && echo locked || echo free`,
+  );
   const lines = out.trim().split('\n');
   return { file: lines.slice(0, -2).join('\n'), ran: lines.at(-2) === 'ran', locked: lines.at(-1) === 'locked' };
 }
@@ -43,7 +46,9 @@ describe.skipIf(!fleet)(`saved plans on the local fleet${reason ? ` (skipped: ${
     const apply = await kanka(['apply', planFile]);
     expect(apply.code, apply.stdout.slice(-2000) + apply.stderr).toBe(3);
     expect(apply.stderr).toMatch(/Refused: nothing was changed/);
-    expect(apply.stderr).toMatch(new RegExp(`backend2 {2}"a file to approve": planned create ${FILE}; now update ${FILE}`));
+    expect(apply.stderr).toMatch(
+      new RegExp(`backend2 {2}"a file to approve": planned create ${FILE}; now update ${FILE}`),
+    );
     for (const host of names()) {
       const s = await state(host);
       expect(s.locked, `${host} lock`).toBe(false);

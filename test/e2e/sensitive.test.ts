@@ -12,7 +12,11 @@ import { fixtures, fleetOrSkip, inventoryVariant, kanka as run, VAULT_PASSWORD }
 const { fleet, reason } = fleetOrSkip();
 const playbook = join(fixtures, 'playbooks', 'sensitive.yml');
 const HOST = 'backend1';
-const PEM = ['-----BEGIN PRIVATE KEY-----', 'MC4CAQAwBQYDK2VwBCIEIKanKaInFrAe2eTeStOnLyNoTaReAlKeY00', '-----END PRIVATE KEY-----'].join('\n');
+const PEM = [
+  '-----BEGIN PRIVATE KEY-----',
+  'MC4CAQAwBQYDK2VwBCIEIKanKaInFrAe2eTeStOnLyNoTaReAlKeY00',
+  '-----END PRIVATE KEY-----',
+].join('\n');
 const SECRETS = { tls_pem: PEM, short_pw: 'Q%', tricky_pw: 'a"b\'c\\d$e`f;g#h i\nnext-line-of-it' };
 const lines = Object.values(SECRETS).flatMap((v) => v.split('\n'));
 const kanka = (args: string[]) => run(args, { env: { KANKA_VAULT_PASSWORD: VAULT_PASSWORD } });
@@ -25,7 +29,9 @@ async function sh(command: string): Promise<string> {
 function expectNoSecret(text: string, where: string): void {
   for (const line of lines) {
     expect(text, `${where} shows ${JSON.stringify(line)}`).not.toContain(line);
-    expect(text, `${where} shows ${JSON.stringify(line)} as JSON spells it`).not.toContain(JSON.stringify(line).slice(1, -1));
+    expect(text, `${where} shows ${JSON.stringify(line)} as JSON spells it`).not.toContain(
+      JSON.stringify(line).slice(1, -1),
+    );
   }
 }
 
@@ -44,7 +50,9 @@ describe.skipIf(!fleet)(`sensitive values on a fleet host${reason ? ` (skipped: 
     const outputs: Array<[string, string]> = [];
     const plan = await kanka(['plan', ...args, '--verbose']);
     expect(plan.code, plan.stdout + plan.stderr).toBe(2);
-    expect(plan.stdout).toMatch(/\+ create \/etc\/kanka-e2e-sensitive\/tls\.pem.*\n\s+\(sensitive content: 4 lines changed; sha256 [0-9a-f]{12}\)/);
+    expect(plan.stdout).toMatch(
+      /\+ create \/etc\/kanka-e2e-sensitive\/tls\.pem.*\n\s+\(sensitive content: 4 lines changed; sha256 [0-9a-f]{12}\)/,
+    );
     expect(plan.stdout).toContain('> run    printf %s (sensitive) > /etc/kanka-e2e-sensitive/short');
     outputs.push(['plan', plan.stdout + plan.stderr]);
     const json = await kanka(['plan', ...args, '--json']);
@@ -56,7 +64,9 @@ describe.skipIf(!fleet)(`sensitive values on a fleet host${reason ? ` (skipped: 
     // The host has the real values.
     expect(await sh('cat /etc/kanka-e2e-sensitive/tls.pem')).toBe(`# certificate and key\n${PEM}\n`);
     expect(await sh('cat /etc/kanka-e2e-sensitive/short')).toBe('Q%');
-    expect(await sh('head -1 /etc/kanka-e2e-sensitive/app.env')).toBe(`A=${SECRETS.tricky_pw.toUpperCase().split('\n')[0]}\n`);
+    expect(await sh('head -1 /etc/kanka-e2e-sensitive/app.env')).toBe(
+      `A=${SECRETS.tricky_pw.toUpperCase().split('\n')[0]}\n`,
+    );
 
     // A hand edit: drift names it, in JSON and in the webhook, without its content.
     await sh("sed -i 's/^# certificate and key$/# edited/' /etc/kanka-e2e-sensitive/tls.pem");

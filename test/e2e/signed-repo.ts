@@ -23,7 +23,11 @@ export interface SignedRepo {
 }
 
 function gpg(home: string, args: string[], input?: string): string {
-  return execFileSync('gpg', ['--homedir', home, '--batch', '--quiet', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], { input, encoding: 'utf8' });
+  return execFileSync(
+    'gpg',
+    ['--homedir', home, '--batch', '--quiet', '--pinentry-mode', 'loopback', '--passphrase', '', ...args],
+    { input, encoding: 'utf8' },
+  );
 }
 
 function newKey(home: string, uid: string): string {
@@ -45,7 +49,13 @@ export async function startSignedRepo(dir: string, bindAddress: string): Promise
   const pkg = join(dir, 'build', SIGNED_PACKAGE);
   mkdirSync(join(pkg, 'DEBIAN'), { recursive: true });
   mkdirSync(join(pkg, 'usr', 'share', SIGNED_PACKAGE), { recursive: true });
-  const control = [`Package: ${SIGNED_PACKAGE}`, 'Version: 1.0', 'Architecture: all', 'Maintainer: kanka-infra e2e <e2e-repo@kanka.invalid>', 'Description: a package from a signed repository (kanka-infra e2e)'].join('\n');
+  const control = [
+    `Package: ${SIGNED_PACKAGE}`,
+    'Version: 1.0',
+    'Architecture: all',
+    'Maintainer: kanka-infra e2e <e2e-repo@kanka.invalid>',
+    'Description: a package from a signed repository (kanka-infra e2e)',
+  ].join('\n');
   writeFileSync(join(pkg, 'DEBIAN', 'control'), `${control}\n`);
   writeFileSync(join(pkg, 'usr', 'share', SIGNED_PACKAGE, 'hello'), 'from the signed repository\n');
   const repo = join(dir, 'repo');
@@ -71,7 +81,14 @@ export async function startSignedRepo(dir: string, bindAddress: string): Promise
     ` ${sha256(packages)} ${Buffer.byteLength(packages)} ${packagesRel}`,
   ].join('\n');
   writeFileSync(join(repo, 'dists', 'bookworm', 'Release'), `${release}\n`);
-  gpg(join(dir, 'gnupg'), ['--local-user', uid, '--clearsign', '--output', join(repo, 'dists', 'bookworm', 'InRelease'), join(repo, 'dists', 'bookworm', 'Release')]);
+  gpg(join(dir, 'gnupg'), [
+    '--local-user',
+    uid,
+    '--clearsign',
+    '--output',
+    join(repo, 'dists', 'bookworm', 'InRelease'),
+    join(repo, 'dists', 'bookworm', 'Release'),
+  ]);
 
   const server = await serve(repo, bindAddress);
   const { port } = server.address() as AddressInfo;
@@ -82,7 +99,8 @@ export async function startSignedRepo(dir: string, bindAddress: string): Promise
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // gpg started an agent per home directory: stop them with the test.
-      for (const home of ['gnupg', 'gnupg-stranger']) execFileSync('gpgconf', ['--homedir', join(dir, home), '--kill', 'gpg-agent'], { stdio: 'ignore' });
+      for (const home of ['gnupg', 'gnupg-stranger'])
+        execFileSync('gpgconf', ['--homedir', join(dir, home), '--kill', 'gpg-agent'], { stdio: 'ignore' });
     },
   };
 }

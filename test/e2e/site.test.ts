@@ -27,11 +27,20 @@ describe.skipIf(!fleet)(`the Kanka site on the local fleet${reason ? ` (skipped:
     await fleetResetHosts(names);
   });
 
-  it('the fleet\'s passwords hold every character a format on the way treats specially', () => {
+  it("the fleet's passwords hold every character a format on the way treats specially", () => {
     const dir = dirname(inventory);
     const password = readFileSync(join(dir, VAULT_PASSWORD_FILE), 'utf8').trim();
-    const secrets = parse(decryptVault(readFileSync(join(dir, SITE_SECRETS_FILE)), password, SITE_SECRETS_FILE).toString('utf8')) as Record<string, string>;
-    for (const name of ['db_password', 'replication_password', 'redis_password', 'thumbor_security_key', 's3_access_key', 's3_secret_key']) {
+    const secrets = parse(
+      decryptVault(readFileSync(join(dir, SITE_SECRETS_FILE)), password, SITE_SECRETS_FILE).toString('utf8'),
+    ) as Record<string, string>;
+    for (const name of [
+      'db_password',
+      'replication_password',
+      'redis_password',
+      'thumbor_security_key',
+      's3_access_key',
+      's3_secret_key',
+    ]) {
       for (const ch of HOSTILE_CHARACTERS) expect(secrets[name], `${name} holds ${JSON.stringify(ch)}`).toContain(ch);
     }
   });
@@ -58,7 +67,10 @@ describe.skipIf(!fleet)(`the Kanka site on the local fleet${reason ? ` (skipped:
       expect(r.headers['x-cache']).toBe('MISS');
       expect(r.headers['x-served-by']).toMatch(/^backend[12]$/);
     }
-    const plain = await sh('frontend1', `curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://127.0.0.1/healthz`);
+    const plain = await sh(
+      'frontend1',
+      `curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://127.0.0.1/healthz`,
+    );
     expect(plain.out).toBe('301 https://127.0.0.1/healthz');
   });
 
@@ -68,15 +80,29 @@ describe.skipIf(!fleet)(`the Kanka site on the local fleet${reason ? ` (skipped:
     expect(first.status).toBe(200);
     expect(second.headers['x-cache']).toBe('HIT');
     expect(second.body).toBe(first.body);
-    const withSession = await sh('frontend2', `curl -s -o /dev/null -D - -H 'Cookie: kanka_session=abc' http://127.0.0.1:6081/?page=cache-test | grep -i x-cache`);
+    const withSession = await sh(
+      'frontend2',
+      `curl -s -o /dev/null -D - -H 'Cookie: kanka_session=abc' http://127.0.0.1:6081/?page=cache-test | grep -i x-cache`,
+    );
     expect(withSession.out.trim()).toMatch(/X-Cache: MISS/i);
   });
 
   it('a row written on the primary is read on the replica', async () => {
     const token = `row-${Date.now()}`;
-    await must('backend1', `mysql kanka -e "CREATE TABLE IF NOT EXISTS e2e (v VARCHAR(64)); INSERT INTO e2e VALUES ('${token}')"`);
-    await waitFor('the row on the replica', async () => (await must('backend2', `mysql -N kanka -e "SELECT v FROM e2e WHERE v='${token}'"`)).trim() === token, 15000);
-    expect((await must('backend2', `mysql -e "SHOW SLAVE STATUS\\G" | grep -E "Slave_(IO|SQL)_Running:"`)).replace(/\s+/g, ' ').trim()).toBe('Slave_IO_Running: Yes Slave_SQL_Running: Yes');
+    await must(
+      'backend1',
+      `mysql kanka -e "CREATE TABLE IF NOT EXISTS e2e (v VARCHAR(64)); INSERT INTO e2e VALUES ('${token}')"`,
+    );
+    await waitFor(
+      'the row on the replica',
+      async () => (await must('backend2', `mysql -N kanka -e "SELECT v FROM e2e WHERE v='${token}'"`)).trim() === token,
+      15000,
+    );
+    expect(
+      (await must('backend2', `mysql -e "SHOW SLAVE STATUS\\G" | grep -E "Slave_(IO|SQL)_Running:"`))
+        .replace(/\s+/g, ' ')
+        .trim(),
+    ).toBe('Slave_IO_Running: Yes Slave_SQL_Running: Yes');
   });
 
   it('MariaDB and Redis refuse connections from a frontend and from thumbor, and accept them from the other backend', async () => {
@@ -112,10 +138,13 @@ describe.skipIf(!fleet)(`the Kanka site on the local fleet${reason ? ` (skipped:
     await waitFor('backend1 back', allHealthy);
   });
 
-  it('with varnish stopped on frontend1, frontend1 still answers (through frontend2\'s varnish)', async () => {
+  it("with varnish stopped on frontend1, frontend1 still answers (through frontend2's varnish)", async () => {
     await must('frontend1', 'systemctl stop varnish');
     try {
-      await waitFor('haproxy on frontend1 to use the backup', async () => (await httpsGet(addr('frontend1'), '/healthz')).status === 200);
+      await waitFor(
+        'haproxy on frontend1 to use the backup',
+        async () => (await httpsGet(addr('frontend1'), '/healthz')).status === 200,
+      );
       const client = keepRequesting([addr('frontend1')], '/healthz');
       await new Promise((r) => setTimeout(r, 3000));
       const { ok, failed } = await client.stop();
@@ -147,6 +176,8 @@ describe.skipIf(!fleet)(`the Kanka site on the local fleet${reason ? ` (skipped:
     expect(await must('thumbor', 'test -x /opt/thumbor/bin/python3 && echo venv')).toBe('venv\n');
     expect((await sh('thumbor', 'test -e /opt/thumbor/bin/thumbor')).code).not.toBe(0);
     expect(await must('thumbor', 'grep -c SECURITY_KEY /etc/thumbor/thumbor.conf')).toBe('1\n');
-    console.log('thumbor e2e: NOT RUN on the fleet: installing thumbor from PyPI and serving a thumbnail (no route to PyPI here; set thumbor_source to an index URL or a wheel directory)');
+    console.log(
+      'thumbor e2e: NOT RUN on the fleet: installing thumbor from PyPI and serving a thumbnail (no route to PyPI here; set thumbor_source to an index URL or a wheel directory)',
+    );
   });
 });

@@ -46,20 +46,34 @@ export const VAULT_PASSWORD = 'e2e vault password';
  * A copy of the fleet's inventory in a temp dir, with extra top-level YAML (vars, secrets)
  * and an encrypted secrets file: the same hosts, pinned keys and SSH key.
  */
-export function inventoryVariant(fleet: Fleet, opts: { extraVars?: Record<string, string>; hostVars?: Record<string, Record<string, string>>; secrets?: Record<string, string>; transform?: (text: string) => string } = {}): string {
+export function inventoryVariant(
+  fleet: Fleet,
+  opts: {
+    extraVars?: Record<string, string>;
+    hostVars?: Record<string, Record<string, string>>;
+    secrets?: Record<string, string>;
+    transform?: (text: string) => string;
+  } = {},
+): string {
   const dir = tempTree({}, { until: 'file' });
   let text = readFileSync(fleet.inventoryFile, 'utf8');
-  const vars = Object.entries(opts.extraVars ?? {}).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}\n`).join('');
+  const vars = Object.entries(opts.extraVars ?? {})
+    .map(([k, v]) => `  ${k}: ${JSON.stringify(v)}\n`)
+    .join('');
   text = text.replace(/^vars:\n/m, `vars:\n${vars}`);
   for (const [host, hv] of Object.entries(opts.hostVars ?? {})) {
-    const lines = Object.entries(hv).map(([k, v]) => `      ${k}: ${JSON.stringify(v)}\n`).join('');
+    const lines = Object.entries(hv)
+      .map(([k, v]) => `      ${k}: ${JSON.stringify(v)}\n`)
+      .join('');
     text = text.replace(new RegExp(`^  ${host}:\\n`, 'm'), `  ${host}:\n    vars:\n${lines}`);
   }
   if (opts.secrets) {
     // Our own secrets, with the password from the environment (VAULT_PASSWORD).
     text = text.replace(/^secrets: .*\n/m, '').replace(/^vault_password_file: .*\n/m, '');
     text = `secrets: secrets.yml\n${text}`;
-    const yaml = Object.entries(opts.secrets).map(([k, v]) => `${k}: ${JSON.stringify(v)}\n`).join('');
+    const yaml = Object.entries(opts.secrets)
+      .map(([k, v]) => `${k}: ${JSON.stringify(v)}\n`)
+      .join('');
     writeFileSync(join(dir, 'secrets.yml'), encryptVault(yaml, VAULT_PASSWORD));
   } else {
     // The fleet's own secrets and password file come along.
@@ -78,7 +92,10 @@ export function inventoryVariant(fleet: Fleet, opts: { extraVars?: Record<string
  * Commands on the fleet's hosts over ssh, as the tests run them: `sh` says how it went, `must`
  * throws on a non-zero exit. `out` is stdout followed by stderr.
  */
-export function hostShell(fleet: Fleet | undefined, timeoutMs = 60000): {
+export function hostShell(
+  fleet: Fleet | undefined,
+  timeoutMs = 60000,
+): {
   sh: (host: string, command: string) => Promise<{ code: number; out: string }>;
   must: (host: string, command: string) => Promise<string>;
 } {
@@ -103,9 +120,13 @@ export async function convergeSite(inventory: string): Promise<void> {
   let converge = await kanka(['apply', inventory, '--yes']);
   if (converge.code === 2 && converge.stdout.includes('backend2 (replica of the primary, replicating)')) {
     const reseed = await kanka(['db', 'reseed', inventory, 'backend2', '--yes']);
-    if (reseed.code !== 0) throw new Error(`db reseed backend2 exited ${reseed.code}: ${reseed.stdout}${reseed.stderr}`);
+    if (reseed.code !== 0)
+      throw new Error(`db reseed backend2 exited ${reseed.code}: ${reseed.stdout}${reseed.stderr}`);
     // Once replicating, its /healthz passes and the frontends' health checks see it up again.
     converge = await kanka(['apply', inventory, '--yes']);
   }
-  if (converge.code !== 0) throw new Error(`the site did not converge (exit ${converge.code}):\n${converge.stdout.slice(-3000)}${converge.stderr.slice(-1000)}`);
+  if (converge.code !== 0)
+    throw new Error(
+      `the site did not converge (exit ${converge.code}):\n${converge.stdout.slice(-3000)}${converge.stderr.slice(-1000)}`,
+    );
 }

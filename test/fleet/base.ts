@@ -3,7 +3,16 @@
  * a temp dir, renamed into place when complete, cached under /var/cache/kanka-infra/base-<recipe hash>.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { run, seconds, lastLines } from './exec.js';
 import { pathInRoot, removeTree, writeFileAtomic, writeInRoot } from './fsutil.js';
@@ -47,7 +56,12 @@ const BASE_STEPS: readonly BaseStep[] = [
   { kind: 'write', path: '/etc/machine-id', content: '', mode: 0o444 },
   { kind: 'remove-glob', dir: '/var/lib/dbus', prefix: 'machine-id' },
   // No resolver: the hosts have no route out; the apt mirror is addressed by IP.
-  { kind: 'write', path: '/etc/resolv.conf', content: '# kanka-infra local fleet: no DNS (no route out of the fleet subnet)\n', mode: 0o644 },
+  {
+    kind: 'write',
+    path: '/etc/resolv.conf',
+    content: '# kanka-infra local fleet: no DNS (no route out of the fleet subnet)\n',
+    mode: 0o644,
+  },
   // The package lists from debootstrap name deb.debian.org; a host's apt source is the local mirror.
   { kind: 'remove-glob', dir: '/var/lib/apt/lists', prefix: '' },
   { kind: 'mkdir', path: '/var/lib/apt/lists/partial', mode: 0o700 },
@@ -118,11 +132,15 @@ export async function ensureBase(log: Log): Promise<Base> {
   if (existsSync(tmp)) {
     const busy = processesUsing(tmp);
     if (busy.length > 0) {
-      throw new Error(`an earlier base build is still running in ${tmp} (pids ${busy.join(', ')}); wait for it or kill it, then retry`);
+      throw new Error(
+        `an earlier base build is still running in ${tmp} (pids ${busy.join(', ')}); wait for it or kill it, then retry`,
+      );
     }
     // A crashed build: debootstrap may have left /proc or /sys mounted inside it.
     const mounts = await unmountAllUnder(tmp);
-    log(`base: removing an unfinished build ${tmp}${mounts.length ? ` (unmounted ${mounts.length} leftover mounts)` : ''}`);
+    log(
+      `base: removing an unfinished build ${tmp}${mounts.length ? ` (unmounted ${mounts.length} leftover mounts)` : ''}`,
+    );
     await removeTree(tmp);
   }
   const logFile = `${dir}.log`;
@@ -136,7 +154,9 @@ export async function ensureBase(log: Log): Promise<Base> {
   // Whatever happened, leave nothing mounted inside the build.
   await unmountAllUnder(tmp);
   if (result.code !== 0) {
-    throw new Error(`debootstrap failed (exit ${result.code}): ${lastLines(result.stderr || result.stdout, 3)}; see ${logFile}`);
+    throw new Error(
+      `debootstrap failed (exit ${result.code}): ${lastLines(result.stderr || result.stdout, 3)}; see ${logFile}`,
+    );
   }
   for (const step of BASE_STEPS) applyStep(tmp, step);
   writeFileAtomic(join(tmp, 'etc', 'kanka-fleet-base'), `${hash}\n`);

@@ -27,7 +27,8 @@ function hierarchies(): Hierarchy[] {
     const [fstype, , superOpts] = post.split(' ');
     if (!mount) continue;
     if (fstype === 'cgroup2') out.push({ mount, unified: true });
-    else if (fstype === 'cgroup' && (superOpts ?? '').split(',').includes('name=systemd')) out.push({ mount, unified: false });
+    else if (fstype === 'cgroup' && (superOpts ?? '').split(',').includes('name=systemd'))
+      out.push({ mount, unified: false });
   }
   return out;
 }
@@ -59,7 +60,9 @@ export function cgroupPids(cg: HostCgroups): number[] {
   const walk = (dir: string): void => {
     let entries: string[];
     try {
-      entries = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+      entries = readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
       for (const p of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n')) {
         if (p.trim() !== '' && pidAlive(Number(p))) pids.add(Number(p));
       }

@@ -7,7 +7,16 @@
  */
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
-import { fleetDown, fleetResetHost, fleetStartHost, fleetStatus, fleetStopHost, fleetSupport, fleetUp, sshToHost } from './index.js';
+import {
+  fleetDown,
+  fleetResetHost,
+  fleetStartHost,
+  fleetStatus,
+  fleetStopHost,
+  fleetSupport,
+  fleetUp,
+  sshToHost,
+} from './index.js';
 import type { Fleet, FleetHostSpec } from './index.js';
 import { runHarnessCli, UsageError } from './cli-support.js';
 
@@ -16,7 +25,6 @@ const USAGE = `usage: tsx test/fleet/cli.ts <command> [--fleet NAME]
   down [--wipe]                         stop every host, the mirror server, delete the bridge (--wipe: bare hosts next time)
   status                                show the hosts and whether they answer
   stop HOST | start HOST | reset HOST   power one host off / on / back to a bare host (same key and address)`;
-
 
 interface Parsed {
   command: string;
@@ -73,7 +81,9 @@ function printFleet(fleet: Fleet): void {
   process.stdout.write(`inventory: ${show(fleet.inventoryFile)}\n`);
   process.stdout.write(`mirror:    ${fleet.mirrorUrl}\n`);
   for (const h of fleet.hosts) {
-    process.stdout.write(`  ${h.name.padEnd(12)} ${h.address.padEnd(13)} [${h.groups.join(', ')}]${h.running ? '' : '  (stopped)'}\n`);
+    process.stdout.write(
+      `  ${h.name.padEnd(12)} ${h.address.padEnd(13)} [${h.groups.join(', ')}]${h.running ? '' : '  (stopped)'}\n`,
+    );
   }
 }
 
@@ -111,12 +121,17 @@ async function main(argv: string[]): Promise<number> {
         fleet.hosts.map(async (h) => {
           if (!h.running) return 'stopped';
           if (!haveInventory) return `pid ${h.pid}`;
-          const r = await sshToHost(fleet, h.name, 'systemctl is-system-running', { timeoutMs: 8000, connectTimeoutSec: 3 });
+          const r = await sshToHost(fleet, h.name, 'systemctl is-system-running', {
+            timeoutMs: 8000,
+            connectTimeoutSec: 3,
+          });
           return `pid ${h.pid}, ${r.stdout.trim() || `no answer (${r.stderr.trim().split('\n')[0] ?? ''})`}`;
         }),
       );
       fleet.hosts.forEach((h, i) => {
-        process.stdout.write(`  ${h.name.padEnd(12)} ${h.address.padEnd(13)} [${h.groups.join(', ')}]  ${answers[i] ?? ''}\n`);
+        process.stdout.write(
+          `  ${h.name.padEnd(12)} ${h.address.padEnd(13)} [${h.groups.join(', ')}]  ${answers[i] ?? ''}\n`,
+        );
       });
       return 0;
     }

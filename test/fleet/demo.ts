@@ -25,7 +25,10 @@ process.stdout.write(
   [
     '',
     'The Kanka site runs on the local fleet. Try (self-signed certificate, hence -k):',
-    ...frontends.map((h) => `  curl -k https://${h.address}/healthz      # ${h.name}: haproxy -> varnish -> nginx -> php-fpm -> MariaDB, Redis`),
+    ...frontends.map(
+      (h) =>
+        `  curl -k https://${h.address}/healthz      # ${h.name}: haproxy -> varnish -> nginx -> php-fpm -> MariaDB, Redis`,
+    ),
     ...frontends.slice(0, 1).map((h) => `  curl -ksI https://${h.address}/ | grep X-Cache   # twice: MISS, then HIT`),
     '',
     `  kanka-infra plan ${fleet.inventoryFile}     # nothing to change`,

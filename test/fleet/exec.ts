@@ -95,7 +95,11 @@ export async function runOk(cmd: string, args: readonly string[], opts: RunOptio
 }
 
 export function lastLines(text: string, n: number): string {
-  return text.split('\n').filter((l) => l.trim() !== '').slice(-n).join(' | ');
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .slice(-n)
+    .join(' | ');
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -33,7 +33,10 @@ function fleetName(opts: { fleet?: string } | undefined): string {
 }
 
 /** The Fleet view of a state: its member hosts, in spec order. */
-function toFleet(state: FleetState, pidOf: (h: HostState) => number | undefined = (h) => (isHostRunning(state.fleet, h) ? h.pid : undefined)): Fleet {
+function toFleet(
+  state: FleetState,
+  pidOf: (h: HostState) => number | undefined = (h) => (isHostRunning(state.fleet, h) ? h.pid : undefined),
+): Fleet {
   const paths = fleetPaths(state.fleet);
   const hosts: FleetHost[] = state.members.map((name) => {
     const h = state.hosts[name];
@@ -86,18 +89,26 @@ async function refreshInventory(state: FleetState): Promise<Fleet> {
   return fleet;
 }
 
-function hostOrThrow(state: FleetState | undefined, fleet: string, name: string): { state: FleetState; host: HostState } {
+function hostOrThrow(
+  state: FleetState | undefined,
+  fleet: string,
+  name: string,
+): { state: FleetState; host: HostState } {
   const host = state?.hosts[name];
   if (!state || !host) {
     const known = state ? Object.keys(state.hosts).join(', ') : 'none';
-    throw new Error(`fleet "${fleet}" has no host "${name}" (hosts: ${known || "none"})${state ? "" : "; run fleet up first"}`);
+    throw new Error(
+      `fleet "${fleet}" has no host "${name}" (hosts: ${known || 'none'})${state ? '' : '; run fleet up first'}`,
+    );
   }
   return { state, host };
 }
 
 async function bootAll(ctx: HostContext, hosts: HostState[]): Promise<void> {
   const results = await Promise.allSettled(hosts.map((h) => ensureHostUp(ctx, h)));
-  const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
+  const failures = results.flatMap((r) =>
+    r.status === 'rejected' ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : [],
+  );
   if (failures.length > 0) {
     throw new Error(`${failures.length} of ${hosts.length} hosts did not come up: ${failures.join('; ')}`);
   }
@@ -121,7 +132,12 @@ export async function fleetUp(opts: FleetOptions = {}): Promise<Fleet> {
     for (const spec of specs) {
       const known = state.hosts[spec.name];
       if (known) known.groups = [...spec.groups];
-      else state.hosts[spec.name] = { name: spec.name, groups: [...spec.groups], address: assignAddress(state, net.prefix) };
+      else
+        state.hosts[spec.name] = {
+          name: spec.name,
+          groups: [...spec.groups],
+          address: assignAddress(state, net.prefix),
+        };
     }
     state.members = specs.map((s) => s.name);
     saveState(state);
@@ -244,4 +260,3 @@ export async function fleetResetHosts(names: readonly string[], opts: FleetRef =
 export function fleetPublicKey(opts: { fleet?: string } = {}): string {
   return readPublicKey(fleetPaths(fleetName(opts)).keyFile);
 }
-

@@ -1,6 +1,15 @@
 /** One fleet host: its overlay root, identity files, boot under systemd-nspawn, address, readiness, stop, wipe. */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Base } from './base.js';
 import { createCgroups, hostCgroups, killCgroup, removeCgroups } from './cgroup.js';
@@ -97,7 +106,13 @@ async function prepareRoot(ctx: HostContext, h: HostState): Promise<void> {
   const current = existsSync(authFile) ? readFileSync(authFile, 'utf8') : '';
   if (!current.includes(ctx.fleetPublicKey)) {
     const sep = current === '' || current.endsWith('\n') ? '' : '\n';
-    writeInRoot(p.root, '/root/.ssh/authorized_keys', `${current}${sep}${ctx.fleetPublicKey} kanka-infra-fleet\n`, 0o600, 0o700);
+    writeInRoot(
+      p.root,
+      '/root/.ssh/authorized_keys',
+      `${current}${sep}${ctx.fleetPublicKey} kanka-infra-fleet\n`,
+      0o600,
+      0o700,
+    );
   }
 }
 
@@ -129,7 +144,15 @@ async function spawnNspawn(ctx: HostContext, h: HostState): Promise<number> {
   ];
   // sh moves itself into the cgroups, then becomes systemd-nspawn (same pid).
   const script = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 1; shift; done; shift; exec "$@"';
-  const args = ['-c', script, 'sh', ...cg.dirs.map((d) => join(d, 'cgroup.procs')), '--', 'systemd-nspawn', ...nspawnArgs];
+  const args = [
+    '-c',
+    script,
+    'sh',
+    ...cg.dirs.map((d) => join(d, 'cgroup.procs')),
+    '--',
+    'systemd-nspawn',
+    ...nspawnArgs,
+  ];
   const fd = openSync(p.log, 'w');
   let pid: number | undefined;
   try {
@@ -206,8 +229,16 @@ async function waitReady(ctx: HostContext, h: HostState): Promise<string> {
     const status = r.stdout.trim();
     if (status === 'running') return status;
     if (status === 'degraded') {
-      const failed = await sshRun(ctx.fleetKeyFile, p.knownHosts, h.address, 'systemctl --failed --no-legend --plain', { timeoutMs: 8000 });
-      ctx.log(`${h.name}: degraded; failed units: ${failed.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]).join(', ')}`);
+      const failed = await sshRun(ctx.fleetKeyFile, p.knownHosts, h.address, 'systemctl --failed --no-legend --plain', {
+        timeoutMs: 8000,
+      });
+      ctx.log(
+        `${h.name}: degraded; failed units: ${failed.stdout
+          .trim()
+          .split('\n')
+          .map((l) => l.split(/\s+/)[0])
+          .join(', ')}`,
+      );
       return status;
     }
     if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/.test(r.stderr)) {

@@ -13,7 +13,6 @@ const USAGE = `usage: tsx test/fleet/light-cli.ts <command>
   down [--purge]  stop every light host and remove its disk (--purge: also the SSH host keys)
   status          show the light hosts and whether their sshd answers`;
 
-
 process.stdout.on('error', () => undefined);
 
 const log = (line: string): void => {
@@ -24,7 +23,6 @@ function show(path: string): string {
   const rel = relative(process.cwd(), path);
   return rel.startsWith('..') ? path : rel;
 }
-
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -41,7 +39,9 @@ async function main(argv: string[]): Promise<number> {
       );
       process.stdout.write(
         `time: total ${(t.totalMs / 1000).toFixed(1)} s, main fleet check ${(t.fleetMs / 1000).toFixed(1)} s, light base ${(t.baseMs / 1000).toFixed(1)} s${t.baseBuilt ? ' (built)' : ''}, start ${(t.startMs / 1000).toFixed(1)} s` +
-          (t.perHostMs ? ` (per host ${t.perHostMs.min}/${t.perHostMs.median}/${t.perHostMs.max} ms min/median/max)` : '') +
+          (t.perHostMs
+            ? ` (per host ${t.perHostMs.min}/${t.perHostMs.median}/${t.perHostMs.max} ms min/median/max)`
+            : '') +
           '\n',
       );
       return 0;
@@ -67,11 +67,19 @@ async function main(argv: string[]): Promise<number> {
         if (left.length > 0) process.stdout.write(`left over (run down):\n${left.map((l) => `  ${l}\n`).join('')}`);
         return 0;
       }
-      const answers = await Promise.all(s.hosts.map((h) => (h.running ? tcpOpen(h.address, 22, 1000) : Promise.resolve(false))));
+      const answers = await Promise.all(
+        s.hosts.map((h) => (h.running ? tcpOpen(h.address, 22, 1000) : Promise.resolve(false))),
+      );
       const up = answers.filter(Boolean).length;
-      process.stdout.write(`inventory: ${show(s.inventoryFile)}\nlight hosts: ${s.hosts.length}, ${up} answering on port 22\n`);
+      process.stdout.write(
+        `inventory: ${show(s.inventoryFile)}\nlight hosts: ${s.hosts.length}, ${up} answering on port 22\n`,
+      );
       s.hosts.forEach((h, i) => {
-        const what = !h.running ? 'stopped' : answers[i] ? `pid ${h.pid}, ssh port open` : `pid ${h.pid}, port 22 NOT answering`;
+        const what = !h.running
+          ? 'stopped'
+          : answers[i]
+            ? `pid ${h.pid}, ssh port open`
+            : `pid ${h.pid}, port 22 NOT answering`;
         process.stdout.write(`  ${h.name}  ${h.address.padEnd(13)} ${h.netns}  ${what}\n`);
       });
       return 0;

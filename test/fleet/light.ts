@@ -183,8 +183,9 @@ function loadState(): LightState {
   try {
     const parsed: unknown = JSON.parse(readFileSync(STATE_FILE, 'utf8'));
     if (typeof parsed === 'object' && parsed !== null && 'hosts' in parsed) {
-      const hosts = (parsed as { hosts: unknown }).hosts;
-      if (typeof hosts === 'object' && hosts !== null) return { version: 1, hosts: hosts as Record<string, LightHostState> };
+      const hosts = (parsed).hosts;
+      if (typeof hosts === 'object' && hosts !== null)
+        return { version: 1, hosts: hosts as Record<string, LightHostState> };
     }
   } catch {
     // none yet, or unreadable: start empty (stale things are still found by name, see lightDown)
@@ -198,7 +199,14 @@ function saveState(state: LightState): void {
 
 /** One light operation at a time; a lock left by a killed process is taken over. */
 function withLightLock<T>(log: Log, fn: () => Promise<T>, waitMs = 20 * 60_000): Promise<T> {
-  return withLockFile(LIGHT_STATE_DIR, LOCK_FILE, { waiting: 'another light-host operation', busy: 'light hosts busy' }, log, fn, waitMs);
+  return withLockFile(
+    LIGHT_STATE_DIR,
+    LOCK_FILE,
+    { waiting: 'another light-host operation', busy: 'light hosts busy' },
+    log,
+    fn,
+    waitMs,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -314,8 +322,15 @@ const MIRROR_URL = mirrorUrl(NET.gateway);
 async function ensureMainFleet(log: Log): Promise<{ mainBase: string; ranFleetUp: boolean }> {
   const mainBase = baseDir();
   const keyFile = fleetPaths(DEFAULT_FLEET).keyFile;
-  const bridgeOk = (await run('ip', ['-j', 'addr', 'show', 'dev', NET.bridge])).stdout.includes(`"local":"${NET.gateway}"`);
-  const ready = bridgeOk && existsSync(mainBase) && existsSync(keyFile) && existsSync(`${keyFile}.pub`) && (await httpOk(`${MIRROR_URL}Release`, 3000));
+  const bridgeOk = (await run('ip', ['-j', 'addr', 'show', 'dev', NET.bridge])).stdout.includes(
+    `"local":"${NET.gateway}"`,
+  );
+  const ready =
+    bridgeOk &&
+    existsSync(mainBase) &&
+    existsSync(keyFile) &&
+    existsSync(`${keyFile}.pub`) &&
+    (await httpOk(`${MIRROR_URL}Release`, 3000));
   if (ready) {
     log(`main fleet: bridge ${NET.bridge}, mirror ${MIRROR_URL} and base are up; not touching it`);
     return { mainBase, ranFleetUp: false };
@@ -330,7 +345,16 @@ async function ensureMainFleet(log: Log): Promise<{ mainBase: string; ranFleetUp
 // The light base
 
 /** The packages of kanka-infra's `base` role (roles/base/defaults.yml base_packages). */
-export const LIGHT_PACKAGES: readonly string[] = ['nftables', 'chrony', 'sudo', 'curl', 'ca-certificates', 'rsync', 'cron', 'logrotate'];
+export const LIGHT_PACKAGES: readonly string[] = [
+  'nftables',
+  'chrony',
+  'sudo',
+  'curl',
+  'ca-certificates',
+  'rsync',
+  'cron',
+  'logrotate',
+];
 
 /** Recipe of the light base: data, part of the cache key. */
 const LIGHT_RECIPE = {
@@ -343,7 +367,10 @@ const LIGHT_RECIPE = {
 };
 
 export function lightBaseDir(mainBase: string): string {
-  const hash = createHash('sha256').update(JSON.stringify({ recipe: LIGHT_RECIPE, mainBase })).digest('hex').slice(0, 16);
+  const hash = createHash('sha256')
+    .update(JSON.stringify({ recipe: LIGHT_RECIPE, mainBase }))
+    .digest('hex')
+    .slice(0, 16);
   return join(CACHE_DIR, `light-${hash}`);
 }
 
@@ -370,7 +397,10 @@ async function ensureLightBase(mainBase: string, log: Log): Promise<{ dir: strin
   const tmp = `${dir}.tmp`;
   if (existsSync(tmp)) {
     const busy = processesUsing(tmp);
-    if (busy.length > 0) throw new Error(`a light base build is still running in ${tmp} (pids ${busy.join(', ')}); wait for it or kill it`);
+    if (busy.length > 0)
+      throw new Error(
+        `a light base build is still running in ${tmp} (pids ${busy.join(', ')}); wait for it or kill it`,
+      );
     const m = await unmountAllUnder(tmp);
     log(`light base: removing an unfinished build ${tmp}${m.length ? ` (${m.length} leftover mounts)` : ''}`);
     await removeTree(tmp);
@@ -390,17 +420,25 @@ async function ensureLightBase(mainBase: string, log: Log): Promise<{ dir: strin
     await runOk('mount', ['-t', 'proc', 'proc', join(tmp, 'proc')]);
     const script = buildScript();
     out.write(`$ chroot ${tmp} /bin/sh -s <<'EOF'\n${script}EOF\n`);
-    result = await run('chroot', [tmp, '/bin/sh', '-s'], { input: script, timeoutMs: 15 * 60_000, onLine: (l) => out.write(`${l}\n`) });
+    result = await run('chroot', [tmp, '/bin/sh', '-s'], {
+      input: script,
+      timeoutMs: 15 * 60_000,
+      onLine: (l) => out.write(`${l}\n`),
+    });
   } finally {
     await new Promise<void>((r) => out.end(r));
     await unmountAllUnder(tmp);
   }
   if (result === undefined || result.code !== 0) {
-    throw new Error(`light base build failed (exit ${result?.code ?? '?'}): ${lastLines(result ? result.stderr || result.stdout : '', 3)}; see ${logFile} (is the mirror ${MIRROR_URL} up?)`);
+    throw new Error(
+      `light base build failed (exit ${result?.code ?? '?'}): ${lastLines(result ? result.stderr || result.stdout : '', 3)}; see ${logFile} (is the mirror ${MIRROR_URL} up?)`,
+    );
   }
   writeFileAtomic(join(tmp, 'etc', 'kanka-light-base'), `${dir}\nfrom ${mainBase}\n`);
   renameSync(tmp, dir);
-  log(`light base: built in ${seconds(started)} (copy ${((copied - started) / 1000).toFixed(1)} s, apt ${seconds(copied)})`);
+  log(
+    `light base: built in ${seconds(started)} (copy ${((copied - started) / 1000).toFixed(1)} s, apt ${seconds(copied)})`,
+  );
   return { dir, built: true, ms: Date.now() - started };
 }
 
@@ -433,7 +471,15 @@ function isRunning(n: HostNames, h: LightHostState | undefined): boolean {
 }
 
 function hostsFile(name: string): string {
-  return ['127.0.0.1\tlocalhost', `127.0.1.1\t${name}`, '', '::1\t\tlocalhost ip6-localhost ip6-loopback', 'ff02::1\t\tip6-allnodes', 'ff02::2\t\tip6-allrouters', ''].join('\n');
+  return [
+    '127.0.0.1\tlocalhost',
+    `127.0.1.1\t${name}`,
+    '',
+    '::1\t\tlocalhost ip6-localhost ip6-loopback',
+    'ff02::1\t\tip6-allnodes',
+    'ff02::2\t\tip6-allrouters',
+    '',
+  ].join('\n');
 }
 
 async function ensureHostKey(n: HostNames): Promise<string> {
@@ -452,7 +498,12 @@ async function netSnapshot(): Promise<NetSnapshot> {
   return { netns: await netnsList(), links: await linkList() };
 }
 
-async function teardownHost(n: HostNames, h: LightHostState | undefined, net: NetSnapshot, log: Log): Promise<string[]> {
+async function teardownHost(
+  n: HostNames,
+  h: LightHostState | undefined,
+  net: NetSnapshot,
+  log: Log,
+): Promise<string[]> {
   const did: string[] = [];
   if (h && isOurs(n, h.pid, h.pidStart) && h.pid !== undefined) {
     const outcome = await terminate(h.pid, () => isOurs(n, h.pid, h.pidStart), STOP_GRACE_MS);
@@ -483,9 +534,11 @@ async function teardownHost(n: HostNames, h: LightHostState | undefined, net: Ne
     const rest = await unmountAllUnder(n.dir);
     did.push(`unmounted ${mounted.length}${rest.length > 0 ? ` (${rest.length} one by one)` : ''}`);
   }
-  if (net.netns.has(n.netns) && (await run('ip', ['netns', 'delete', n.netns])).code === 0) did.push(`netns ${n.netns} deleted`);
+  if (net.netns.has(n.netns) && (await run('ip', ['netns', 'delete', n.netns])).code === 0)
+    did.push(`netns ${n.netns} deleted`);
   // Gone with the netns as a rule (its peer was in there); a veth left alone is deleted here.
-  if (net.links.has(n.veth) && (await run('ip', ['link', 'delete', n.veth])).code === 0) did.push(`veth ${n.veth} deleted`);
+  if (net.links.has(n.veth) && (await run('ip', ['link', 'delete', n.veth])).code === 0)
+    did.push(`veth ${n.veth} deleted`);
   net.netns.delete(n.netns);
   net.links.delete(n.veth);
   removeCgroups(cg);
@@ -530,7 +583,12 @@ function provisionRoot(n: HostNames, hostKeyPub: string, loginKey: string): void
 async function setupNetwork(n: HostNames): Promise<void> {
   await serialized(() => runOk('ip', ['netns', 'add', n.netns]));
   await runOk('ip', ['-b', '-'], {
-    input: [`link add ${n.veth} type veth peer name eth0 netns ${n.netns}`, `link set ${n.veth} master ${NET.bridge}`, `link set ${n.veth} up`, ''].join('\n'),
+    input: [
+      `link add ${n.veth} type veth peer name eth0 netns ${n.netns}`,
+      `link set ${n.veth} master ${NET.bridge}`,
+      `link set ${n.veth} up`,
+      '',
+    ].join('\n'),
   });
   await runOk('ip', ['-n', n.netns, '-b', '-'], {
     input: [`addr add ${n.address}/24 dev eth0`, 'link set eth0 up', 'link set lo up', ''].join('\n'),
@@ -544,8 +602,22 @@ function spawnSshd(n: HostNames): number {
   const join_ = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 1; shift; done; shift; exec "$@"';
   const inner = 'hostname "$0" && exec chroot "$1" /usr/sbin/sshd -D -e';
   const args = [
-    '-c', join_, 'sh', ...cg.dirs.map((d) => join(d, 'cgroup.procs')), '--',
-    'ip', 'netns', 'exec', n.netns, 'unshare', '--uts', '/bin/sh', '-c', inner, n.name, n.root,
+    '-c',
+    join_,
+    'sh',
+    ...cg.dirs.map((d) => join(d, 'cgroup.procs')),
+    '--',
+    'ip',
+    'netns',
+    'exec',
+    n.netns,
+    'unshare',
+    '--uts',
+    '/bin/sh',
+    '-c',
+    inner,
+    n.name,
+    n.root,
   ];
   const fd = openSync(n.log, 'a');
   try {
@@ -570,7 +642,9 @@ async function waitReady(n: HostNames, h: LightHostState): Promise<void> {
     if (await tcpOpen(n.address, 22, 300)) return;
     await sleep(50);
   }
-  throw new Error(`${n.name}: sshd not accepting on ${n.address}:22 after ${READY_TIMEOUT_MS / 1000} s (log: ${n.log}: ${logTail(n.log)})`);
+  throw new Error(
+    `${n.name}: sshd not accepting on ${n.address}:22 after ${READY_TIMEOUT_MS / 1000} s (log: ${n.log}: ${logTail(n.log)})`,
+  );
 }
 
 interface StartContext {
@@ -593,7 +667,8 @@ async function ensureHost(ctx: StartContext, n: HostNames): Promise<number | und
   }
   const pub = await ensureHostKey(n);
   const link = ctx.links.get(n.veth);
-  const healthy = isRunning(n, h) && ctx.netns.has(n.netns) && link !== undefined && isMountPoint(n.root) && h.base === ctx.base;
+  const healthy =
+    isRunning(n, h) && ctx.netns.has(n.netns) && link !== undefined && isMountPoint(n.root) && h.base === ctx.base;
   if (healthy) {
     if (link.master !== NET.bridge || link.operstate === 'DOWN') {
       // The bridge was deleted and created again (fleetDown + fleetUp): plug the veth back in.
@@ -708,9 +783,17 @@ export async function lightUp(count: number, opts: LightOptions = {}): Promise<L
       await removeHost(state, n, net, log);
     });
     saveState(state);
-    if (removeFailures.length > 0) throw new Error(`could not remove ${removeFailures.length} hosts: ${removeFailures.join('; ')}`);
+    if (removeFailures.length > 0)
+      throw new Error(`could not remove ${removeFailures.length} hosts: ${removeFailures.join('; ')}`);
 
-    const ctx: StartContext = { state, base: base.dir, loginKey: fleetPublicKey(), links: net.links, netns: net.netns, log };
+    const ctx: StartContext = {
+      state,
+      base: base.dir,
+      loginKey: fleetPublicKey(),
+      links: net.links,
+      netns: net.netns,
+      log,
+    };
     const startT = Date.now();
     const perHost: number[] = [];
     const toStart = wanted.filter((n) => !isRunning(n, state.hosts[n.name])).length;
@@ -721,16 +804,24 @@ export async function lightUp(count: number, opts: LightOptions = {}): Promise<L
     });
     saveState(state);
     const startMs = Date.now() - startT;
-    if (failures.length > 0) throw new Error(`${failures.length} of ${count} light hosts did not come up: ${failures.slice(0, 5).join('; ')}`);
-    const perHostMs = perHost.length > 0 ? { min: Math.min(...perHost), median: median(perHost), max: Math.max(...perHost) } : undefined;
+    if (failures.length > 0)
+      throw new Error(`${failures.length} of ${count} light hosts did not come up: ${failures.slice(0, 5).join('; ')}`);
+    const perHostMs =
+      perHost.length > 0
+        ? { min: Math.min(...perHost), median: median(perHost), max: Math.max(...perHost) }
+        : undefined;
     if (perHostMs) {
-      log(`hosts: ${perHost.length} started in ${(startMs / 1000).toFixed(1)} s (per host ${perHostMs.min}/${perHostMs.median}/${perHostMs.max} ms min/median/max)`);
+      log(
+        `hosts: ${perHost.length} started in ${(startMs / 1000).toFixed(1)} s (per host ${perHostMs.min}/${perHostMs.median}/${perHostMs.max} ms min/median/max)`,
+      );
     }
     if (count > 0) await writeInventory(wanted);
     else removeLightInventory();
     await pruneCache('light', base.dir, log);
     const totalMs = Date.now() - t0;
-    log(`light: ${count} hosts up in ${(totalMs / 1000).toFixed(1)} s (${perHost.length} started, ${count - perHost.length} kept, ${extra.length} removed); inventory ${LIGHT_INVENTORY_FILE}`);
+    log(
+      `light: ${count} hosts up in ${(totalMs / 1000).toFixed(1)} s (${perHost.length} started, ${count - perHost.length} kept, ${extra.length} removed); inventory ${LIGHT_INVENTORY_FILE}`,
+    );
     return {
       inventoryFile: LIGHT_INVENTORY_FILE,
       hosts: wanted.map((n) => ({ name: n.name, address: n.address })),
@@ -837,14 +928,16 @@ export async function lightLeftovers(): Promise<string[]> {
   const out: string[] = [];
   for (const ns of await netnsList()) if (/^kl-\d{3}$/.test(ns)) out.push(`netns ${ns}`);
   for (const link of (await linkList()).keys()) if (/^vkl\d{3}$/.test(link)) out.push(`link ${link}`);
-  for (const m of mountPoints()) if (m === LIGHT_STATE_DIR || m.startsWith(`${LIGHT_STATE_DIR}/`)) out.push(`mount ${m}`);
+  for (const m of mountPoints())
+    if (m === LIGHT_STATE_DIR || m.startsWith(`${LIGHT_STATE_DIR}/`)) out.push(`mount ${m}`);
   for (const i of await knownHostIndexes(loadState())) {
     const n = names(i);
     for (const pid of cgroupPids(cgroupsOf(n.name))) out.push(`pid ${pid} in ${n.name}'s cgroup`);
   }
   for (const pid of allPids()) {
     const r = rootOf(pid);
-    if (pid !== process.pid && pidAlive(pid) && r !== undefined && r.startsWith(`${HOSTS_DIR}/`)) out.push(`pid ${pid} chrooted in ${r}`);
+    if (pid !== process.pid && pidAlive(pid) && r !== undefined && r.startsWith(`${HOSTS_DIR}/`))
+      out.push(`pid ${pid} chrooted in ${r}`);
   }
   if (existsSync(STATE_FILE)) out.push(`state ${STATE_FILE}`);
   return out;

@@ -30,7 +30,14 @@ function ownerAlive(owner: LockOwner | undefined): boolean {
 /** One fleet operation at a time on this fleet. */
 export function withFleetLock<T>(fleet: string, log: Log, fn: () => Promise<T>, waitMs = 20 * 60_000): Promise<T> {
   const { stateDir, lockFile } = fleetPaths(fleet);
-  return withLockFile(stateDir, lockFile, { waiting: 'another fleet operation', busy: `fleet "${fleet}" is busy` }, log, fn, waitMs);
+  return withLockFile(
+    stateDir,
+    lockFile,
+    { waiting: 'another fleet operation', busy: `fleet "${fleet}" is busy` },
+    log,
+    fn,
+    waitMs,
+  );
 }
 
 /**
@@ -38,7 +45,14 @@ export function withFleetLock<T>(fleet: string, log: Log, fn: () => Promise<T>, 
  * killed run) is taken over. `what.waiting` names the holder in the log line, `what.busy` starts the
  * error after `waitMs`.
  */
-export async function withLockFile<T>(dir: string, lockFile: string, what: { waiting: string; busy: string }, log: Log, fn: () => Promise<T>, waitMs: number): Promise<T> {
+export async function withLockFile<T>(
+  dir: string,
+  lockFile: string,
+  what: { waiting: string; busy: string },
+  log: Log,
+  fn: () => Promise<T>,
+  waitMs: number,
+): Promise<T> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const me: LockOwner = { pid: process.pid, start: processStartTime(process.pid) ?? '' };
   const deadline = Date.now() + waitMs;

@@ -24,7 +24,9 @@ const server = createServer((req, res) => {
   const method = req.method ?? 'GET';
   let status = 200;
   const done = (): void => {
-    process.stdout.write(`${new Date().toISOString()} ${req.socket.remoteAddress ?? '-'} ${method} ${req.url ?? ''} ${status}\n`);
+    process.stdout.write(
+      `${new Date().toISOString()} ${req.socket.remoteAddress ?? '-'} ${method} ${req.url ?? ''} ${status}\n`,
+    );
   };
   if (method !== 'GET' && method !== 'HEAD') {
     status = 405;

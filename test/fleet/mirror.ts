@@ -5,7 +5,18 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { get } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -104,16 +115,25 @@ export async function ensureMirror(base: Base, log: Log): Promise<Mirror> {
   if (existsSync(tmp)) {
     const busy = processesUsing(tmp);
     if (busy.length > 0) {
-      throw new Error(`an earlier mirror build is still running in ${tmp} (pids ${busy.join(', ')}); wait for it or kill it, then retry`);
+      throw new Error(
+        `an earlier mirror build is still running in ${tmp} (pids ${busy.join(', ')}); wait for it or kill it, then retry`,
+      );
     }
     const mounts = await unmountAllUnder(tmp);
-    log(`mirror: removing an unfinished build ${tmp}${mounts.length ? ` (unmounted ${mounts.length} leftover mounts)` : ''}`);
+    log(
+      `mirror: removing an unfinished build ${tmp}${mounts.length ? ` (unmounted ${mounts.length} leftover mounts)` : ''}`,
+    );
     await removeTree(tmp);
   }
   const logFile = `${dir}.log`;
   log(`mirror: downloading ${packages.length} packages with dependencies into ${dir} (log: ${logFile})`);
   const started = Date.now();
-  const [upper, work, root, out] = ['upper', 'work', 'root', 'out'].map((d) => join(tmp, d)) as [string, string, string, string];
+  const [upper, work, root, out] = ['upper', 'work', 'root', 'out'].map((d) => join(tmp, d)) as [
+    string,
+    string,
+    string,
+    string,
+  ];
   for (const d of [upper, work, root, out]) mkdirSync(d, { recursive: true });
   const logStream = createWriteStream(logFile);
   try {
@@ -138,9 +158,14 @@ export async function ensureMirror(base: Base, log: Log): Promise<Mirror> {
       onLine: (l) => logStream.write(`${l}\n`),
     });
     if (result.code !== 0) {
-      throw new Error(`downloading the mirror packages failed (exit ${result.code}): ${lastLines(result.stderr || result.stdout, 3)}; see ${logFile}`);
+      throw new Error(
+        `downloading the mirror packages failed (exit ${result.code}): ${lastLines(result.stderr || result.stdout, 3)}; see ${logFile}`,
+      );
     }
-    const scan = await run('dpkg-scanpackages', ['--multiversion', '.', '/dev/null'], { cwd: out, timeoutMs: 10 * 60_000 });
+    const scan = await run('dpkg-scanpackages', ['--multiversion', '.', '/dev/null'], {
+      cwd: out,
+      timeoutMs: 10 * 60_000,
+    });
     if (scan.code !== 0) throw new Error(`dpkg-scanpackages failed: ${lastLines(scan.stderr, 3)}`);
     writeFileSync(join(out, 'Packages'), scan.stdout);
     writeFileSync(join(out, 'Packages.gz'), gzipSync(scan.stdout, { level: 9 }));
@@ -191,7 +216,13 @@ export async function stopMirrorServer(state: FleetState, log: Log): Promise<voi
 }
 
 /** Serve `dir` on address:port: keep a running server of ours that serves it, else (re)start one. */
-export async function ensureMirrorServer(state: FleetState, dir: string, address: string, logFile: string, log: Log): Promise<void> {
+export async function ensureMirrorServer(
+  state: FleetState,
+  dir: string,
+  address: string,
+  logFile: string,
+  log: Log,
+): Promise<void> {
   const port = MIRROR_PORT;
   const m = state.mirror;
   if (m && isMirrorServer(m.pid, m.pidStart)) {
@@ -231,5 +262,7 @@ export async function ensureMirrorServer(state: FleetState, dir: string, address
     await sleep(200);
   }
   const tail = existsSync(logFile) ? lastLines(readFileSync(logFile, 'utf8'), 3) : '';
-  throw new Error(`the mirror server did not answer on ${mirrorUrl(address, port)}${tail ? `: ${tail}` : ''} (log: ${logFile})`);
+  throw new Error(
+    `the mirror server did not answer on ${mirrorUrl(address, port)}${tail ? `: ${tail}` : ''} (log: ${logFile})`,
+  );
 }

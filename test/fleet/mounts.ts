@@ -29,7 +29,14 @@ export function mountsUnder(dir: string): string[] {
 }
 
 export async function mountOverlay(lower: string, upper: string, work: string, target: string): Promise<void> {
-  await runOk('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${work}`, target]);
+  await runOk('mount', [
+    '-t',
+    'overlay',
+    'overlay',
+    '-o',
+    `lowerdir=${lower},upperdir=${upper},workdir=${work}`,
+    target,
+  ]);
 }
 
 /** Unmount, retrying while busy, and detaching lazily as a last resort. */

@@ -23,7 +23,9 @@ export async function ensureBridge(net: FleetNetwork): Promise<'created' | 'exis
     if (iface.ifname === net.bridge) continue;
     for (const a of iface.addr_info ?? []) {
       if (a.family === 'inet' && a.local.startsWith(`${net.prefix}.`)) {
-        throw new Error(`${net.prefix}.0/24 is already used by ${iface.ifname} (${a.local}); the fleet needs that subnet for itself`);
+        throw new Error(
+          `${net.prefix}.0/24 is already used by ${iface.ifname} (${a.local}); the fleet needs that subnet for itself`,
+        );
       }
     }
   }
@@ -33,7 +35,9 @@ export async function ensureBridge(net: FleetNetwork): Promise<'created' | 'exis
     outcome = 'created';
   }
   const [info] = await addresses(net.bridge);
-  const has = (info?.addr_info ?? []).some((a) => a.family === 'inet' && a.local === net.gateway && a.prefixlen === net.prefixLength);
+  const has = (info?.addr_info ?? []).some(
+    (a) => a.family === 'inet' && a.local === net.gateway && a.prefixlen === net.prefixLength,
+  );
   if (!has) await runOk('ip', ['addr', 'add', `${net.gateway}/${net.prefixLength}`, 'dev', net.bridge]);
   await runOk('ip', ['link', 'set', net.bridge, 'up']);
   return outcome;

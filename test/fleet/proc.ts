@@ -126,5 +126,7 @@ export async function terminate(
 
 /** Live processes whose command line mentions path (a build still running from a crashed run). */
 export function processesUsing(path: string): number[] {
-  return allPids().filter((pid) => pid !== process.pid && pidAlive(pid) && (readCmdline(pid) ?? []).some((a) => a.includes(path)));
+  return allPids().filter(
+    (pid) => pid !== process.pid && pidAlive(pid) && (readCmdline(pid) ?? []).some((a) => a.includes(path)),
+  );
 }

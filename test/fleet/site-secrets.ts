@@ -26,7 +26,27 @@ function selfSignedPem(names: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'kanka-tls-'));
   try {
     const san = names.map((n) => (/^\d+\.\d+\.\d+\.\d+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650', '-subj', '/CN=kanka.test', '-addext', `subjectAltName=${san}`, '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '3650',
+        '-subj',
+        '/CN=kanka.test',
+        '-addext',
+        `subjectAltName=${san}`,
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     return readFileSync(join(dir, 'cert.pem'), 'utf8') + readFileSync(join(dir, 'key.pem'), 'utf8');
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -56,7 +76,11 @@ export function ensureSiteSecrets(inventoryDir: string, addresses: string[]): vo
   const vaultPassword = password();
   const pem = selfSignedPem(['kanka.test', 'localhost', ...addresses]);
   const yaml = [
-    `tls_pem: |\n${pem.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}`,
+    `tls_pem: |\n${pem
+      .trimEnd()
+      .split('\n')
+      .map((l) => `  ${l}`)
+      .join('\n')}`,
     // JSON strings are YAML double-quoted scalars: the values arrive as they are.
     `db_password: ${JSON.stringify(hostilePassword())}`,
     `replication_password: ${JSON.stringify(hostilePassword())}`,
@@ -77,9 +101,17 @@ export function ensureSiteSecrets(inventoryDir: string, addresses: string[]): vo
 function backupSshKeyYaml(): string {
   const dir = mkdtempSync(join(tmpdir(), 'kanka-backup-key-'));
   try {
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'kanka-mariadb-backup', '-f', join(dir, 'key')], { stdio: 'ignore' });
+    execFileSync(
+      'ssh-keygen',
+      ['-q', '-t', 'ed25519', '-N', '', '-C', 'kanka-mariadb-backup', '-f', join(dir, 'key')],
+      { stdio: 'ignore' },
+    );
     const key = readFileSync(join(dir, 'key'), 'utf8');
-    return `backup_ssh_key: |\n${key.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}`;
+    return `backup_ssh_key: |\n${key
+      .trimEnd()
+      .split('\n')
+      .map((l) => `  ${l}`)
+      .join('\n')}`;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -24,15 +24,24 @@ export function knownHostsLine(address: string, publicKey: string): string {
 
 export function sshArgs(keyFile: string, knownHostsFile: string, connectTimeoutSec = 5): string[] {
   return [
-    '-F', 'none',
-    '-i', keyFile,
-    '-o', 'IdentitiesOnly=yes',
-    '-o', 'BatchMode=yes',
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', `UserKnownHostsFile=${knownHostsFile}`,
-    '-o', 'GlobalKnownHostsFile=/dev/null',
-    '-o', `ConnectTimeout=${connectTimeoutSec}`,
-    '-o', 'LogLevel=ERROR',
+    '-F',
+    'none',
+    '-i',
+    keyFile,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    `UserKnownHostsFile=${knownHostsFile}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    `ConnectTimeout=${connectTimeoutSec}`,
+    '-o',
+    'LogLevel=ERROR',
   ];
 }
 
@@ -44,9 +53,18 @@ export interface SshRunOptions {
   connectTimeoutSec?: number;
 }
 
-export function sshRun(keyFile: string, knownHostsFile: string, address: string, command: string, opts: SshRunOptions = {}): Promise<SshResult> {
+export function sshRun(
+  keyFile: string,
+  knownHostsFile: string,
+  address: string,
+  command: string,
+  opts: SshRunOptions = {},
+): Promise<SshResult> {
   const args = [...sshArgs(keyFile, knownHostsFile, opts.connectTimeoutSec), `root@${address}`, '--', command];
-  return run('ssh', args, { timeoutMs: opts.timeoutMs ?? 120_000, ...(opts.input === undefined ? {} : { input: opts.input }) });
+  return run('ssh', args, {
+    timeoutMs: opts.timeoutMs ?? 120_000,
+    ...(opts.input === undefined ? {} : { input: opts.input }),
+  });
 }
 
 /**
@@ -54,8 +72,14 @@ export function sshRun(keyFile: string, knownHostsFile: string, address: string,
  * and the generated known_hosts (StrictHostKeyChecking=yes). For tests: checks effects independently of
  * the tool under test. Never throws for a failing command: look at `code` (255 = ssh failed).
  */
-export async function sshToHost(fleet: Fleet, name: string, command: string, opts: SshRunOptions = {}): Promise<SshResult> {
+export async function sshToHost(
+  fleet: Fleet,
+  name: string,
+  command: string,
+  opts: SshRunOptions = {},
+): Promise<SshResult> {
   const host = fleet.hosts.find((h) => h.name === name);
-  if (!host) throw new Error(`no host "${name}" in fleet "${fleet.name}" (hosts: ${fleet.hosts.map((h) => h.name).join(', ')})`);
+  if (!host)
+    throw new Error(`no host "${name}" in fleet "${fleet.name}" (hosts: ${fleet.hosts.map((h) => h.name).join(', ')})`);
   return sshRun(fleet.sshKeyFile, fleet.knownHostsFile, host.address, command, opts);
 }

@@ -46,7 +46,9 @@ export function loadState(fleet: string): FleetState | undefined {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`${file} is not valid JSON (${String(err)}); run \`npm run fleet:down\` after fixing or removing it`);
+    throw new Error(
+      `${file} is not valid JSON (${String(err)}); run \`npm run fleet:down\` after fixing or removing it`,
+    );
   }
   if (typeof parsed !== 'object' || parsed === null || (parsed as { version?: unknown }).version !== 1) {
     throw new Error(`${file} has an unknown format; remove it (after stopping any fleet processes) and retry`);

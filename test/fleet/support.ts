@@ -32,12 +32,17 @@ function onPath(cmd: string): boolean {
 }
 
 export function fleetSupport(): FleetSupport {
-  if (process.platform !== 'linux') return { ok: false, reason: `the local fleet needs Linux (this is ${process.platform})` };
-  if (process.getuid?.() !== 0) return { ok: false, reason: 'the local fleet needs root (systemd-nspawn, overlay mounts, a bridge)' };
+  if (process.platform !== 'linux')
+    return { ok: false, reason: `the local fleet needs Linux (this is ${process.platform})` };
+  if (process.getuid?.() !== 0)
+    return { ok: false, reason: 'the local fleet needs root (systemd-nspawn, overlay mounts, a bridge)' };
   const missing = TOOLS.filter(([cmd]) => !onPath(cmd));
   if (missing.length > 0) {
     const pkgs = [...new Set(missing.map(([, pkg]) => pkg))].join(' ');
-    return { ok: false, reason: `the local fleet needs ${missing.map(([c]) => c).join(', ')}: apt-get install -y ${pkgs}` };
+    return {
+      ok: false,
+      reason: `the local fleet needs ${missing.map(([c]) => c).join(', ')}: apt-get install -y ${pkgs}`,
+    };
   }
   const filesystems = existsSync('/proc/filesystems') ? readFileSync('/proc/filesystems', 'utf8') : '';
   const loadable = existsSync(`/lib/modules/${release()}/kernel/fs/overlayfs`);

@@ -13,7 +13,17 @@ export interface CliRun {
 }
 
 /** Runs the CLI in-process with captured output and an injected connector (no process exit). */
-export async function cli(args: string[], opts: { cwd: string; connect?: (t: ConnectionTarget) => Promise<RemoteHost>; tty?: boolean; stdin?: string; hostKey?: Io['hostKey']; interrupt?: Interruption }): Promise<CliRun> {
+export async function cli(
+  args: string[],
+  opts: {
+    cwd: string;
+    connect?: (t: ConnectionTarget) => Promise<RemoteHost>;
+    tty?: boolean;
+    stdin?: string;
+    hostKey?: Io['hostKey'];
+    interrupt?: Interruption;
+  },
+): Promise<CliRun> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const stdin = new PassThrough();

@@ -15,7 +15,11 @@ export function useVaultPassword(password: string): void {
 }
 
 /** The minimal test project with an encrypted secrets file (`secretsYaml`, encrypted with `password`). */
-export function projectWithSecrets(secretsYaml: string, password: string, overrides: Record<string, string | undefined> = {}): string {
+export function projectWithSecrets(
+  secretsYaml: string,
+  password: string,
+  overrides: Record<string, string | undefined> = {},
+): string {
   const base = projectFiles();
   return projectDir({
     'inventory/test.yml': base['inventory/test.yml']?.replace('ssh:', 'secrets: test.secrets.yml\nssh:'),

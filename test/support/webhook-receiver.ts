@@ -14,5 +14,9 @@ export async function webhookReceiver(status = 204): Promise<{ url: string; bodi
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const addr = server.address();
-  return { url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/hook`, bodies, close: () => server.close() };
+  return {
+    url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/hook`,
+    bodies,
+    close: () => server.close(),
+  };
 }

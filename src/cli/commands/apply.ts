@@ -32,7 +32,12 @@ export function requireYesOffTerminal(opts: { yes?: boolean }, io: Io, command: 
 }
 
 /** Shows the plan, asks (on a terminal) unless --yes, applies. 0 done, 3 a host failed. */
-export async function applyCommand(env: string, opts: ApplyCliOptions, io: Io, argv: readonly string[] = ['apply', env]): Promise<ExitCode> {
+export async function applyCommand(
+  env: string,
+  opts: ApplyCliOptions,
+  io: Io,
+  argv: readonly string[] = ['apply', env],
+): Promise<ExitCode> {
   const planFile = resolve(io.cwd, env);
   if (looksLikePlanFile(planFile)) return applySavedPlan(planFile, opts, io, argv);
   requireYesOffTerminal(opts, io, 'apply');
@@ -49,10 +54,16 @@ export async function applyCommand(env: string, opts: ApplyCliOptions, io: Io, a
 async function applySavedPlan(file: string, opts: ApplyCliOptions, io: Io, argv: readonly string[]): Promise<ExitCode> {
   const given = (['limit', 'tags', 'playbook', 'project'] as const).filter((k) => opts[k] !== undefined);
   if (given.length > 0) {
-    throw new UsageError(`a saved plan keeps the selection it was made with: apply ${file} without ${given.map((k) => `--${k}`).join(', ')} (nothing was changed)`);
+    throw new UsageError(
+      `a saved plan keeps the selection it was made with: apply ${file} without ${given.map((k) => `--${k}`).join(', ')} (nothing was changed)`,
+    );
   }
   const saved = readPlanFile(file);
-  const { project, secrets } = loadWithSecrets(saved.inventory, { ...opts, project: saved.projectDir, playbook: saved.playbook }, io);
+  const { project, secrets } = loadWithSecrets(
+    saved.inventory,
+    { ...opts, project: saved.projectDir, playbook: saved.playbook },
+    io,
+  );
   const key = approvalKey(secrets);
   if (inputsHash(project, key) !== saved.inputsHash) {
     const now = runInfo(project.inventory.name, [], saved.projectDir).commit();
@@ -60,8 +71,15 @@ async function applySavedPlan(file: string, opts: ApplyCliOptions, io: Io, argv:
       `the configuration changed since ${file} was made (commit ${saved.commit} then, ${now} now): its inventory, secrets, playbook or roles differ. Plan again and review it: kanka-infra plan ${saved.env} --out ${file} (nothing was changed)`,
     );
   }
-  const programs = compileWith(project, secrets, { ...(saved.limit !== undefined ? { limit: saved.limit } : {}), ...(saved.tags !== undefined ? { tags: saved.tags } : {}) });
-  const { code } = await applyPrograms(project, programs, { ...opts, yes: true }, io, argv, undefined, undefined, { key, approval: saved.approval, file });
+  const programs = compileWith(project, secrets, {
+    ...(saved.limit !== undefined ? { limit: saved.limit } : {}),
+    ...(saved.tags !== undefined ? { tags: saved.tags } : {}),
+  });
+  const { code } = await applyPrograms(project, programs, { ...opts, yes: true }, io, argv, undefined, undefined, {
+    key,
+    approval: saved.approval,
+    file,
+  });
   return code;
 }
 
@@ -75,7 +93,8 @@ export async function applyPrograms(
   opts: ApplyCliOptions,
   io: Io,
   argv: readonly string[],
-  question = (p: RunReport) => `Apply these changes to ${p.hosts.filter((h) => h.status === 'pending').length} host(s) of ${p.env}?`,
+  question = (p: RunReport) =>
+    `Apply these changes to ${p.hosts.filter((h) => h.status === 'pending').length} host(s) of ${p.env}?`,
   approved?: () => void,
   saved?: { key: Buffer; approval: Approval; file: string },
 ): Promise<{ code: ExitCode; result?: RunReport }> {
@@ -91,7 +110,11 @@ export async function applyPrograms(
       // What was shown (or saved) is what runs: checked under the locks. A plan shown in this run
       // is compared in memory, so any key will do; a saved one was keyed by the secrets.
       approval: saved ? { key: saved.key, saved: saved.approval } : { key: randomBytes(32) },
-      lock: { info: runInfo(project.inventory.name, argv, opts.project ?? io.cwd), breakLock: opts.breakLock === true, redact: io.redact ?? ((t) => t) },
+      lock: {
+        info: runInfo(project.inventory.name, argv, opts.project ?? io.cwd),
+        breakLock: opts.breakLock === true,
+        redact: io.redact ?? ((t) => t),
+      },
       ...(opts.yes || saved
         ? {}
         : {
@@ -109,10 +132,20 @@ export async function applyPrograms(
   // No result: the user said no, or SIGINT came at the question (the plan was shown with it).
   if (!result) return { code: interrupted ? EXIT.INTERRUPTED : EXIT.INVALID };
   // Applied, but something still needs a person (a broken replica): 2, so a script notices.
-  const code = interrupted ? EXIT.INTERRUPTED : troubledHosts(result).length > 0 ? EXIT.HOST_FAILED : problemsOf(result).length > 0 ? EXIT.CHANGES : EXIT.OK;
+  const code = interrupted
+    ? EXIT.INTERRUPTED
+    : troubledHosts(result).length > 0
+      ? EXIT.HOST_FAILED
+      : problemsOf(result).length > 0
+        ? EXIT.CHANGES
+        : EXIT.OK;
   out.print(result, code);
   if (moved) write(io.stderr, movedMessage(moved, saved?.file));
-  if (interrupted) write(io.stderr, 'Interrupted (Ctrl-C): no change was started after it; the locks taken were released (see above for any that could not be).');
+  if (interrupted)
+    write(
+      io.stderr,
+      'Interrupted (Ctrl-C): no change was started after it; the locks taken were released (see above for any that could not be).',
+    );
   return { code, result };
 }
 
@@ -122,6 +155,8 @@ function movedMessage(moved: Moved[], file: string | undefined): string {
   return [
     `Refused: nothing was changed. These are not as ${what} said (each host was read again before any change):`,
     ...moved.map((m) => `  ${m.host}  "${m.task}": planned ${m.planned}; now ${m.now}`),
-    file ? 'Make a new plan (kanka-infra plan <env> --out <file>), review it, and apply that.' : 'Run apply again to see the current plan.',
+    file
+      ? 'Make a new plan (kanka-infra plan <env> --out <file>), review it, and apply that.'
+      : 'Run apply again to see the current plan.',
   ].join('\n');
 }

@@ -3,7 +3,9 @@ import type { BackupEntry, DatabaseSize } from '../../db/facts.js';
 
 export function describeDatabases(dbs: readonly DatabaseSize[]): string {
   if (dbs.length === 0) return 'no application database';
-  return dbs.map((d) => `${d.name} (${d.tables} table${d.tables === 1 ? '' : 's'}, ~${d.rows} rows, ${humanBytes(d.bytes)})`).join(', ');
+  return dbs
+    .map((d) => `${d.name} (${d.tables} table${d.tables === 1 ? '' : 's'}, ~${d.rows} rows, ${humanBytes(d.bytes)})`)
+    .join(', ');
 }
 
 export function humanBytes(n: number): string {
@@ -21,6 +23,7 @@ export function humanBytes(n: number): string {
 export function describeBackup(b: BackupEntry): string {
   const m = b.manifest;
   const taken = m['finished'] ? new Date(Number(m['finished']) * 1000).toISOString().replace('.000Z', 'Z') : '?';
-  const where = m['source'] && m['source'] !== 'local' ? `${m['host'] ?? '?'} (dumped from ${m['source']})` : (m['host'] ?? '?');
+  const where =
+    m['source'] && m['source'] !== 'local' ? `${m['host'] ?? '?'} (dumped from ${m['source']})` : (m['host'] ?? '?');
   return `${b.id}: taken ${taken} on ${where}, databases ${m['databases'] || '(none)'}, ${m['tables'] ?? '?'} tables, ${humanBytes(Number(m['bytes'] ?? 0))}, GTID ${m['gtid'] || '?'}`;
 }

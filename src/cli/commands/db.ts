@@ -36,11 +36,20 @@ export function loadDb(env: string, opts: DbCliOptions, io: Io, argv: readonly s
  * Opens the hosts, runs `body`, always closes them. A step that fails on a host (or a lock held by
  * another run) is reported with the host's own words: exit 3.
  */
-export async function withHosts(ctx: DbContext, hosts: readonly Host[], body: (session: DbSession) => Promise<ExitCode>): Promise<ExitCode> {
+export async function withHosts(
+  ctx: DbContext,
+  hosts: readonly Host[],
+  body: (session: DbSession) => Promise<ExitCode>,
+): Promise<ExitCode> {
   const connect = await runConnector(ctx.project.inventory, ctx.io);
   let session: DbSession | undefined;
   try {
-    session = await DbSession.open(ctx.project, hosts, connect, runInfo(ctx.project.inventory.name, ctx.argv, ctx.projectDir));
+    session = await DbSession.open(
+      ctx.project,
+      hosts,
+      connect,
+      runInfo(ctx.project.inventory.name, ctx.argv, ctx.projectDir),
+    );
     return await body(session);
   } catch (err) {
     if (!(err instanceof DbStepError)) throw err;
@@ -63,10 +72,17 @@ export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-export function registerDbCommand(program: Command, io: Io, setExit: (c: ExitCode) => void, argv: readonly string[]): void {
+export function registerDbCommand(
+  program: Command,
+  io: Io,
+  setExit: (c: ExitCode) => void,
+  argv: readonly string[],
+): void {
   const db = program
     .command('db')
-    .description("Kanka's data: on-demand backups, restore, and rebuilding a replica. Each shows what it will do and asks; apply never does any of these")
+    .description(
+      "Kanka's data: on-demand backups, restore, and rebuilding a replica. Each shows what it will do and asks; apply never does any of these",
+    )
     .addHelpText(
       'after',
       `
@@ -80,22 +96,36 @@ Exit: 0 done, 1 invalid input or cancelled (nothing changed), 3 a host failed or
     );
 
   dbOptions(db.command('backup').argument('<env>', 'environment name or inventory file'))
-    .description("take a backup now (before a risky change): runs the backup role's own job on the backup host and waits; same dump, checksum, retention and copy as the nightly timer")
+    .description(
+      "take a backup now (before a risky change): runs the backup role's own job on the backup host and waits; same dump, checksum, retention and copy as the nightly timer",
+    )
     .action(async (env: string, opts: DbCliOptions) => {
       const { backupCommand } = await import('./db-backup.js');
       setExit(await backupCommand(env, opts, io, argv));
     });
 
   dbOptions(db.command('restore').argument('<env>', 'environment name or inventory file'))
-    .description("restore a backup on the primary: verifies its checksum (a corrupted backup is refused), shows what it replaces, asks, stops the app's writes, restores, waits for the replicas to replay it")
-    .requiredOption('--from <backup>', 'the backup: "latest" or its name (e.g. 20261201T023000Z); it must be on the primary (the nightly job copies it there)')
+    .description(
+      "restore a backup on the primary: verifies its checksum (a corrupted backup is refused), shows what it replaces, asks, stops the app's writes, restores, waits for the replicas to replay it",
+    )
+    .requiredOption(
+      '--from <backup>',
+      'the backup: "latest" or its name (e.g. 20261201T023000Z); it must be on the primary (the nightly job copies it there)',
+    )
     .action(async (env: string, opts: RestoreCliOptions) => {
       const { restoreCommand } = await import('./db-restore.js');
       setExit(await restoreCommand(env, opts, io, argv));
     });
 
-  dbOptions(db.command('reseed').argument('<env>', 'environment name or inventory file').argument('<host>', 'the replica to rebuild'))
-    .description("rebuild a replica from the primary: shows its state (the server's error) and what is replaced, asks, then loads a consistent dump of every application database and replicates again")
+  dbOptions(
+    db
+      .command('reseed')
+      .argument('<env>', 'environment name or inventory file')
+      .argument('<host>', 'the replica to rebuild'),
+  )
+    .description(
+      "rebuild a replica from the primary: shows its state (the server's error) and what is replaced, asks, then loads a consistent dump of every application database and replicates again",
+    )
     .action(async (env: string, host: string, opts: DbCliOptions) => {
       const { reseedCommand } = await import('./db-reseed.js');
       setExit(await reseedCommand(env, host, opts, io, argv));
@@ -105,8 +135,14 @@ Exit: 0 done, 1 invalid input or cancelled (nothing changed), 3 a host failed or
 function dbOptions(cmd: Command): Command {
   return cmd
     .option('-p, --project <dir>', 'project directory holding inventory/, playbooks/ and roles/')
-    .option('--playbook <file>', "playbook whose roles place the databases (default: the inventory's playbook:, else playbooks/site.yml)")
-    .option('--vault-password-file <file>', 'file holding the secrets password (or set KANKA_VAULT_PASSWORD / KANKA_VAULT_PASSWORD_FILE)')
+    .option(
+      '--playbook <file>',
+      "playbook whose roles place the databases (default: the inventory's playbook:, else playbooks/site.yml)",
+    )
+    .option(
+      '--vault-password-file <file>',
+      'file holding the secrets password (or set KANKA_VAULT_PASSWORD / KANKA_VAULT_PASSWORD_FILE)',
+    )
     .option('--no-color', 'no colours')
     .option('-y, --yes', 'do it without asking (required when not on a terminal)');
 }

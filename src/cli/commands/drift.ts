@@ -29,7 +29,10 @@ export async function driftCommand(env: string, opts: DriftCliOptions, io: Io): 
     const { text } = webhookBody(report, code);
     const masked = io.redact ? io.redact(text) : text;
     const problem = await postWebhook(opts.webhook, { text: masked, content: masked });
-    write(io.stderr, problem ? `drift: ${problem} (the report above is complete)` : 'drift: summary posted to the webhook');
+    write(
+      io.stderr,
+      problem ? `drift: ${problem} (the report above is complete)` : 'drift: summary posted to the webhook',
+    );
   }
   return code;
 }

@@ -12,16 +12,40 @@ export function inventoryCommand(env: string, opts: { json?: boolean; project?: 
     write(
       io.stdout,
       JSON.stringify(
-        { env: inv.name, file: inv.file, hosts: inv.hosts.map((h) => ({ name: h.name, address: h.address, port: h.port, user: h.user, groups: h.groups })), groups: Object.fromEntries(groups) },
+        {
+          env: inv.name,
+          file: inv.file,
+          hosts: inv.hosts.map((h) => ({
+            name: h.name,
+            address: h.address,
+            port: h.port,
+            user: h.user,
+            groups: h.groups,
+          })),
+          groups: Object.fromEntries(groups),
+        },
         null,
         2,
       ),
     );
     return EXIT.OK;
   }
-  const rows = [['HOST', 'ADDRESS', 'USER', 'GROUPS'], ...inv.hosts.map((h) => [h.name, h.port === 22 ? h.address : `${h.address}:${h.port}`, h.user, h.groups.join(', ')])];
+  const rows = [
+    ['HOST', 'ADDRESS', 'USER', 'GROUPS'],
+    ...inv.hosts.map((h) => [
+      h.name,
+      h.port === 22 ? h.address : `${h.address}:${h.port}`,
+      h.user,
+      h.groups.join(', '),
+    ]),
+  ];
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  const lines = rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  const lines = rows.map((r) =>
+    r
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
   lines.push('', ...[...groups].map(([g, hs]) => `${g}: ${hs.join(', ')}`));
   write(io.stdout, `${inv.name} (${inv.file})\n\n${lines.join('\n')}`);
   return EXIT.OK;

@@ -18,7 +18,9 @@ import { runConnector } from '../ssh-auth.js';
  */
 export function planExitCode(report: RunReport): ExitCode {
   if (troubledHosts(report).length > 0) return EXIT.HOST_FAILED;
-  const pending = totalChanges(changeCounts(report.hosts, ['pending'])) > 0 || report.hosts.some((h) => h.tasks.some((t) => t.status === 'deferred'));
+  const pending =
+    totalChanges(changeCounts(report.hosts, ['pending'])) > 0 ||
+    report.hosts.some((h) => h.tasks.some((t) => t.status === 'deferred'));
   return pending || problemsOf(report).length > 0 ? EXIT.CHANGES : EXIT.OK;
 }
 
@@ -33,13 +35,21 @@ export async function planCommand(env: string, opts: PlanCliOptions, io: Io): Pr
   const connect = await runConnector(project.inventory, io);
   const out = new RunOutput(io, opts, programs.length);
   const key = opts.out !== undefined ? approvalKey(secrets) : undefined;
-  const { report, approval } = await planWithApproval(project, programs, { forks: opts.forks, connect, emit: out.emit }, key);
+  const { report, approval } = await planWithApproval(
+    project,
+    programs,
+    { forks: opts.forks, connect, emit: out.emit },
+    key,
+  );
   const code = planExitCode(report);
   out.print(report, code);
   if (opts.out !== undefined && key) {
     const file = resolve(io.cwd, opts.out);
     if (code === EXIT.HOST_FAILED) {
-      write(io.stderr, `plan: not saved to ${file}: a host failed or was unreachable, so this plan cannot be applied as it is`);
+      write(
+        io.stderr,
+        `plan: not saved to ${file}: a host failed or was unreachable, so this plan cannot be applied as it is`,
+      );
       return code;
     }
     writePlanFile(file, {

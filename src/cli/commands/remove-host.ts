@@ -19,7 +19,12 @@ export interface RemoveHostOptions extends ApplyCliOptions {
  * hosts that route traffic to it (drain), then everything else (allowlists, grants, /etc/hosts),
  * then the inventory. The removed host itself is left as it is.
  */
-export async function removeHostCommand(name: string, opts: RemoveHostOptions, io: Io, argv: readonly string[]): Promise<ExitCode> {
+export async function removeHostCommand(
+  name: string,
+  opts: RemoveHostOptions,
+  io: Io,
+  argv: readonly string[],
+): Promise<ExitCode> {
   requireYesOffTerminal(opts, io, 'remove-host');
   const { project, secrets } = loadWithSecrets(opts.env, opts, io);
   const host = project.inventory.hosts.find((h) => h.name === name);
@@ -31,25 +36,44 @@ export async function removeHostCommand(name: string, opts: RemoveHostOptions, i
         (close.length > 0 ? `Did you mean ${close.join(' or ')}?` : `Hosts: ${names.join(', ') || '(none)'}.`),
     );
   }
-  const without: Project = { ...project, inventory: { ...project.inventory, hosts: project.inventory.hosts.filter((h) => h.name !== name) } };
+  const without: Project = {
+    ...project,
+    inventory: { ...project.inventory, hosts: project.inventory.hosts.filter((h) => h.name !== name) },
+  };
   const drainers = new Set(without.inventory.hosts.filter((h) => h.groups.includes(opts.drain)).map((h) => h.name));
   // Compiled once, before any stage: a problem anywhere is reported before the frontends change.
   const all = compileWith(without, secrets, opts);
   const stages = [
-    ...(drainers.size > 0 ? [{ what: `drain ${name} from ${opts.drain}`, programs: all.filter((p) => drainers.has(p.host.name)) }] : []),
+    ...(drainers.size > 0
+      ? [{ what: `drain ${name} from ${opts.drain}`, programs: all.filter((p) => drainers.has(p.host.name)) }]
+      : []),
     { what: `update the rest of the fleet without ${name}`, programs: all },
   ];
   for (const stage of stages) {
     write(io.stderr, `remove-host ${name}: ${stage.what}`);
     const programs = stage.programs;
-    const { code } = await applyPrograms(without, programs, opts, io, argv, (p) => `Remove ${name}, step "${stage.what}": apply these changes to ${p.hosts.filter((h) => h.status === 'pending').length} host(s)?`);
+    const { code } = await applyPrograms(
+      without,
+      programs,
+      opts,
+      io,
+      argv,
+      (p) =>
+        `Remove ${name}, step "${stage.what}": apply these changes to ${p.hosts.filter((h) => h.status === 'pending').length} host(s)?`,
+    );
     if (code !== EXIT.OK) {
-      write(io.stderr, `\nremove-host ${name}: stopped at "${stage.what}". ${name} is still in ${project.inventory.file}; fix the cause above and run remove-host again (the steps already done change nothing the second time).`);
+      write(
+        io.stderr,
+        `\nremove-host ${name}: stopped at "${stage.what}". ${name} is still in ${project.inventory.file}; fix the cause above and run remove-host again (the steps already done change nothing the second time).`,
+      );
       return code;
     }
   }
   removeHostFromInventory(project.inventory.file, name);
   unpinHost(project.inventory.ssh.known_hosts, knownHostsName(host.address, host.port));
-  write(io.stderr, `remove-host ${name}: removed from ${project.inventory.file} and its key unpinned. The host itself was not touched.`);
+  write(
+    io.stderr,
+    `remove-host ${name}: removed from ${project.inventory.file} and its key unpinned. The host itself was not touched.`,
+  );
   return EXIT.OK;
 }

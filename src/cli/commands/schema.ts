@@ -11,12 +11,14 @@ export function schemaCommand(kind: string | undefined, opts: { out?: string }, 
   if (opts.out) {
     const dir = resolve(io.cwd, opts.out);
     mkdirSync(dir, { recursive: true });
-    for (const k of schemaKinds) writeAtomic(join(dir, `${k}.schema.json`), `${JSON.stringify(jsonSchema(k), null, 2)}\n`);
+    for (const k of schemaKinds)
+      writeAtomic(join(dir, `${k}.schema.json`), `${JSON.stringify(jsonSchema(k), null, 2)}\n`);
     write(io.stdout, `wrote ${schemaKinds.map((k) => join(dir, `${k}.schema.json`)).join(', ')}`);
     return EXIT.OK;
   }
   const k = kind ?? 'inventory';
-  if (!(schemaKinds as readonly string[]).includes(k)) throw new UsageError(`unknown schema "${k}"; one of: ${schemaKinds.join(', ')}`);
+  if (!(schemaKinds as readonly string[]).includes(k))
+    throw new UsageError(`unknown schema "${k}"; one of: ${schemaKinds.join(', ')}`);
   write(io.stdout, JSON.stringify(jsonSchema(k as SchemaKind), null, 2));
   return EXIT.OK;
 }

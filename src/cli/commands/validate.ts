@@ -18,7 +18,27 @@ export function validateCommand(env: string, opts: ProjectOptions, io: Io): Exit
   // Valid, but not what production should run with: said, without failing the check.
   const warnings = securityWarnings(project, programs);
   if (opts.json) {
-    write(io.stdout, JSON.stringify({ valid: true, env: project.inventory.name, inventory: project.inventory.file, playbook: project.playbookFile, hosts: programs.length, groups: groups.size, roles: project.roles.size, tasks, diagnostics: [], secretsChecked, notes, warnings }, null, 2));
+    write(
+      io.stdout,
+      JSON.stringify(
+        {
+          valid: true,
+          env: project.inventory.name,
+          inventory: project.inventory.file,
+          playbook: project.playbookFile,
+          hosts: programs.length,
+          groups: groups.size,
+          roles: project.roles.size,
+          tasks,
+          diagnostics: [],
+          secretsChecked,
+          notes,
+          warnings,
+        },
+        null,
+        2,
+      ),
+    );
   } else {
     write(
       io.stdout,

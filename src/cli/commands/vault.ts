@@ -1,5 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, fsyncSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Argument, type Command } from 'commander';
@@ -38,17 +50,22 @@ export async function vaultCommand(action: VaultAction, file: string, opts: Vaul
   switch (action) {
     case 'encrypt': {
       const data = readInput(path, file);
-      if (isVaultText(data)) throw new UsageError(`${file} is already encrypted; nothing was changed (use \`vault edit\` to change it)`);
+      if (isVaultText(data))
+        throw new UsageError(`${file} is already encrypted; nothing was changed (use \`vault edit\` to change it)`);
       writeVault(path, encryptVault(data, password()));
       write(io.stdout, `encrypted ${file}`);
       return EXIT.OK;
     }
     case 'decrypt': {
       const data = readInput(path, file);
-      if (!isVaultText(data)) throw new UsageError(`${file} is not encrypted (no $ANSIBLE_VAULT header); nothing was changed`);
+      if (!isVaultText(data))
+        throw new UsageError(`${file} is not encrypted (no $ANSIBLE_VAULT header); nothing was changed`);
       writeVault(path, decryptOrThrow(data, password(), file));
       write(io.stdout, `decrypted ${file}`);
-      write(io.stderr, `warning: ${file} is now PLAINTEXT: do not commit it; encrypt it again with \`kanka-infra vault encrypt ${file}\``);
+      write(
+        io.stderr,
+        `warning: ${file} is now PLAINTEXT: do not commit it; encrypt it again with \`kanka-infra vault encrypt ${file}\``,
+      );
       return EXIT.OK;
     }
     case 'view': {
@@ -59,7 +76,10 @@ export async function vaultCommand(action: VaultAction, file: string, opts: Vaul
     }
     case 'edit': {
       const data = readInput(path, file);
-      if (!isVaultText(data)) throw new UsageError(`${file} is not encrypted (no $ANSIBLE_VAULT header); encrypt it first with \`kanka-infra vault encrypt ${file}\``);
+      if (!isVaultText(data))
+        throw new UsageError(
+          `${file} is not encrypted (no $ANSIBLE_VAULT header); encrypt it first with \`kanka-infra vault encrypt ${file}\``,
+        );
       const pw = password();
       const original = decryptOrThrow(data, pw, file);
       const vaultId = vaultIdOf(data, file);
@@ -74,7 +94,8 @@ export async function vaultCommand(action: VaultAction, file: string, opts: Vaul
       });
     }
     case 'create': {
-      if (existsSync(path)) throw new UsageError(`${file} already exists; use \`kanka-infra vault edit ${file}\` to change it`);
+      if (existsSync(path))
+        throw new UsageError(`${file} already exists; use \`kanka-infra vault edit ${file}\` to change it`);
       if (!existsSync(dirname(path))) throw new UsageError(`the directory of ${file} does not exist`);
       const pw = password();
       return editInTempFile(Buffer.alloc(0), path, file, env, io, (edited) => {
@@ -97,7 +118,10 @@ export function registerVaultCommand(program: Command, io: Io, setExit: (c: Exit
     .addArgument(new Argument('<action>', 'what to do with the file').choices(VAULT_ACTIONS))
     .argument('<file>', 'the vault file (ansible-vault format, e.g. inventory/prod.secrets.yml)')
     .description('encrypt, decrypt, view, edit or create an encrypted secrets file (ansible-vault compatible)')
-    .option('--vault-password-file <file>', 'read the vault password from this file (never executed; surrounding whitespace stripped)')
+    .option(
+      '--vault-password-file <file>',
+      'read the vault password from this file (never executed; surrounding whitespace stripped)',
+    )
     .addHelpText('after', VAULT_HELP)
     .action(async (action: VaultAction, file: string, opts: { vaultPasswordFile?: string }) => {
       const options: VaultOptions = {};
@@ -146,7 +170,8 @@ function writeVault(target: string, content: string | Uint8Array, exclusive = fa
   try {
     writeAtomic(target, content, { forceMode: 0o600, exclusive });
   } catch (err) {
-    if (exclusive && (err as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`${target} appeared while the editor was open; nothing was written`);
+    if (exclusive && (err as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new UsageError(`${target} appeared while the editor was open; nothing was written`);
     throw err;
   }
 }
@@ -156,7 +181,14 @@ function writeVault(target: string, content: string | Uint8Array, exclusive = fa
  * checks the result is a YAML mapping and hands it to `save`. The file (and anything the editor left
  * beside it, such as swap files) is overwritten with zeros and removed in every case.
  */
-function editInTempFile(plaintext: Buffer, path: string, shown: string, env: NodeJS.ProcessEnv, io: Io, save: (edited: Buffer) => ExitCode): ExitCode {
+function editInTempFile(
+  plaintext: Buffer,
+  path: string,
+  shown: string,
+  env: NodeJS.ProcessEnv,
+  io: Io,
+  save: (edited: Buffer) => ExitCode,
+): ExitCode {
   const dir = mkdtempSync(join(tmpdir(), 'kanka-vault-'));
   const tmp = join(dir, basename(path).replace(/^\.+/, '') || 'secrets.yml');
   try {
@@ -171,7 +203,11 @@ function editInTempFile(plaintext: Buffer, path: string, shown: string, env: Nod
     // spliced into the command line.
     const r = spawnSync('/bin/sh', ['-c', `${editor} "$1"`, 'kanka-vault-editor', tmp], { stdio: 'inherit', env });
     if (r.error || r.status !== 0) {
-      const why = r.error ? r.error.message : r.signal ? `was killed by ${r.signal}` : `exited with status ${r.status ?? '?'}`;
+      const why = r.error
+        ? r.error.message
+        : r.signal
+          ? `was killed by ${r.signal}`
+          : `exited with status ${r.status ?? '?'}`;
       write(io.stderr, `error: the editor (${editor}) ${why}; ${shown} was not changed`);
       return EXIT.INVALID;
     }
@@ -214,7 +250,8 @@ function yamlMappingProblem(content: Buffer): string | undefined {
   }
   const root = doc.contents;
   if (isMap(root)) return undefined;
-  if (root === null || (isScalar(root) && root.value === null)) return 'is empty, not a YAML mapping of names to values';
+  if (root === null || (isScalar(root) && root.value === null))
+    return 'is empty, not a YAML mapping of names to values';
   return 'is not a YAML mapping of names to values';
 }
 
@@ -236,7 +273,8 @@ function shredFile(file: string): void {
     const fd = openSync(file, 'r+');
     try {
       const zeros = Buffer.alloc(Math.min(st.size, 1 << 20));
-      for (let off = 0; off < st.size; off += zeros.length) writeSync(fd, zeros, 0, Math.min(zeros.length, st.size - off), off);
+      for (let off = 0; off < st.size; off += zeros.length)
+        writeSync(fd, zeros, 0, Math.min(zeros.length, st.size - off), off);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

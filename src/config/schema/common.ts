@@ -4,7 +4,10 @@ import { ipNetwork } from './values.js';
 /** Host, group and role names: safe in file names, shell words and YAML keys. */
 export const nameSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9_.-]*$/i, 'must start with a letter or digit and contain only letters, digits, ".", "_" or "-"');
+  .regex(
+    /^[a-z0-9][a-z0-9_.-]*$/i,
+    'must start with a letter or digit and contain only letters, digits, ".", "_" or "-"',
+  );
 
 /**
  * Variables whose value lands somewhere a wrong one is dangerous (a firewall rule): typed wherever
@@ -12,13 +15,23 @@ export const nameSchema = z
  * with its file and key path before any host is contacted.
  */
 export const typedVars = {
-  ssh_allowed_networks: z.array(ipNetwork).describe('networks (CIDR) SSH is reachable from; empty: from anywhere (role base)'),
-  production: z.boolean().describe('this inventory is production: validate warns about what production should not have (SSH open to anywhere)'),
+  ssh_allowed_networks: z
+    .array(ipNetwork)
+    .describe('networks (CIDR) SSH is reachable from; empty: from anywhere (role base)'),
+  production: z
+    .boolean()
+    .describe(
+      'this inventory is production: validate warns about what production should not have (SSH open to anywhere)',
+    ),
 } as const;
 
 /** Variables; values are YAML scalars, lists or mappings (a few names are typed: typedVars). */
 export const varsSchema = z
-  .looseObject(Object.fromEntries(Object.entries(typedVars).map(([k, v]) => [k, v.optional()])) as { [K in keyof typeof typedVars]: z.ZodOptional<(typeof typedVars)[K]> })
+  .looseObject(
+    Object.fromEntries(Object.entries(typedVars).map(([k, v]) => [k, v.optional()])) as {
+      [K in keyof typeof typedVars]: z.ZodOptional<(typeof typedVars)[K]>;
+    },
+  )
   .describe('variables (merged: role defaults < env vars < group vars < host vars)');
 
 export const tagsSchema = z.array(nameSchema).describe('tags, selected with --tags');

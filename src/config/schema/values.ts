@@ -10,7 +10,12 @@ import { parseNetwork } from '../cidr.js';
  */
 
 /** `editor`: JSON Schema keywords for editors (`kanka-infra schema`), which cannot run the check itself. */
-function withHint<T extends z.ZodString>(schema: T, problem: (value: string) => string | undefined, hint: string, editor?: { pattern: string; maxLength?: number }): T {
+function withHint<T extends z.ZodString>(
+  schema: T,
+  problem: (value: string) => string | undefined,
+  hint: string,
+  editor?: { pattern: string; maxLength?: number },
+): T {
   const checked = schema.superRefine((value, ctx) => {
     const message = problem(value);
     if (message !== undefined) ctx.addIssue({ code: 'custom', message, params: { hint }, input: value });
@@ -99,7 +104,16 @@ export const hostAddress = withHint(
 export const ipNetwork = z.string().superRefine((value, ctx) => {
   const parsed = parseNetwork(value);
   if (!parsed.ok) {
-    ctx.addIssue({ code: 'custom', message: parsed.problem, params: { hint: parsed.hint ?? 'an IPv4 or IPv6 network such as 192.0.2.0/24 or 2001:db8::/48, or one address such as 198.51.100.7' }, input: value });
+    ctx.addIssue({
+      code: 'custom',
+      message: parsed.problem,
+      params: {
+        hint:
+          parsed.hint ??
+          'an IPv4 or IPv6 network such as 192.0.2.0/24 or 2001:db8::/48, or one address such as 198.51.100.7',
+      },
+      input: value,
+    });
   }
 });
 

@@ -1,4 +1,14 @@
-import { chmodSync, existsSync, lstatSync, readFileSync, readdirSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fingerprint } from '../../../src/transport/known-hosts.js';
@@ -38,10 +48,16 @@ const project = (inventory: string) =>
   projectDir({
     'inventory/test.yml': inventory,
     'playbooks/site.yml': '- hosts: all\n  roles: [base]\n',
-    'roles/base/tasks.yml': '- name: hosts file\n  copy: { dest: /etc/fleet, content: "{{ join (addressesOf \'all\') \' \' }}\\n" }\n',
+    'roles/base/tasks.yml':
+      "- name: hosts file\n  copy: { dest: /etc/fleet, content: \"{{ join (addressesOf 'all') ' ' }}\\n\" }\n",
   });
 
-const key = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), Buffer.alloc(32, 7)]);
+const key = Buffer.concat([
+  Buffer.from([0, 0, 0, 11]),
+  Buffer.from('ssh-ed25519'),
+  Buffer.from([0, 0, 0, 32]),
+  Buffer.alloc(32, 7),
+]);
 const hostKey = async () => ({ key, type: 'ssh-ed25519', fingerprint: fingerprint(key) });
 
 function fleet() {
@@ -56,7 +72,18 @@ function fleet() {
   };
 }
 
-const addBack2 = ['add-host', 'back2', '--env', 'test', '--group', 'backend', '--address', '10.0.0.5', '--host-key', fingerprint(key)];
+const addBack2 = [
+  'add-host',
+  'back2',
+  '--env',
+  'test',
+  '--group',
+  'backend',
+  '--address',
+  '10.0.0.5',
+  '--host-key',
+  fingerprint(key),
+];
 const inv = (cwd: string) => join(cwd, 'inventory/test.yml');
 const known = (cwd: string) => join(cwd, 'inventory/known_hosts');
 const pinned = `10.0.0.5 ssh-ed25519 ${key.toString('base64')}\n`;
@@ -89,7 +116,9 @@ describe('add-host asks first, writes after, and edits only what it must', { tim
     const f = fleet();
     const r = await cli(addBack2, { cwd, connect: f.connect, hostKey, tty: true, stdin: 'yes\n' });
     expect(r.code, r.stderr).toBe(0);
-    expect(readFileSync(inv(cwd), 'utf8')).toBe(block.replace('# end of hosts', '  back2:\n    address: 10.0.0.5\n    groups: [backend]\n# end of hosts'));
+    expect(readFileSync(inv(cwd), 'utf8')).toBe(
+      block.replace('# end of hosts', '  back2:\n    address: 10.0.0.5\n    groups: [backend]\n# end of hosts'),
+    );
     expect(statSync(inv(cwd)).mode & 0o777).toBe(0o600);
     expect(readFileSync(known(cwd), 'utf8')).toBe(pinned);
     expect(statSync(known(cwd)).mode & 0o777).toBe(0o600);
@@ -100,7 +129,9 @@ describe('add-host asks first, writes after, and edits only what it must', { tim
     const cwd = project(alignedFlow);
     const r = await cli([...addBack2, '--yes'], { cwd, connect: fleet().connect, hostKey });
     expect(r.code, r.stderr).toBe(0);
-    expect(readFileSync(inv(cwd), 'utf8')).toBe(alignedFlow.replace('vars:', '  back2:   { address: 10.0.0.5, groups: [ backend ] }\nvars:'));
+    expect(readFileSync(inv(cwd), 'utf8')).toBe(
+      alignedFlow.replace('vars:', '  back2:   { address: 10.0.0.5, groups: [ backend ] }\nvars:'),
+    );
   });
 
   it('a symlinked inventory stays a symlink; the file it points to gets the host', async () => {
@@ -134,7 +165,10 @@ describe('add-host asks first, writes after, and edits only what it must', { tim
 describe('remove-host usage errors', () => {
   it('refuses --limit, and an unknown name is a usage error naming the closest hosts', async () => {
     const cwd = project(block);
-    const limited = await cli(['remove-host', 'back1', '--env', 'test', '--limit', 'front1', '--yes'], { cwd, connect: fleet().connect });
+    const limited = await cli(['remove-host', 'back1', '--env', 'test', '--limit', 'front1', '--yes'], {
+      cwd,
+      connect: fleet().connect,
+    });
     expect(limited.code).toBe(1);
     // Not offered at all: every host that refers to the removed one must be updated.
     expect(limited.stderr).toContain("unknown option '--limit'");

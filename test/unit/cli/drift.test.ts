@@ -15,7 +15,12 @@ afterEach(() => {
 async function receiver(status = 204): Promise<{ url: string; bodies: unknown[] }> {
   const r = await webhookReceiver(status);
   close = r.close;
-  return { url: r.url, get bodies() { return r.bodies.map((b) => JSON.parse(b) as unknown); } };
+  return {
+    url: r.url,
+    get bodies() {
+      return r.bodies.map((b) => JSON.parse(b) as unknown);
+    },
+  };
 }
 
 describe('drift', () => {
@@ -42,17 +47,21 @@ describe('drift', () => {
     expect(hook.bodies).toHaveLength(1);
     const body = hook.bodies[0] as { text: string; content: string };
     expect(body.content).toBe(body.text);
-    expect(body.text).toMatch(/^kanka-infra drift test: drift found\n- db1: 2 drifted item\(s\): update \/etc\/motd; update \/srv\/app/);
+    expect(body.text).toMatch(
+      /^kanka-infra drift test: drift found\n- db1: 2 drifted item\(s\): update \/etc\/motd; update \/srv\/app/,
+    );
     // drift changed nothing
     const motd = f.hosts.get('db1')?.files.get('/etc/motd');
     expect(motd?.type === 'file' && motd.content.toString()).toBe('hand edit\n');
   });
 
-  it("a health check failing because another host drifted is reported with the drift, and says why", async () => {
+  it('a health check failing because another host drifted is reported with the drift, and says why', async () => {
     const cwd = projectDir({
-      'playbooks/site.yml': '- name: database\n  hosts: db\n  roles: [db]\n- name: web\n  hosts: web\n  roles: [health]\n',
+      'playbooks/site.yml':
+        '- name: database\n  hosts: db\n  roles: [db]\n- name: web\n  hosts: web\n  roles: [health]\n',
       'roles/db/tasks.yml': '- name: database config\n  copy: { dest: /etc/db.conf, content: "listen = all\\n" }\n',
-      'roles/health/tasks.yml': '- name: the app reaches its database\n  check: { command: db-answers, retries: 1, delay: 0.01 }\n',
+      'roles/health/tasks.yml':
+        '- name: the app reaches its database\n  check: { command: db-answers, retries: 1, delay: 0.01 }\n',
     });
     const f = fakeFleet((_name, h) => {
       h.command = (cmd) => {
@@ -67,7 +76,9 @@ describe('drift', () => {
     expect(drift.code).toBe(2);
     const body = hook.bodies[0] as { text: string };
     expect(body.text).toContain('- db1: 1 drifted item(s): update /etc/db.conf');
-    expect(body.text).toContain('- web1: 1 drifted item(s): the app reaches its database (after the changes planned on db1: check failed after 1 tries: db-answers)');
+    expect(body.text).toContain(
+      '- web1: 1 drifted item(s): the app reaches its database (after the changes planned on db1: check failed after 1 tries: db-answers)',
+    );
   });
 
   it('a host that cannot be checked: exit 3, the others are still reported; a failing webhook is one clear line', async () => {
@@ -76,7 +87,13 @@ describe('drift', () => {
     await cli(['apply', 'test', '--yes'], { cwd, connect: f.connect });
     f.hosts.get('web1')?.put('/etc/motd', { content: 'edited\n' });
     const connect = async (t: ConnectionTarget) => {
-      if (t.host === 'db1') throw new TransportError('db1', '10.9.9.2:22', 'unreachable', 'connection timed out after 10 s (host down or firewalled?)');
+      if (t.host === 'db1')
+        throw new TransportError(
+          'db1',
+          '10.9.9.2:22',
+          'unreachable',
+          'connection timed out after 10 s (host down or firewalled?)',
+        );
       return f.connect(t);
     };
     const hook = await receiver(500);

@@ -25,7 +25,8 @@ interface Case {
 
 const INVENTORY = projectFiles()['inventory/test.yml'] ?? '';
 const inventoryWith = (extra: string) => `${INVENTORY}${extra}`;
-const bytes = (...parts: Array<string | number[]>) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
+const bytes = (...parts: Array<string | number[]>) =>
+  Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
 
 const BOMB = [
   'vars:',
@@ -41,17 +42,43 @@ const BOMB = [
 
 const CASES: Case[] = [
   // Bad YAML
-  { name: 'YAML alias bomb', files: { 'inventory/test.yml': INVENTORY.replace(/^vars:\n {2}greeting: hello\n/m, BOMB) }, file: 'inventory/test.yml', line: 10, message: /alias \*e expands the document too far \(an "alias bomb"\?\)/ },
-  { name: 'alias inside the node it refers to', files: { 'inventory/test.yml': inventoryWith('name: &n [*n]\n') }, file: 'inventory/test.yml', line: 18, message: /alias \*n is inside the node it refers to/ },
+  {
+    name: 'YAML alias bomb',
+    files: { 'inventory/test.yml': INVENTORY.replace(/^vars:\n {2}greeting: hello\n/m, BOMB) },
+    file: 'inventory/test.yml',
+    line: 10,
+    message: /alias \*e expands the document too far \(an "alias bomb"\?\)/,
+  },
+  {
+    name: 'alias inside the node it refers to',
+    files: { 'inventory/test.yml': inventoryWith('name: &n [*n]\n') },
+    file: 'inventory/test.yml',
+    line: 18,
+    message: /alias \*n is inside the node it refers to/,
+  },
   {
     name: 'more than 1000 aliases',
-    files: { 'roles/base/defaults.yml': `x: &x 1\n${Array.from({ length: 1001 }, (_, i) => `v${i}: *x`).join('\n')}\n` },
+    files: {
+      'roles/base/defaults.yml': `x: &x 1\n${Array.from({ length: 1001 }, (_, i) => `v${i}: *x`).join('\n')}\n`,
+    },
     file: 'roles/base/defaults.yml',
     line: 1002,
     message: /more than 1000 aliases/,
   },
-  { name: 'alias to an anchor that does not exist', files: { 'roles/base/defaults.yml': 'a: *nowhere\n' }, file: 'roles/base/defaults.yml', line: 1, message: /alias \*nowhere refers to no anchor/ },
-  { name: 'deep flow nesting', files: { 'roles/base/defaults.yml': `a: ${'['.repeat(5000)}${']'.repeat(5000)}\n` }, file: 'roles/base/defaults.yml', line: 1, message: /nested more than 200 levels deep/ },
+  {
+    name: 'alias to an anchor that does not exist',
+    files: { 'roles/base/defaults.yml': 'a: *nowhere\n' },
+    file: 'roles/base/defaults.yml',
+    line: 1,
+    message: /alias \*nowhere refers to no anchor/,
+  },
+  {
+    name: 'deep flow nesting',
+    files: { 'roles/base/defaults.yml': `a: ${'['.repeat(5000)}${']'.repeat(5000)}\n` },
+    file: 'roles/base/defaults.yml',
+    line: 1,
+    message: /nested more than 200 levels deep/,
+  },
   {
     name: 'deep block nesting',
     files: { 'roles/base/defaults.yml': Array.from({ length: 400 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n') },
@@ -59,22 +86,116 @@ const CASES: Case[] = [
     line: 202,
     message: /nested more than 200 levels deep/,
   },
-  { name: 'deep nesting through aliases', files: { 'roles/base/defaults.yml': `l0: &l0 [x]\n${Array.from({ length: 210 }, (_, i) => `l${i + 1}: &l${i + 1} [*l${i}]`).join('\n')}\n` }, file: 'roles/base/defaults.yml', message: /expands the document too far/ },
-  { name: 'duplicate key', files: { 'inventory/test.yml': inventoryWith('vars:\n  other: 1\n') }, file: 'inventory/test.yml', line: 18, message: /duplicate key "vars" \(first at line 4\)/ },
-  { name: 'duplicate key spelled 1 and "1"', files: { 'roles/base/defaults.yml': 'ports:\n  1: a\n  "1": b\n' }, file: 'roles/base/defaults.yml', line: 3, message: /duplicate key "1" \(first at line 2\)/ },
-  { name: 'a list as a key', files: { 'roles/base/defaults.yml': '? [a, b]\n: x\n' }, file: 'roles/base/defaults.yml', line: 1, message: /a list or mapping as a key/ },
-  { name: 'an empty key', files: { 'roles/base/defaults.yml': 'a: 1\n: x\n' }, file: 'roles/base/defaults.yml', line: 2, message: /an empty key/ },
-  { name: 'a !!binary value', files: { 'inventory/test.yml': INVENTORY.replace('    address: 10.9.9.1', '    address: !!binary aGVsbG8=') }, file: 'inventory/test.yml', line: 12, message: /the YAML tag !!binary is not supported/ },
-  { name: 'a custom tag', files: { 'roles/base/defaults.yml': 'a: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  3561\n' }, file: 'roles/base/defaults.yml', line: 1, message: /the YAML tag !vault is not supported[\s\S]*put the secret in the secrets file/ },
-  { name: 'tabs as indentation', files: { 'inventory/test.yml': INVENTORY.replace('  user: root', '\tuser: root') }, file: 'inventory/test.yml', line: 2, message: /YAML syntax error: Tabs are not allowed/ },
-  { name: 'a YAML syntax error', files: { 'playbooks/site.yml': '- hosts: all\n  roles: [base\n' }, file: 'playbooks/site.yml', line: 3, message: /YAML syntax error/ },
-  { name: 'two documents in one file', files: { 'playbooks/site.yml': '- hosts: all\n  roles: [base]\n---\n- hosts: all\n  roles: [base]\n' }, file: 'playbooks/site.yml', message: /YAML syntax error/ },
-  { name: 'a file over 8 MB', files: { 'roles/base/defaults.yml': `big: "${'x'.repeat(9 * 1024 * 1024)}"\n` }, file: 'roles/base/defaults.yml', message: /larger than 8 MB/ },
+  {
+    name: 'deep nesting through aliases',
+    files: {
+      'roles/base/defaults.yml': `l0: &l0 [x]\n${Array.from({ length: 210 }, (_, i) => `l${i + 1}: &l${i + 1} [*l${i}]`).join('\n')}\n`,
+    },
+    file: 'roles/base/defaults.yml',
+    message: /expands the document too far/,
+  },
+  {
+    name: 'duplicate key',
+    files: { 'inventory/test.yml': inventoryWith('vars:\n  other: 1\n') },
+    file: 'inventory/test.yml',
+    line: 18,
+    message: /duplicate key "vars" \(first at line 4\)/,
+  },
+  {
+    name: 'duplicate key spelled 1 and "1"',
+    files: { 'roles/base/defaults.yml': 'ports:\n  1: a\n  "1": b\n' },
+    file: 'roles/base/defaults.yml',
+    line: 3,
+    message: /duplicate key "1" \(first at line 2\)/,
+  },
+  {
+    name: 'a list as a key',
+    files: { 'roles/base/defaults.yml': '? [a, b]\n: x\n' },
+    file: 'roles/base/defaults.yml',
+    line: 1,
+    message: /a list or mapping as a key/,
+  },
+  {
+    name: 'an empty key',
+    files: { 'roles/base/defaults.yml': 'a: 1\n: x\n' },
+    file: 'roles/base/defaults.yml',
+    line: 2,
+    message: /an empty key/,
+  },
+  {
+    name: 'a !!binary value',
+    files: { 'inventory/test.yml': INVENTORY.replace('    address: 10.9.9.1', '    address: !!binary aGVsbG8=') },
+    file: 'inventory/test.yml',
+    line: 12,
+    message: /the YAML tag !!binary is not supported/,
+  },
+  {
+    name: 'a custom tag',
+    files: { 'roles/base/defaults.yml': 'a: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  3561\n' },
+    file: 'roles/base/defaults.yml',
+    line: 1,
+    message: /the YAML tag !vault is not supported[\s\S]*put the secret in the secrets file/,
+  },
+  {
+    name: 'tabs as indentation',
+    files: { 'inventory/test.yml': INVENTORY.replace('  user: root', '\tuser: root') },
+    file: 'inventory/test.yml',
+    line: 2,
+    message: /YAML syntax error: Tabs are not allowed/,
+  },
+  {
+    name: 'a YAML syntax error',
+    files: { 'playbooks/site.yml': '- hosts: all\n  roles: [base\n' },
+    file: 'playbooks/site.yml',
+    line: 3,
+    message: /YAML syntax error/,
+  },
+  {
+    name: 'two documents in one file',
+    files: { 'playbooks/site.yml': '- hosts: all\n  roles: [base]\n---\n- hosts: all\n  roles: [base]\n' },
+    file: 'playbooks/site.yml',
+    message: /YAML syntax error/,
+  },
+  {
+    name: 'a file over 8 MB',
+    files: { 'roles/base/defaults.yml': `big: "${'x'.repeat(9 * 1024 * 1024)}"\n` },
+    file: 'roles/base/defaults.yml',
+    message: /larger than 8 MB/,
+  },
   // Text encodings
-  { name: 'Latin-1 byte in a task list', files: { 'roles/base/tasks.yml': bytes('- name: caf', [0xe9], '\n  file: { path: /srv/a }\n') }, file: 'roles/base/tasks.yml', line: 1, message: /not UTF-8 text: byte 0xe9 at byte offset 11/ },
-  { name: 'Latin-1 byte in the inventory', files: { 'inventory/test.yml': bytes(INVENTORY, 'name: t', [0xff], 'st\n') }, file: 'inventory/test.yml', line: 18, message: /not UTF-8 text: byte 0xff/ },
-  { name: 'UTF-16 playbook', files: { 'playbooks/site.yml': Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('- hosts: all\n  roles: [base]\n', 'utf16le')]) }, file: 'playbooks/site.yml', line: 1, message: /not UTF-8 text: byte 0xff at byte offset 0[\s\S]*UTF-16/ },
-  { name: 'an overlong UTF-8 sequence', files: { 'roles/base/defaults.yml': bytes('a: ', [0xc0, 0xaf], '\n') }, file: 'roles/base/defaults.yml', line: 1, message: /byte 0xc0 at byte offset 3/ },
+  {
+    name: 'Latin-1 byte in a task list',
+    files: { 'roles/base/tasks.yml': bytes('- name: caf', [0xe9], '\n  file: { path: /srv/a }\n') },
+    file: 'roles/base/tasks.yml',
+    line: 1,
+    message: /not UTF-8 text: byte 0xe9 at byte offset 11/,
+  },
+  {
+    name: 'Latin-1 byte in the inventory',
+    files: { 'inventory/test.yml': bytes(INVENTORY, 'name: t', [0xff], 'st\n') },
+    file: 'inventory/test.yml',
+    line: 18,
+    message: /not UTF-8 text: byte 0xff/,
+  },
+  {
+    name: 'UTF-16 playbook',
+    files: {
+      'playbooks/site.yml': Buffer.concat([
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('- hosts: all\n  roles: [base]\n', 'utf16le'),
+      ]),
+    },
+    file: 'playbooks/site.yml',
+    line: 1,
+    message: /not UTF-8 text: byte 0xff at byte offset 0[\s\S]*UTF-16/,
+  },
+  {
+    name: 'an overlong UTF-8 sequence',
+    files: { 'roles/base/defaults.yml': bytes('a: ', [0xc0, 0xaf], '\n') },
+    file: 'roles/base/defaults.yml',
+    line: 1,
+    message: /byte 0xc0 at byte offset 3/,
+  },
   {
     name: 'non-UTF-8 template',
     files: { 'roles/base/templates/motd.hbs': bytes('Welcome to ', [0xe9, 0x74, 0xe9], '\nline 2\n') },
@@ -83,34 +204,175 @@ const CASES: Case[] = [
     message: /the template is not UTF-8 text: byte 0xe9 at byte offset 11/,
   },
   // Empty task lists
-  { name: 'an empty tasks.yml', files: { 'roles/base/tasks.yml': '' }, file: 'roles/base/tasks.yml', line: 1, message: /no tasks in this file/ },
-  { name: 'a comment-only tasks.yml', files: { 'roles/base/tasks.yml': '# TODO\n# later\n' }, file: 'roles/base/tasks.yml', line: 1, message: /no tasks in this file/ },
-  { name: 'tasks.yml with an empty list', files: { 'roles/base/tasks.yml': '[]\n' }, file: 'roles/base/tasks.yml', message: /no tasks in this file/ },
-  { name: 'an empty handlers.yml', files: { 'roles/base/handlers.yml': '\n' }, file: 'roles/base/handlers.yml', message: /no handlers in this file/ },
+  {
+    name: 'an empty tasks.yml',
+    files: { 'roles/base/tasks.yml': '' },
+    file: 'roles/base/tasks.yml',
+    line: 1,
+    message: /no tasks in this file/,
+  },
+  {
+    name: 'a comment-only tasks.yml',
+    files: { 'roles/base/tasks.yml': '# TODO\n# later\n' },
+    file: 'roles/base/tasks.yml',
+    line: 1,
+    message: /no tasks in this file/,
+  },
+  {
+    name: 'tasks.yml with an empty list',
+    files: { 'roles/base/tasks.yml': '[]\n' },
+    file: 'roles/base/tasks.yml',
+    message: /no tasks in this file/,
+  },
+  {
+    name: 'an empty handlers.yml',
+    files: { 'roles/base/handlers.yml': '\n' },
+    file: 'roles/base/handlers.yml',
+    message: /no handlers in this file/,
+  },
   // Wrong content
-  { name: 'a wrong type', files: { 'inventory/test.yml': INVENTORY.replace('    address: 10.9.9.1', '    address: 10.9.9.1\n    port: twenty') }, file: 'inventory/test.yml', line: 13, message: /expected number/ },
-  { name: 'an unknown key', files: { 'inventory/test.yml': INVENTORY.replace('    address: 10.9.9.1', '    adress: 10.9.9.1') }, file: 'inventory/test.yml', line: 12, message: /unknown key "adress"/ },
-  { name: 'an inventory that is a list', files: { 'inventory/test.yml': '- web1\n- db1\n' }, file: 'inventory/test.yml', message: /expected object|mapping/ },
-  { name: 'a task list that is a mapping', files: { 'roles/base/tasks.yml': 'name: x\nfile: { path: /a }\n' }, file: 'roles/base/tasks.yml', line: 1, message: /expected a list of tasks/ },
-  { name: 'an unknown role', files: { 'playbooks/site.yml': '- hosts: all\n  roles: [bsae]\n' }, file: 'roles/bsae', message: /role "bsae" not found/ },
-  { name: 'an unknown module', files: { 'roles/base/tasks.yml': '- name: x\n  fiel: { path: /a }\n' }, file: 'roles/base/tasks.yml', line: 2, message: /unknown module or task key "fiel"/ },
-  { name: 'a missing playbook', args: ['plan', 'test', '--playbook', 'playbooks/nope.yml'], file: 'playbooks/nope.yml', message: /cannot read playbook: file not found/ },
-  { name: 'an unknown environment', args: ['plan', 'tset'], file: 'inventory/tset.yml', message: /no environment named "tset"[\s\S]*known environments: test/ },
-  { name: 'a missing secrets vault', files: { 'inventory/test.yml': `secrets: gone.yml\n${INVENTORY}` }, args: ['validate', 'test'], file: 'inventory/gone.yml', message: /cannot read the secrets vault: file not found/ },
-  { name: 'a secrets file that is not a vault', files: { 'inventory/test.yml': `secrets: s.yml\n${INVENTORY}`, 'inventory/s.yml': 'db_password: plain\n' }, args: ['validate', 'test'], file: 'inventory/s.yml', message: /not an ansible-vault file/ },
+  {
+    name: 'a wrong type',
+    files: {
+      'inventory/test.yml': INVENTORY.replace('    address: 10.9.9.1', '    address: 10.9.9.1\n    port: twenty'),
+    },
+    file: 'inventory/test.yml',
+    line: 13,
+    message: /expected number/,
+  },
+  {
+    name: 'an unknown key',
+    files: { 'inventory/test.yml': INVENTORY.replace('    address: 10.9.9.1', '    adress: 10.9.9.1') },
+    file: 'inventory/test.yml',
+    line: 12,
+    message: /unknown key "adress"/,
+  },
+  {
+    name: 'an inventory that is a list',
+    files: { 'inventory/test.yml': '- web1\n- db1\n' },
+    file: 'inventory/test.yml',
+    message: /expected object|mapping/,
+  },
+  {
+    name: 'a task list that is a mapping',
+    files: { 'roles/base/tasks.yml': 'name: x\nfile: { path: /a }\n' },
+    file: 'roles/base/tasks.yml',
+    line: 1,
+    message: /expected a list of tasks/,
+  },
+  {
+    name: 'an unknown role',
+    files: { 'playbooks/site.yml': '- hosts: all\n  roles: [bsae]\n' },
+    file: 'roles/bsae',
+    message: /role "bsae" not found/,
+  },
+  {
+    name: 'an unknown module',
+    files: { 'roles/base/tasks.yml': '- name: x\n  fiel: { path: /a }\n' },
+    file: 'roles/base/tasks.yml',
+    line: 2,
+    message: /unknown module or task key "fiel"/,
+  },
+  {
+    name: 'a missing playbook',
+    args: ['plan', 'test', '--playbook', 'playbooks/nope.yml'],
+    file: 'playbooks/nope.yml',
+    message: /cannot read playbook: file not found/,
+  },
+  {
+    name: 'an unknown environment',
+    args: ['plan', 'tset'],
+    file: 'inventory/tset.yml',
+    message: /no environment named "tset"[\s\S]*known environments: test/,
+  },
+  {
+    name: 'a missing secrets vault',
+    files: { 'inventory/test.yml': `secrets: gone.yml\n${INVENTORY}` },
+    args: ['validate', 'test'],
+    file: 'inventory/gone.yml',
+    message: /cannot read the secrets vault: file not found/,
+  },
+  {
+    name: 'a secrets file that is not a vault',
+    files: { 'inventory/test.yml': `secrets: s.yml\n${INVENTORY}`, 'inventory/s.yml': 'db_password: plain\n' },
+    args: ['validate', 'test'],
+    file: 'inventory/s.yml',
+    message: /not an ansible-vault file/,
+  },
   // Paths that are not what they should be
-  { name: 'a directory where tasks.yml should be', setup: (d) => mkdirSync(join(d, 'roles/base/tasks.yml/x'), { recursive: true }), files: { 'roles/base/tasks.yml': undefined }, file: 'roles/base/tasks.yml', message: /is a directory, not a file/ },
-  { name: 'a directory given as the inventory', setup: (d) => mkdirSync(join(d, 'inv.yml')), args: (d) => ['plan', join(d, 'inv.yml')], file: 'inv.yml', message: /is a directory/ },
-  { name: 'a directory given as the playbook', args: ['plan', 'test', '--playbook', 'playbooks'], file: 'playbooks', message: /is a directory, not a file/ },
-  { name: 'tasks.yml a link to itself', setup: (d) => symlinkSync('tasks.yml', join(d, 'roles/base/tasks.yml')), files: { 'roles/base/tasks.yml': undefined }, file: 'roles/base/tasks.yml', message: /a loop of symbolic links/ },
-  { name: 'the inventory a dangling link', setup: (d) => symlinkSync('/nonexistent/inventory.yml', join(d, 'inventory/test.yml')), files: { 'inventory/test.yml': undefined }, file: 'inventory/test.yml', message: /no environment named "test"/ },
-  { name: 'a role that is a file', files: { 'roles/base': undefined, 'roles/base/tasks.yml': undefined }, setup: (d) => writeFileSync(join(d, 'roles/base'), 'x'), file: 'roles/base', message: /role "base" not found/ },
-  { name: 'a template folder looping on itself, and a bad template', files: { 'roles/base/templates/t.hbs': bytes([0x80]) }, setup: (d) => symlinkSync('..', join(d, 'roles/base/templates/up')), file: 'roles/base/templates/t.hbs', message: /byte 0x80 at byte offset 0/ },
+  {
+    name: 'a directory where tasks.yml should be',
+    setup: (d) => mkdirSync(join(d, 'roles/base/tasks.yml/x'), { recursive: true }),
+    files: { 'roles/base/tasks.yml': undefined },
+    file: 'roles/base/tasks.yml',
+    message: /is a directory, not a file/,
+  },
+  {
+    name: 'a directory given as the inventory',
+    setup: (d) => mkdirSync(join(d, 'inv.yml')),
+    args: (d) => ['plan', join(d, 'inv.yml')],
+    file: 'inv.yml',
+    message: /is a directory/,
+  },
+  {
+    name: 'a directory given as the playbook',
+    args: ['plan', 'test', '--playbook', 'playbooks'],
+    file: 'playbooks',
+    message: /is a directory, not a file/,
+  },
+  {
+    name: 'tasks.yml a link to itself',
+    setup: (d) => symlinkSync('tasks.yml', join(d, 'roles/base/tasks.yml')),
+    files: { 'roles/base/tasks.yml': undefined },
+    file: 'roles/base/tasks.yml',
+    message: /a loop of symbolic links/,
+  },
+  {
+    name: 'the inventory a dangling link',
+    setup: (d) => symlinkSync('/nonexistent/inventory.yml', join(d, 'inventory/test.yml')),
+    files: { 'inventory/test.yml': undefined },
+    file: 'inventory/test.yml',
+    message: /no environment named "test"/,
+  },
+  {
+    name: 'a role that is a file',
+    files: { 'roles/base': undefined, 'roles/base/tasks.yml': undefined },
+    setup: (d) => writeFileSync(join(d, 'roles/base'), 'x'),
+    file: 'roles/base',
+    message: /role "base" not found/,
+  },
+  {
+    name: 'a template folder looping on itself, and a bad template',
+    files: { 'roles/base/templates/t.hbs': bytes([0x80]) },
+    setup: (d) => symlinkSync('..', join(d, 'roles/base/templates/up')),
+    file: 'roles/base/templates/t.hbs',
+    message: /byte 0x80 at byte offset 0/,
+  },
   // Targeting (more in targeting.test.ts)
-  { name: 'an empty --limit', args: ['plan', 'test', '--limit', ''], file: '--limit', message: /--limit "" names no host or group/ },
-  { name: 'a --limit matching no host', args: ['plan', 'test', '--limit', 'web9'], file: 'inventory/test.yml', message: /--limit names no group or host: web9[\s\S]*did you mean .*"web1"/ },
-  { name: 'an empty --tags', args: ['plan', 'test', '--tags', ','], file: '--tags', message: /--tags "," names no tag/ },
-  { name: '--tags matching no task', args: ['plan', 'test', '--tags', 'nginx'], file: 'playbooks/site.yml', message: /no task or play has the tag "nginx"/ },
+  {
+    name: 'an empty --limit',
+    args: ['plan', 'test', '--limit', ''],
+    file: '--limit',
+    message: /--limit "" names no host or group/,
+  },
+  {
+    name: 'a --limit matching no host',
+    args: ['plan', 'test', '--limit', 'web9'],
+    file: 'inventory/test.yml',
+    message: /--limit names no group or host: web9[\s\S]*did you mean .*"web1"/,
+  },
+  {
+    name: 'an empty --tags',
+    args: ['plan', 'test', '--tags', ','],
+    file: '--tags',
+    message: /--tags "," names no tag/,
+  },
+  {
+    name: '--tags matching no task',
+    args: ['plan', 'test', '--tags', 'nginx'],
+    file: 'playbooks/site.yml',
+    message: /no task or play has the tag "nginx"/,
+  },
 ];
 
 describe('hostile inputs: exit 1, the file and line named, no stack trace, no host contacted', () => {
@@ -144,7 +406,13 @@ describe('inputs that look odd but are fine', () => {
   it('a UTF-8 BOM at the start of every YAML file is accepted', async () => {
     const files = projectFiles();
     const withBom = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, `\uFEFF${v}`]));
-    const r = await cli(['validate', 'test'], { cwd: projectDir({ ...withBom, 'roles/base/defaults.yml': '\uFEFFport: 80\n', 'roles/base/handlers.yml': '\uFEFF- name: h\n  file: { path: /srv/h }\n' }) });
+    const r = await cli(['validate', 'test'], {
+      cwd: projectDir({
+        ...withBom,
+        'roles/base/defaults.yml': '\uFEFFport: 80\n',
+        'roles/base/handlers.yml': '\uFEFF- name: h\n  file: { path: /srv/h }\n',
+      }),
+    });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/1 play, 1 role, 4 tasks on 2 hosts/);
@@ -152,7 +420,9 @@ describe('inputs that look odd but are fine', () => {
 
   it('a binary file in files/ is deployed byte for byte with copy: src:', async () => {
     const binary = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff, 0xfe, 0x00, 0xe9]);
-    const cwd = projectDir({ 'roles/base/tasks.yml': '- name: logo\n  copy: { dest: /srv/logo.png, src: logo.png }\n' });
+    const cwd = projectDir({
+      'roles/base/tasks.yml': '- name: logo\n  copy: { dest: /srv/logo.png, src: logo.png }\n',
+    });
     mkdirSync(join(cwd, 'roles/base/files'));
     writeFileSync(join(cwd, 'roles/base/files/logo.png'), binary);
     const fleet = fakeFleet();
@@ -170,9 +440,14 @@ describe('inputs that look odd but are fine', () => {
   });
 
   it('a 1,000-host inventory with many errors is reported quickly (locating keys stays linear)', async () => {
-    const hosts = Array.from({ length: 1000 }, (_, i) => `  h${i}:\n    address: 10.0.${i >> 8}.${i & 255}\n    groups: [nope]\n`).join('');
+    const hosts = Array.from(
+      { length: 1000 },
+      (_, i) => `  h${i}:\n    address: 10.0.${i >> 8}.${i & 255}\n    groups: [nope]\n`,
+    ).join('');
     const started = Date.now();
-    const r = await cli(['validate', 'test'], { cwd: projectDir({ 'inventory/test.yml': `ssh: { key_file: /k }\nhosts:\n${hosts}` }) });
+    const r = await cli(['validate', 'test'], {
+      cwd: projectDir({ 'inventory/test.yml': `ssh: { key_file: /k }\nhosts:\n${hosts}` }),
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/test\.yml:5:14: hosts\.h0\.groups\[0\]: group "nope" is not declared/);
     expect(r.stderr).toMatch(/1000 problems found/);
@@ -187,7 +462,10 @@ describe('validate without the vault password', () => {
     delete process.env['KANKA_VAULT_PASSWORD_FILE'];
   });
   afterEach(() => {
-    for (const [k, v] of [['KANKA_VAULT_PASSWORD', saved.password], ['KANKA_VAULT_PASSWORD_FILE', saved.file]] as const) {
+    for (const [k, v] of [
+      ['KANKA_VAULT_PASSWORD', saved.password],
+      ['KANKA_VAULT_PASSWORD_FILE', saved.file],
+    ] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
@@ -216,15 +494,24 @@ describe('validate without the vault password', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const notes = r.stdout.split('\n').filter((l) => l.startsWith('note:'));
-    expect(notes).toEqual([expect.stringMatching(/secret names \(secrets\.\*\) were not checked: no vault password was given .*KANKA_VAULT_PASSWORD/)]);
+    expect(notes).toEqual([
+      expect.stringMatching(
+        /secret names \(secrets\.\*\) were not checked: no vault password was given .*KANKA_VAULT_PASSWORD/,
+      ),
+    ]);
     expect(r.stdout).not.toContain('s3cret-value');
-    const json = JSON.parse((await cli(['validate', 'test', '--json'], { cwd: secretProject(TASKS) })).stdout) as { secretsChecked: boolean; notes: string[] };
+    const json = JSON.parse((await cli(['validate', 'test', '--json'], { cwd: secretProject(TASKS) })).stdout) as {
+      secretsChecked: boolean;
+      notes: string[];
+    };
     expect(json.secretsChecked).toBe(false);
     expect(json.notes).toHaveLength(1);
   });
 
   it('still finds the other mistakes', async () => {
-    const r = await cli(['validate', 'test'], { cwd: secretProject(`${TASKS}- name: typo\n  file: { path: "/srv/{{ app_dri }}" }\n`) });
+    const r = await cli(['validate', 'test'], {
+      cwd: secretProject(`${TASKS}- name: typo\n  file: { path: "/srv/{{ app_dri }}" }\n`),
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/roles\/base\/tasks\.yml:8: .*unknown variable "app_dri"/);
     expect(r.connected).toEqual([]);
@@ -235,14 +522,20 @@ describe('validate without the vault password', () => {
     const r = await cli(['validate', 'test'], { cwd: secretProject(TASKS) });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/anything_at_all/);
-    const ok = await cli(['validate', 'test'], { cwd: secretProject(TASKS, '', 'DB_PASSWORD={{ secrets.db_password }}\n') });
+    const ok = await cli(['validate', 'test'], {
+      cwd: secretProject(TASKS, '', 'DB_PASSWORD={{ secrets.db_password }}\n'),
+    });
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
     expect(ok.stdout).not.toMatch(/note:/);
   });
 
   it('plan, apply and drift still require the password', async () => {
-    for (const args of [['plan', 'test'], ['apply', 'test', '--yes'], ['drift', 'test']]) {
+    for (const args of [
+      ['plan', 'test'],
+      ['apply', 'test', '--yes'],
+      ['drift', 'test'],
+    ]) {
       const r = await cli(args, { cwd: secretProject(TASKS) });
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/test\.secrets\.yml: the inventory has encrypted secrets but no password was given/);

@@ -4,7 +4,6 @@ import { cli } from '../../support/cli.js';
 import { fakeFleet } from '../../support/fake-fleet.js';
 import { projectDir } from '../../support/project.js';
 
-
 const ANSI = /\u001b\[/;
 
 describe('plan and apply on in-memory hosts', () => {
@@ -26,7 +25,10 @@ describe('plan and apply on in-memory hosts', () => {
 
     const again = await cli(['plan', 'test', '--json'], { cwd, connect: fleet.connect });
     expect(again.code).toBe(0);
-    const doc = JSON.parse(again.stdout) as { summary: { maxRoundTrips: number; changes: Record<string, number> }; exitCode: number };
+    const doc = JSON.parse(again.stdout) as {
+      summary: { maxRoundTrips: number; changes: Record<string, number> };
+      exitCode: number;
+    };
     expect(doc.exitCode).toBe(0);
     expect(doc.summary.changes).toEqual({ create: 0, update: 0, delete: 0, run: 0 });
     expect(doc.summary.maxRoundTrips).toBeLessThanOrEqual(3);
@@ -48,7 +50,13 @@ describe('plan and apply on in-memory hosts', () => {
     const cwd = projectDir();
     const fleet = fakeFleet();
     const connect = async (t: ConnectionTarget) => {
-      if (t.host === 'db1') throw new TransportError('db1', '10.9.9.2:22', 'unreachable', 'connection refused (is sshd running and the port right?)');
+      if (t.host === 'db1')
+        throw new TransportError(
+          'db1',
+          '10.9.9.2:22',
+          'unreachable',
+          'connection refused (is sshd running and the port right?)',
+        );
       return fleet.connect(t);
     };
     const r = await cli(['plan', 'test'], { cwd, connect });
@@ -139,9 +147,11 @@ describe('plan and apply on in-memory hosts', () => {
 
   it("a health check failing because another host's changes are still to come waits for them", async () => {
     const cwd = projectDir({
-      'playbooks/site.yml': '- name: database\n  hosts: db\n  roles: [db]\n- name: web\n  hosts: web\n  roles: [health]\n',
+      'playbooks/site.yml':
+        '- name: database\n  hosts: db\n  roles: [db]\n- name: web\n  hosts: web\n  roles: [health]\n',
       'roles/db/tasks.yml': '- name: start the database\n  command: { run: start-db, creates: /srv/db-running }\n',
-      'roles/health/tasks.yml': '- name: the app reaches its database\n  check: { command: db-answers, retries: 2, delay: 0.01 }\n',
+      'roles/health/tasks.yml':
+        '- name: the app reaches its database\n  check: { command: db-answers, retries: 2, delay: 0.01 }\n',
     });
     let broken = false;
     const fleet = fakeFleet((_name, h) => {
@@ -168,7 +178,8 @@ describe('plan and apply on in-memory hosts', () => {
 
   it('serial: a failed host stops the later batches of its play', async () => {
     const cwd = projectDir({
-      'inventory/test.yml': 'ssh: { key_file: id_test }\ngroups: { web: {} }\nhosts:\n  w1: { address: 10.0.0.1, groups: [web] }\n  w2: { address: 10.0.0.2, groups: [web] }\n',
+      'inventory/test.yml':
+        'ssh: { key_file: id_test }\ngroups: { web: {} }\nhosts:\n  w1: { address: 10.0.0.1, groups: [web] }\n  w2: { address: 10.0.0.2, groups: [web] }\n',
       'playbooks/site.yml': '- hosts: web\n  serial: 1\n  roles: [base]\n',
       'roles/base/tasks.yml': '- name: run it\n  command: { run: deploy, creates: /srv/deployed }\n',
     });
@@ -184,7 +195,8 @@ describe('plan and apply on in-memory hosts', () => {
 
   it('--tags selects tasks; --limit selects hosts', async () => {
     const cwd = projectDir({
-      'roles/base/tasks.yml': '- name: a\n  file: { path: /srv/a, state: directory }\n  tags: [one]\n- name: b\n  file: { path: /srv/b, state: directory }\n',
+      'roles/base/tasks.yml':
+        '- name: a\n  file: { path: /srv/a, state: directory }\n  tags: [one]\n- name: b\n  file: { path: /srv/b, state: directory }\n',
     });
     const fleet = fakeFleet();
     const r = await cli(['plan', 'test', '--tags', 'one', '--limit', 'db1', '--json'], { cwd, connect: fleet.connect });

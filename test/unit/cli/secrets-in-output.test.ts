@@ -10,7 +10,11 @@ const DB_PASSWORD = 'Kq8#s3c"ret\\-db-pw';
 const REDIS_PASSWORD = 'redis-pw-7781';
 
 function secretProject(tasks: string): string {
-  return projectWithSecrets(`db_password: ${JSON.stringify(DB_PASSWORD)}\nredis:\n  password: ${REDIS_PASSWORD}\n`, PASSWORD, { 'roles/base/tasks.yml': tasks });
+  return projectWithSecrets(
+    `db_password: ${JSON.stringify(DB_PASSWORD)}\nredis:\n  password: ${REDIS_PASSWORD}\n`,
+    PASSWORD,
+    { 'roles/base/tasks.yml': tasks },
+  );
 }
 
 describe('secrets never reach the output', () => {
@@ -52,12 +56,16 @@ describe('secrets never reach the output', () => {
     // A file whose content read a secret: how much changed and the hashes, never a line of it.
     expect(runs[0]?.stdout).toMatch(/\(sensitive content: 3 lines changed; sha256 [0-9a-f]{12}\)/);
     expect(runs[0]?.stdout).toContain('echo (sensitive) | chpasswd');
-    const json = JSON.parse(runs[1]?.stdout ?? '{}') as { hosts: Array<{ tasks: Array<{ changes: Array<{ diff?: string; sensitive?: boolean }> }> }> };
+    const json = JSON.parse(runs[1]?.stdout ?? '{}') as {
+      hosts: Array<{ tasks: Array<{ changes: Array<{ diff?: string; sensitive?: boolean }> }> }>;
+    };
     const envChange = json.hosts[0]?.tasks[0]?.changes[0];
     expect(envChange?.sensitive).toBe(true);
     expect(envChange?.diff).toMatch(/^\(sensitive content/);
     const file = hosts.get('web1')?.files.get('/etc/app.env');
-    expect(file?.type === 'file' && file.content.toString()).toBe(`DB_HOST=db1\nDB_PASSWORD=${DB_PASSWORD}\nREDIS=${REDIS_PASSWORD}\n`);
+    expect(file?.type === 'file' && file.content.toString()).toBe(
+      `DB_HOST=db1\nDB_PASSWORD=${DB_PASSWORD}\nREDIS=${REDIS_PASSWORD}\n`,
+    );
   });
 
   it('an error message that would contain a secret masks it', async () => {

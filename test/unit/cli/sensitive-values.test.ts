@@ -12,7 +12,12 @@ import { projectWithSecrets, useVaultPassword } from '../../support/vault-env.js
  * masker had nothing to do ("<secret>" never appears): the marking alone kept the values out.
  */
 const PASSWORD = 'vault-pw';
-const PEM = ['-----BEGIN PRIVATE KEY-----', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7', 'VJTUt9Us8cKjMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dV', '-----END PRIVATE KEY-----'].join('\n');
+const PEM = [
+  '-----BEGIN PRIVATE KEY-----',
+  'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7',
+  'VJTUt9Us8cKjMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dV',
+  '-----END PRIVATE KEY-----',
+].join('\n');
 const SHORT = 'Q%';
 const TRICKY = 'a"b\'c\\\\d$e`f;g#h i\nsecond-line-of-it';
 const SECRETS = { tls_pem: PEM, short_pw: SHORT, tricky_pw: TRICKY };
@@ -33,7 +38,10 @@ async function receiver(): Promise<{ url: string; bodies: string[] }> {
 }
 
 function project(tasks: string, templates: Record<string, string> = {}): string {
-  const vault = Object.entries(SECRETS).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n') + '\n';
+  const vault =
+    Object.entries(SECRETS)
+      .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+      .join('\n') + '\n';
   return projectWithSecrets(vault, PASSWORD, {
     'roles/base/tasks.yml': tasks,
     ...Object.fromEntries(Object.entries(templates).map(([name, text]) => [`roles/base/templates/${name}`, text])),
@@ -41,8 +49,10 @@ function project(tasks: string, templates: Record<string, string> = {}): string 
 }
 
 function expectNoSecret(text: string, where: string): void {
-  for (const line of secretLines) expect(text, `${where} shows a line of a secret: ${JSON.stringify(line)}`).not.toContain(line);
-  for (const line of secretLines) expect(text, `${where} shows a secret as JSON spells it`).not.toContain(JSON.stringify(line).slice(1, -1));
+  for (const line of secretLines)
+    expect(text, `${where} shows a line of a secret: ${JSON.stringify(line)}`).not.toContain(line);
+  for (const line of secretLines)
+    expect(text, `${where} shows a secret as JSON spells it`).not.toContain(JSON.stringify(line).slice(1, -1));
   expect(text, `${where}: the output-wide masker had to act`).not.toContain('<secret>');
 }
 
@@ -65,27 +75,36 @@ describe('sensitive values', () => {
   ].join('\n');
   const templates = {
     'haproxy.pem.hbs': 'cert\n{{ secrets.tls_pem }}\n',
-    'app.env.hbs': 'A={{upper secrets.tricky_pw}}\nB={{lower secrets.tls_pem}}\nC={{indent secrets.tls_pem 4}}\nD={{concat "x" secrets.short_pw}}\n',
+    'app.env.hbs':
+      'A={{upper secrets.tricky_pw}}\nB={{lower secrets.tls_pem}}\nC={{indent secrets.tls_pem 4}}\nD={{concat "x" secrets.short_pw}}\n',
   };
 
   it('plan, --json, apply, drift, the webhook body and the apply log show no line of any secret', async () => {
     const cwd = project(tasks, templates);
-    const f = fakeFleet((_, h) => h.put('/etc/private.conf', { content: 'old private line with a token tok-123\n', mode: '0600' }));
+    const f = fakeFleet((_, h) =>
+      h.put('/etc/private.conf', { content: 'old private line with a token tok-123\n', mode: '0600' }),
+    );
     const plan = await cli(['plan', 'test', '--verbose'], { cwd, connect: f.connect });
     expect(plan.code).toBe(2);
     expectNoSecret(plan.stdout + plan.stderr, 'plan');
-    expect(plan.stdout).toMatch(/\+ create \/etc\/haproxy\.pem[^\n]*\n\s+\(sensitive content: 5 lines changed; sha256 [0-9a-f]{12}\)/);
+    expect(plan.stdout).toMatch(
+      /\+ create \/etc\/haproxy\.pem[^\n]*\n\s+\(sensitive content: 5 lines changed; sha256 [0-9a-f]{12}\)/,
+    );
     expect(plan.stdout).toMatch(/\+ create \/etc\/app\.env[^\n]*\n\s+\(sensitive content: \d+ lines changed/);
     // The old on-host content of a private file is never shown, nor the new one.
     expect(plan.stdout).not.toContain('tok-123');
     expect(plan.stdout).not.toContain('new content');
-    expect(plan.stdout).toMatch(/~ update \/etc\/private\.conf[^\n]*\n\s+\(sensitive content: 2 lines changed; sha256 [0-9a-f]{12} -> [0-9a-f]{12}\)/);
+    expect(plan.stdout).toMatch(
+      /~ update \/etc\/private\.conf[^\n]*\n\s+\(sensitive content: 2 lines changed; sha256 [0-9a-f]{12} -> [0-9a-f]{12}\)/,
+    );
     expect(plan.stdout).toContain('(sensitive) run');
     expect(plan.stdout).not.toContain('touch /srv/flag');
 
     const json = await cli(['plan', 'test', '--json', '--verbose'], { cwd, connect: f.connect });
     expectNoSecret(json.stdout + json.stderr, 'plan --json');
-    const doc = JSON.parse(json.stdout) as { hosts: Array<{ tasks: Array<{ name: string; changes: Array<{ diff?: string; sensitive?: boolean }> }> }> };
+    const doc = JSON.parse(json.stdout) as {
+      hosts: Array<{ tasks: Array<{ name: string; changes: Array<{ diff?: string; sensitive?: boolean }> }> }>;
+    };
     const pem = doc.hosts[0]?.tasks.find((t) => t.name === 'tls key')?.changes[0];
     expect(pem?.sensitive).toBe(true);
     expect(pem?.diff).toMatch(/^\(sensitive content: 5 lines changed/);
@@ -114,7 +133,9 @@ describe('sensitive values', () => {
   });
 
   it('a secret in a command argument is masked there, the rest of the command stays readable', async () => {
-    const cwd = project('- name: set it\n  command: { run: "printf %s {{ secrets.short_pw }} > /srv/pw", creates: /srv/pw }\n');
+    const cwd = project(
+      '- name: set it\n  command: { run: "printf %s {{ secrets.short_pw }} > /srv/pw", creates: /srv/pw }\n',
+    );
     const f = fakeFleet();
     const plan = await cli(['plan', 'test'], { cwd, connect: f.connect });
     expectNoSecret(plan.stdout + plan.stderr, 'plan');
@@ -122,7 +143,9 @@ describe('sensitive values', () => {
   });
 
   it('an error from a template that read a secret does not quote it', async () => {
-    const cwd = project('- name: bad\n  template: { src: bad.hbs, dest: /etc/bad }\n', { 'bad.hbs': '{{add secrets.tricky_pw 1}}\n' });
+    const cwd = project('- name: bad\n  template: { src: bad.hbs, dest: /etc/bad }\n', {
+      'bad.hbs': '{{add secrets.tricky_pw 1}}\n',
+    });
     const r = await cli(['validate', 'test'], { cwd });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/bad\.hbs/);

@@ -46,14 +46,19 @@ function noAgent(): void {
   vi.stubEnv(ENV, '');
 }
 
-const PROTECTED = /inventory\/test\.yml: ssh\.key_file: the SSH key \S+\/inventory\/id_test is protected by a passphrase: set KANKA_SSH_KEY_PASSPHRASE_FILE or run on a terminal, or use ssh\.agent/;
+const PROTECTED =
+  /inventory\/test\.yml: ssh\.key_file: the SSH key \S+\/inventory\/id_test is protected by a passphrase: set KANKA_SSH_KEY_PASSPHRASE_FILE or run on a terminal, or use ssh\.agent/;
 
 describe('passphrase-protected SSH keys', { timeout: 30_000 }, () => {
   it('off a terminal with no passphrase source: exit 1 with what to do, before any connection', async () => {
     noAgent();
     const cwd = projectWithKey(keys.ed25519);
     const fleet = fakeFleet();
-    for (const args of [['plan', 'test'], ['apply', 'test', '--yes'], ['drift', 'test']]) {
+    for (const args of [
+      ['plan', 'test'],
+      ['apply', 'test', '--yes'],
+      ['drift', 'test'],
+    ]) {
       const r = await cli(args, { cwd, connect: fleet.connect });
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.stderr).toMatch(PROTECTED);
@@ -63,7 +68,10 @@ describe('passphrase-protected SSH keys', { timeout: 30_000 }, () => {
     }
   });
 
-  for (const [name, key] of [['OpenSSH ed25519', () => keys.ed25519], ['PEM RSA', () => keys.rsaPem]] as const) {
+  for (const [name, key] of [
+    ['OpenSSH ed25519', () => keys.ed25519],
+    ['PEM RSA', () => keys.rsaPem],
+  ] as const) {
     it(`${name}: the passphrase from ${ENV} (trimmed) opens the key, every host is reached, the passphrase is never printed`, async () => {
       noAgent();
       const cwd = projectWithKey(key());
@@ -82,7 +90,9 @@ describe('passphrase-protected SSH keys', { timeout: 30_000 }, () => {
     vi.stubEnv(ENV, passphraseFile(cwd, 'battery staple\n'));
     const r = await cli(['plan', 'test'], { cwd, connect: fakeFleet().connect });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/inventory\/test\.yml: ssh\.key_file: the SSH key \S+id_test: wrong passphrase \(passphrase from KANKA_SSH_KEY_PASSPHRASE_FILE=/);
+    expect(r.stderr).toMatch(
+      /inventory\/test\.yml: ssh\.key_file: the SSH key \S+id_test: wrong passphrase \(passphrase from KANKA_SSH_KEY_PASSPHRASE_FILE=/,
+    );
     expect(r.stderr).not.toContain('battery staple');
     expect(r.connected).toEqual([]);
   });
@@ -93,7 +103,9 @@ describe('passphrase-protected SSH keys', { timeout: 30_000 }, () => {
     vi.stubEnv(ENV, join(cwd, 'missing.txt'));
     const r = await cli(['plan', 'test'], { cwd, tty: true, connect: fakeFleet().connect });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/missing\.txt: cannot read the SSH key passphrase file \(from KANKA_SSH_KEY_PASSPHRASE_FILE\): file not found/);
+    expect(r.stderr).toMatch(
+      /missing\.txt: cannot read the SSH key passphrase file \(from KANKA_SSH_KEY_PASSPHRASE_FILE\): file not found/,
+    );
     expect(r.stderr).not.toContain('Passphrase for');
     expect(r.connected).toEqual([]);
   });
@@ -112,9 +124,16 @@ describe('passphrase-protected SSH keys', { timeout: 30_000 }, () => {
   it('on a terminal: a wrong passphrase or end of input is exit 1, no connection', async () => {
     noAgent();
     const cwd = projectWithKey(keys.ed25519);
-    const wrong = await cli(['plan', 'test'], { cwd, tty: true, stdin: 'battery staple\n', connect: fakeFleet().connect });
+    const wrong = await cli(['plan', 'test'], {
+      cwd,
+      tty: true,
+      stdin: 'battery staple\n',
+      connect: fakeFleet().connect,
+    });
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toMatch(/ssh\.key_file: the SSH key \S+id_test: wrong passphrase \(passphrase typed at the prompt\)\n  hint: check it: `ssh-keygen -y -f \S+id_test`/);
+    expect(wrong.stderr).toMatch(
+      /ssh\.key_file: the SSH key \S+id_test: wrong passphrase \(passphrase typed at the prompt\)\n {2}hint: check it: `ssh-keygen -y -f \S+id_test`/,
+    );
     expect(wrong.stderr).not.toContain('battery staple');
     expect(wrong.connected).toEqual([]);
     const eof = await cli(['plan', 'test'], { cwd, tty: true, stdin: '', connect: fakeFleet().connect });
@@ -132,7 +151,16 @@ describe('passphrase-protected SSH keys', { timeout: 30_000 }, () => {
     const stderr = new PassThrough();
     stderr.on('data', (d: Buffer) => (asked += d.toString()));
     const fleet = fakeFleet();
-    const io: Io = { stdout: new PassThrough(), stderr, stdin, stdoutIsTTY: true, stderrIsTTY: true, stdinIsTTY: true, cwd, connect: fleet.connect };
+    const io: Io = {
+      stdout: new PassThrough(),
+      stderr,
+      stdin,
+      stdoutIsTTY: true,
+      stderrIsTTY: true,
+      stdinIsTTY: true,
+      cwd,
+      connect: fleet.connect,
+    };
     const inventory = loadInventory(join(cwd, 'inventory', 'test.yml'));
     await runConnector(inventory, io);
     // stdin has ended: asking again would get no passphrase and fail.
@@ -156,7 +184,9 @@ describe('ssh.agent', { timeout: 30_000 }, () => {
     // validate is offline (CI has no agent): valid, with a note.
     const v = await cli(['validate', 'test'], { cwd });
     expect(v.code).toBe(0);
-    expect(v.stdout).toMatch(/note: ssh\.agent: ssh\.agent is true but SSH_AUTH_SOCK is not set .*; plan and apply will need a running agent/);
+    expect(v.stdout).toMatch(
+      /note: ssh\.agent: ssh\.agent is true but SSH_AUTH_SOCK is not set .*; plan and apply will need a running agent/,
+    );
   });
 
   it('with a passphrase-protected key_file and no passphrase file: the agent is used, nothing is asked', async () => {
@@ -183,17 +213,23 @@ describe('validate checks the SSH key offline', { timeout: 30_000 }, () => {
     const cwd = projectDir({ 'inventory/id_test': undefined });
     const r = await cli(['validate', 'test'], { cwd });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/note: ssh\.key_file: \S+\/inventory\/id_test does not exist on this machine, so it was not checked; plan and apply need it/);
+    expect(r.stdout).toMatch(
+      /note: ssh\.key_file: \S+\/inventory\/id_test does not exist on this machine, so it was not checked; plan and apply need it/,
+    );
     const plan = await cli(['plan', 'test'], { cwd });
     expect(plan.code).toBe(1);
     expect(plan.connected).toEqual([]);
-    expect(plan.stderr).toMatch(/inventory\/test\.yml: ssh\.key_file: the SSH key \S+\/inventory\/id_test: cannot read it: file not found\n  hint: point ssh\.key_file at your private key/);
+    expect(plan.stderr).toMatch(
+      /inventory\/test\.yml: ssh\.key_file: the SSH key \S+\/inventory\/id_test: cannot read it: file not found\n {2}hint: point ssh\.key_file at your private key/,
+    );
   });
 
   it('a key file that cannot be read (a directory here: the tests may run as root) or is not a key: exit 1', async () => {
     noAgent();
     const dirKey = projectDir({ 'inventory/id_test': undefined, 'inventory/id_test/x': '' });
-    expect((await cli(['validate', 'test'], { cwd: dirKey })).stderr).toMatch(/ssh\.key_file: the SSH key \S+id_test: cannot read it: is a directory/);
+    expect((await cli(['validate', 'test'], { cwd: dirKey })).stderr).toMatch(
+      /ssh\.key_file: the SSH key \S+id_test: cannot read it: is a directory/,
+    );
     const notKey = await cli(['validate', 'test'], { cwd: projectDir({ 'inventory/id_test': 'hello\n' }) });
     expect(notKey.code).toBe(1);
     expect(notKey.stderr).toMatch(/ssh\.key_file: the SSH key \S+id_test: not a private key/);
@@ -204,7 +240,9 @@ describe('validate checks the SSH key offline', { timeout: 30_000 }, () => {
     const cwd = projectWithKey(keys.ed25519);
     const unchecked = await cli(['validate', 'test'], { cwd });
     expect(unchecked.code).toBe(0);
-    expect(unchecked.stdout).toMatch(/note: ssh\.key_file: \S+id_test is protected by a passphrase, which was not checked \(set KANKA_SSH_KEY_PASSPHRASE_FILE to check it\)/);
+    expect(unchecked.stdout).toMatch(
+      /note: ssh\.key_file: \S+id_test is protected by a passphrase, which was not checked \(set KANKA_SSH_KEY_PASSPHRASE_FILE to check it\)/,
+    );
     const json = await cli(['validate', 'test', '--json'], { cwd });
     expect((JSON.parse(json.stdout) as { notes: string[] }).notes).toHaveLength(1);
 

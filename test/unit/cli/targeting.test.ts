@@ -5,22 +5,36 @@ import { projectDir } from '../../support/project.js';
 
 /** web1 (group web) and db1 (group db); task "a" tagged one on every host, "b" untagged. */
 const TAGGED = {
-  'roles/base/tasks.yml': '- name: a\n  file: { path: /srv/a, state: directory }\n  tags: [one]\n- name: b\n  file: { path: /srv/b, state: directory }\n',
+  'roles/base/tasks.yml':
+    '- name: a\n  file: { path: /srv/a, state: directory }\n  tags: [one]\n- name: b\n  file: { path: /srv/b, state: directory }\n',
 };
 
-const COMMANDS: string[][] = [['validate', 'test'], ['plan', 'test'], ['apply', 'test', '--yes'], ['drift', 'test']];
+const COMMANDS: string[][] = [
+  ['validate', 'test'],
+  ['plan', 'test'],
+  ['apply', 'test', '--yes'],
+  ['drift', 'test'],
+];
 
 const BAD: Array<{ args: string[]; error: RegExp; hint: RegExp }> = [
   { args: ['--limit', ''], error: /--limit "" names no host or group/, hint: /leave --limit out to target every host/ },
   { args: ['--limit', ' , : '], error: /--limit " , : " names no host or group/, hint: /leave --limit out/ },
-  { args: ['--limit', 'webb1'], error: /test\.yml: --limit names no group or host: webb1/, hint: /did you mean "web1".*hosts: web1, db1; groups: web, db/ },
+  {
+    args: ['--limit', 'webb1'],
+    error: /test\.yml: --limit names no group or host: webb1/,
+    hint: /did you mean "web1".*hosts: web1, db1; groups: web, db/,
+  },
   { args: ['--limit', 'dbb*'], error: /--limit names no group or host: dbb\*/, hint: /did you mean "db"/ },
   { args: ['--limit', '!web'], error: /--limit "!web" matches no host/, hint: /write "all:!web"/ },
   { args: ['--limit', 'web:&db'], error: /--limit "web:&db" matches no host/, hint: /hosts: web1, db1/ },
   { args: ['--tags', ''], error: /--tags "" names no tag/, hint: /leave --tags out/ },
   { args: ['--tags', ','], error: /--tags "," names no tag/, hint: /leave --tags out/ },
   { args: ['--tags', 'one,'], error: /--tags "one," has an empty tag/, hint: /comma-separated/ },
-  { args: ['--tags', 'onne'], error: /site\.yml: --tags: no task or play has the tag "onne"/, hint: /did you mean "one"\? tags in this playbook: one/ },
+  {
+    args: ['--tags', 'onne'],
+    error: /site\.yml: --tags: no task or play has the tag "onne"/,
+    hint: /did you mean "one"\? tags in this playbook: one/,
+  },
   { args: ['--tags', 'one,zzz'], error: /no task or play has the tag "zzz"/, hint: /tags in this playbook: one/ },
 ];
 
@@ -71,13 +85,18 @@ describe('--limit and --tags cannot silently mean something else', () => {
     const hostsOf = async (...args: string[]) => {
       const r = await cli(['plan', 'test', '--json', ...args], { cwd, connect: fleet.connect });
       expect(r.stderr).toBe('');
-      return (JSON.parse(r.stdout) as { hosts: Array<{ host: string; tasks: Array<{ name: string }> }> }).hosts.map((h) => `${h.host}:${h.tasks.map((t) => t.name).join(',')}`);
+      return (JSON.parse(r.stdout) as { hosts: Array<{ host: string; tasks: Array<{ name: string }> }> }).hosts.map(
+        (h) => `${h.host}:${h.tasks.map((t) => t.name).join(',')}`,
+      );
     };
     expect(await hostsOf('--limit', 'all:!web1')).toEqual(['db1:a,b']);
     expect(await hostsOf('--limit', 'all:&db')).toEqual(['db1:a,b']);
     expect(await hostsOf('--limit', 'we*')).toEqual(['web1:a,b']);
     expect(await hostsOf('--limit', 'web1,db1', '--tags', 'one')).toEqual(['web1:a', 'db1:a']);
-    const playTagged = projectDir({ ...TAGGED, 'playbooks/site.yml': '- hosts: all\n  roles: [base]\n  tags: [site]\n' });
+    const playTagged = projectDir({
+      ...TAGGED,
+      'playbooks/site.yml': '- hosts: all\n  roles: [base]\n  tags: [site]\n',
+    });
     const r = await cli(['validate', 'test', '--tags', 'site'], { cwd: playTagged });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/4 tasks on 2 hosts/);

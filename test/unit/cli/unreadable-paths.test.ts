@@ -13,7 +13,8 @@ const denied = { stat: [] as string[], read: [] as string[] };
 
 vi.mock('node:fs', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs')>();
-  const eacces = (path: unknown) => Object.assign(new Error(`EACCES: permission denied, '${String(path)}'`), { code: 'EACCES' });
+  const eacces = (path: unknown) =>
+    Object.assign(new Error(`EACCES: permission denied, '${String(path)}'`), { code: 'EACCES' });
   const hit = (list: string[], path: unknown) => list.some((suffix) => String(path).endsWith(suffix));
   const statSync = ((path: PathLike, opts?: StatSyncOptions) => {
     if (hit(denied.stat, path)) throw eacces(path);
@@ -36,12 +37,43 @@ afterEach(() => {
 });
 
 const CASES: Array<{ name: string; stat?: string[]; read?: string[]; file: string; message: RegExp }> = [
-  { name: 'an unreadable inventory file', read: ['/inventory/test.yml'], file: 'inventory/test.yml', message: /cannot read inventory: permission denied/ },
-  { name: 'an inventory directory that cannot be searched', stat: ['/inventory/test.yml', '/inventory/test.yaml'], read: ['/inventory'], file: 'inventory/test.yml', message: /cannot read the inventory: permission denied/ },
-  { name: 'a role directory that cannot be searched', stat: ['/roles/base'], file: 'roles/base', message: /cannot read role "base": permission denied/ },
-  { name: 'an unreadable tasks.yml', read: ['/roles/base/tasks.yml'], file: 'roles/base/tasks.yml', message: /cannot read task list: permission denied/ },
-  { name: 'an unreadable playbook', read: ['/playbooks/site.yml'], file: 'playbooks/site.yml', message: /cannot read playbook: permission denied/ },
-  { name: 'handlers.yml that cannot be looked at', stat: ['/roles/base/handlers.yml'], file: 'roles/base/handlers.yml', message: /cannot read handler list: permission denied/ },
+  {
+    name: 'an unreadable inventory file',
+    read: ['/inventory/test.yml'],
+    file: 'inventory/test.yml',
+    message: /cannot read inventory: permission denied/,
+  },
+  {
+    name: 'an inventory directory that cannot be searched',
+    stat: ['/inventory/test.yml', '/inventory/test.yaml'],
+    read: ['/inventory'],
+    file: 'inventory/test.yml',
+    message: /cannot read the inventory: permission denied/,
+  },
+  {
+    name: 'a role directory that cannot be searched',
+    stat: ['/roles/base'],
+    file: 'roles/base',
+    message: /cannot read role "base": permission denied/,
+  },
+  {
+    name: 'an unreadable tasks.yml',
+    read: ['/roles/base/tasks.yml'],
+    file: 'roles/base/tasks.yml',
+    message: /cannot read task list: permission denied/,
+  },
+  {
+    name: 'an unreadable playbook',
+    read: ['/playbooks/site.yml'],
+    file: 'playbooks/site.yml',
+    message: /cannot read playbook: permission denied/,
+  },
+  {
+    name: 'handlers.yml that cannot be looked at',
+    stat: ['/roles/base/handlers.yml'],
+    file: 'roles/base/handlers.yml',
+    message: /cannot read handler list: permission denied/,
+  },
 ];
 
 describe('unreadable paths are named as unreadable, exit 1', () => {
@@ -74,7 +106,10 @@ describe('unreadable paths are named as unreadable, exit 1', () => {
 
 describe('a role file that copy: src: cannot read', () => {
   it('is reported as unreadable, not as missing', async () => {
-    const cwd = projectDir({ 'roles/base/tasks.yml': '- name: logo\n  copy: { dest: /srv/logo.png, src: logo.png }\n', 'roles/base/files/logo.png': 'x' });
+    const cwd = projectDir({
+      'roles/base/tasks.yml': '- name: logo\n  copy: { dest: /srv/logo.png, src: logo.png }\n',
+      'roles/base/files/logo.png': 'x',
+    });
     denied.read = ['/roles/base/files/logo.png'];
     const r = await cli(['plan', 'test'], { cwd });
     expect(r.stderr).toMatch(/roles\/base\/tasks\.yml:1: .*src "logo\.png": cannot read it: permission denied/);

@@ -23,7 +23,15 @@ function capture(cwd: string): Captured {
   let err = '';
   stdout.on('data', (d: Buffer) => (out += d.toString()));
   stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const io: Io = { stdout, stderr, stdin: new PassThrough(), stdoutIsTTY: false, stderrIsTTY: false, stdinIsTTY: false, cwd };
+  const io: Io = {
+    stdout,
+    stderr,
+    stdin: new PassThrough(),
+    stdoutIsTTY: false,
+    stderrIsTTY: false,
+    stdinIsTTY: false,
+    cwd,
+  };
   return { io, out: () => out, err: () => err };
 }
 
@@ -73,7 +81,14 @@ describe('vault encrypt / view / decrypt', () => {
   it('uses --vault-password-file before the environment', async () => {
     const dir = tempTree({ 'v.yml': encryptVault(PLAIN, 'from-file'), 'pw.txt': 'from-file\n' });
     const c = capture(dir);
-    expect(await vaultCommand('view', 'v.yml', { passwordFile: 'pw.txt', env: envWith({ KANKA_VAULT_PASSWORD: 'wrong' }) }, c.io)).toBe(0);
+    expect(
+      await vaultCommand(
+        'view',
+        'v.yml',
+        { passwordFile: 'pw.txt', env: envWith({ KANKA_VAULT_PASSWORD: 'wrong' }) },
+        c.io,
+      ),
+    ).toBe(0);
     expect(c.out()).toBe(PLAIN);
   });
 
@@ -93,7 +108,9 @@ describe('vault encrypt / view / decrypt', () => {
     const dir = tempTree({ 'v.yml': encryptVault(PLAIN, 'pw') });
     const before = readFileSync(join(dir, 'v.yml'), 'utf8');
     const c = capture(dir);
-    const wrong = await rejection(vaultCommand('decrypt', 'v.yml', { env: envWith({ KANKA_VAULT_PASSWORD: 'nope' }) }, c.io));
+    const wrong = await rejection(
+      vaultCommand('decrypt', 'v.yml', { env: envWith({ KANKA_VAULT_PASSWORD: 'nope' }) }, c.io),
+    );
     expect(wrong).toBeInstanceOf(ConfigError);
     expect((wrong as Error).message).toMatch(/^v\.yml: wrong vault password \(HMAC mismatch\)/);
     expect((wrong as Error).message).not.toContain('s3cret');
@@ -108,7 +125,10 @@ describe('vault edit / create', () => {
   /** An editor script; it records the temp file path, its mode and its directory's mode in `log`. */
   function editor(dir: string, name: string, body: string): string {
     const script = join(dir, name);
-    writeFileSync(script, `#!/bin/sh\necho "$1" >> "${join(dir, 'editor.log')}"\nstat -c '%a' "$1" "$(dirname "$1")" >> "${join(dir, 'editor.log')}"\n${body}\n`);
+    writeFileSync(
+      script,
+      `#!/bin/sh\necho "$1" >> "${join(dir, 'editor.log')}"\nstat -c '%a' "$1" "$(dirname "$1")" >> "${join(dir, 'editor.log')}"\n${body}\n`,
+    );
     chmodSync(script, 0o755);
     return script;
   }
@@ -138,7 +158,14 @@ describe('vault edit / create', () => {
     writeFileSync(visual, `#!/bin/sh\n[ "$1" = --wait ] || exit 9\nprintf 'from: visual\\n' > "$2"\n`);
     chmodSync(visual, 0o755);
     const ed = editor(dir, 'ed.sh', 'exit 7');
-    expect(await vaultCommand('edit', 'v.yml', { env: envWith({ VISUAL: `${visual} --wait`, EDITOR: ed }) }, capture(dir).io)).toBe(0);
+    expect(
+      await vaultCommand(
+        'edit',
+        'v.yml',
+        { env: envWith({ VISUAL: `${visual} --wait`, EDITOR: ed }) },
+        capture(dir).io,
+      ),
+    ).toBe(0);
     expect(decryptVault(readFileSync(join(dir, 'v.yml')), 'pw', 'v.yml').toString()).toBe('from: visual\n');
     expect(existsSync(join(dir, 'editor.log'))).toBe(false); // $EDITOR never ran
   });
@@ -149,7 +176,9 @@ describe('vault edit / create', () => {
     const before = { bytes: readFileSync(file, 'utf8'), mtime: statSync(file).mtimeMs, ino: statSync(file).ino };
     await new Promise((r) => setTimeout(r, 20));
     const c = capture(dir);
-    expect(await vaultCommand('edit', 'v.yml', { env: envWith({ EDITOR: editor(dir, 'noop.sh', 'exit 0') }) }, c.io)).toBe(0);
+    expect(
+      await vaultCommand('edit', 'v.yml', { env: envWith({ EDITOR: editor(dir, 'noop.sh', 'exit 0') }) }, c.io),
+    ).toBe(0);
     expect(readFileSync(file, 'utf8')).toBe(before.bytes);
     expect(statSync(file).mtimeMs).toBe(before.mtime);
     expect(statSync(file).ino).toBe(before.ino);
@@ -179,7 +208,14 @@ describe('vault edit / create', () => {
 
   it('edit keeps the vault id of a 1.2 file', async () => {
     const dir = tempTree({ 'v.yml': encryptVault(PLAIN, 'pw', { vaultId: 'prod' }) });
-    expect(await vaultCommand('edit', 'v.yml', { env: envWith({ EDITOR: editor(dir, 'ed.sh', `printf 'b: c\\n' >> "$1"`) }) }, capture(dir).io)).toBe(0);
+    expect(
+      await vaultCommand(
+        'edit',
+        'v.yml',
+        { env: envWith({ EDITOR: editor(dir, 'ed.sh', `printf 'b: c\\n' >> "$1"`) }) },
+        capture(dir).io,
+      ),
+    ).toBe(0);
     expect(readFileSync(join(dir, 'v.yml'), 'utf8').split('\n')[0]).toBe('$ANSIBLE_VAULT;1.2;AES256;prod');
   });
 
@@ -188,15 +224,21 @@ describe('vault edit / create', () => {
     const ed = editor(dir, 'ed.sh', `printf 'api_token: t0ken-value\\n' > "$1"`);
     const c = capture(dir);
     expect(await vaultCommand('create', 'new.yml', { env: envWith({ EDITOR: ed }) }, c.io)).toBe(0);
-    expect(decryptVault(readFileSync(join(dir, 'new.yml')), 'pw', 'new.yml').toString()).toBe('api_token: t0ken-value\n');
+    expect(decryptVault(readFileSync(join(dir, 'new.yml')), 'pw', 'new.yml').toString()).toBe(
+      'api_token: t0ken-value\n',
+    );
     expect(statSync(join(dir, 'new.yml')).mode & 0o777).toBe(0o600);
     expect(c.out()).toMatch(/created new\.yml/);
 
-    expect(await rejection(vaultCommand('create', 'exists.yml', { env: envWith({ EDITOR: ed }) }, capture(dir).io))).toBeInstanceOf(UsageError);
+    expect(
+      await rejection(vaultCommand('create', 'exists.yml', { env: envWith({ EDITOR: ed }) }, capture(dir).io)),
+    ).toBeInstanceOf(UsageError);
     expect(readFileSync(join(dir, 'exists.yml'), 'utf8')).toBe('a: b\n');
 
     const e = capture(dir);
-    expect(await vaultCommand('create', 'blank.yml', { env: envWith({ EDITOR: editor(dir, 'noop.sh', 'exit 0') }) }, e.io)).toBe(0);
+    expect(
+      await vaultCommand('create', 'blank.yml', { env: envWith({ EDITOR: editor(dir, 'noop.sh', 'exit 0') }) }, e.io),
+    ).toBe(0);
     expect(existsSync(join(dir, 'blank.yml'))).toBe(false);
     expect(e.err()).toMatch(/was not created/);
   });
@@ -210,7 +252,9 @@ describe('registerVaultCommand', () => {
   function program(io: Io): { prog: Command; code: () => number | undefined; help: () => string } {
     let code: number | undefined;
     let help = '';
-    const prog = new Command('kanka-infra').exitOverride().configureOutput({ writeOut: (s) => (help += s), writeErr: (s) => (help += s) });
+    const prog = new Command('kanka-infra')
+      .exitOverride()
+      .configureOutput({ writeOut: (s) => (help += s), writeErr: (s) => (help += s) });
     registerVaultCommand(prog, io, (c) => (code = c));
     return { prog, code: () => code, help: () => help };
   }
@@ -218,7 +262,7 @@ describe('registerVaultCommand', () => {
   it('wires `vault <action> <file> --vault-password-file`', async () => {
     vi.stubEnv('KANKA_VAULT_PASSWORD', 'wrong');
     vi.stubEnv('KANKA_VAULT_PASSWORD_FILE', '');
-    const dir = tempTree({ 'v.yml': encryptVault(PLAIN, 'pw'), 'pw': 'pw\n' });
+    const dir = tempTree({ 'v.yml': encryptVault(PLAIN, 'pw'), pw: 'pw\n' });
     const c = capture(dir);
     const p = program(c.io);
     await p.prog.parseAsync(['vault', 'view', 'v.yml', '--vault-password-file', 'pw'], { from: 'user' });

@@ -24,7 +24,11 @@ describe('parseNetwork', () => {
   });
 
   it.each([
-    ['10.213.7.1/24', /has host bits set after the \/24 prefix/, /write the network, 10\.213\.7\.0\/24, or one address as 10\.213\.7\.1\/32/],
+    [
+      '10.213.7.1/24',
+      /has host bits set after the \/24 prefix/,
+      /write the network, 10\.213\.7\.0\/24, or one address as 10\.213\.7\.1\/32/,
+    ],
     ['2001:db8::1/32', /has host bits set/, /2001:db8::\/32/],
     ['10.0.0.0/33', /an IPv4 prefix length is at most 32/, undefined],
     ['2001:db8::/129', /an IPv6 prefix length is at most 128/, undefined],
@@ -48,7 +52,15 @@ describe('parseNetwork', () => {
 
 describe('networksOf (what the nftables template writes)', () => {
   it('splits by family, canonical, and leaves out networks inside another (nftables refuses overlaps)', () => {
-    const list = ['10.1.0.0/16', '2001:db8::/32', '10.0.0.0/8', '192.0.2.7', '2001:db8:1::/48', '10.0.0.0/8', '198.51.100.0/24'];
+    const list = [
+      '10.1.0.0/16',
+      '2001:db8::/32',
+      '10.0.0.0/8',
+      '192.0.2.7',
+      '2001:db8:1::/48',
+      '10.0.0.0/8',
+      '198.51.100.0/24',
+    ];
     expect(networksOf(list, 4)).toEqual(['10.0.0.0/8', '192.0.2.7/32', '198.51.100.0/24']);
     expect(networksOf(list, 6)).toEqual(['2001:db8::/32']);
     expect(networksOf(['192.0.2.0/24'], 6)).toEqual([]);

@@ -20,7 +20,8 @@ describe('loading a project', () => {
     const dir = projectDir();
     const programs = compile(loadProject({ env: 'test', projectDir: dir }));
     expect(programs.map((p) => p.host.name)).toEqual(['web1', 'db1']);
-    const motd = (name: string) => programs.find((p) => p.host.name === name)?.plays[0]?.roles[0]?.tasks[0]?.args as { content: string };
+    const motd = (name: string) =>
+      programs.find((p) => p.host.name === name)?.plays[0]?.roles[0]?.tasks[0]?.args as { content: string };
     expect(motd('web1').content).toBe('hello web1\n');
     expect(motd('db1').content).toBe('hi db1\n');
   });
@@ -33,14 +34,20 @@ describe('loading a project', () => {
   });
 
   it('a wrong type names the key path and line', () => {
-    const ds = problems({ 'inventory/test.yml': 'ssh: { key_file: /k }\ngroups: { web: {} }\nhosts:\n  web1:\n    address: 10.0.0.1\n    port: "twenty-two"\n    groups: [web]\n' });
+    const ds = problems({
+      'inventory/test.yml':
+        'ssh: { key_file: /k }\ngroups: { web: {} }\nhosts:\n  web1:\n    address: 10.0.0.1\n    port: "twenty-two"\n    groups: [web]\n',
+    });
     expect(ds).toHaveLength(1);
     expect(ds[0]).toMatchObject({ path: ['hosts', 'web1', 'port'], line: 6 });
     expect(ds[0]?.message).toMatch(/expected number, got the string "twenty-two"/);
   });
 
   it('an unknown key is an error with a suggestion', () => {
-    const ds = problems({ 'inventory/test.yml': 'ssh: { key_file: /k }\ngroups: { web: {} }\nhosts:\n  web1:\n    adress: 10.0.0.1\n    groups: [web]\n' });
+    const ds = problems({
+      'inventory/test.yml':
+        'ssh: { key_file: /k }\ngroups: { web: {} }\nhosts:\n  web1:\n    adress: 10.0.0.1\n    groups: [web]\n',
+    });
     const unknown = ds.find((d) => d.message.includes('unknown key'));
     expect(unknown).toMatchObject({ path: ['hosts', 'web1', 'adress'], line: 5 });
     expect(unknown?.hint).toMatch(/did you mean "address"/);
@@ -54,23 +61,37 @@ describe('loading a project', () => {
   });
 
   it('a missing role, a missing playbook and a missing inventory', () => {
-    expect(problems({ 'playbooks/site.yml': '- hosts: all\n  roles: [nginx]\n' })[0]?.message).toMatch(/role "nginx" not found/);
+    expect(problems({ 'playbooks/site.yml': '- hosts: all\n  roles: [nginx]\n' })[0]?.message).toMatch(
+      /role "nginx" not found/,
+    );
     expect(problems({ 'playbooks/site.yml': undefined })[0]?.message).toMatch(/cannot read playbook: file not found/);
-    const ds = problems({ 'inventory/test.yml': undefined, 'inventory/prod.yml': 'hosts: {}', 'inventory/prod.secrets.yml': '$ANSIBLE_VAULT;1.1;AES256\n3735\n' });
+    const ds = problems({
+      'inventory/test.yml': undefined,
+      'inventory/prod.yml': 'hosts: {}',
+      'inventory/prod.secrets.yml': '$ANSIBLE_VAULT;1.1;AES256\n3735\n',
+    });
     expect(ds[0]?.message).toMatch(/no environment named "test"/);
     // The encrypted secrets file beside it is not offered as an environment.
     expect(ds[0]?.hint).toBe('known environments: prod');
   });
 
   it('a host in an undeclared group (a typo) is an error', () => {
-    const ds = problems({ 'inventory/test.yml': 'ssh: { key_file: /k }\ngroups: { web: {} }\nhosts:\n  web1:\n    address: 10.0.0.1\n    groups: [wbe]\n' });
+    const ds = problems({
+      'inventory/test.yml':
+        'ssh: { key_file: /k }\ngroups: { web: {} }\nhosts:\n  web1:\n    address: 10.0.0.1\n    groups: [wbe]\n',
+    });
     expect(ds[0]).toMatchObject({ path: ['hosts', 'web1', 'groups', 0], line: 6 });
     expect(ds[0]?.message).toMatch(/group "wbe" is not declared/);
   });
 
   it('an unknown module, two modules in one task, and bad module arguments', () => {
-    expect(problems({ 'roles/base/tasks.yml': '- name: x\n  cpoy: { dest: /a, content: b }\n' })[0]?.message).toMatch(/unknown module or task key "cpoy"/);
-    expect(problems({ 'roles/base/tasks.yml': '- name: x\n  copy: { dest: /a, content: b }\n  file: { path: /a }\n' })[0]?.message).toMatch(/2 module keys/);
+    expect(problems({ 'roles/base/tasks.yml': '- name: x\n  cpoy: { dest: /a, content: b }\n' })[0]?.message).toMatch(
+      /unknown module or task key "cpoy"/,
+    );
+    expect(
+      problems({ 'roles/base/tasks.yml': '- name: x\n  copy: { dest: /a, content: b }\n  file: { path: /a }\n' })[0]
+        ?.message,
+    ).toMatch(/2 module keys/);
     const [d] = problems({ 'roles/base/tasks.yml': '- name: x\n  file:\n    path: relative/path\n' });
     expect(d).toMatchObject({ path: [0, 'file', 'path'], line: 3 });
     expect(d?.message).toMatch(/file: must be an absolute path/);
@@ -83,7 +104,9 @@ describe('loading a project', () => {
   });
 
   it('notify naming a handler that does not exist', () => {
-    expect(problems({ 'roles/base/tasks.yml': '- name: x\n  file: { path: /a }\n  notify: restart nginx\n' })[0]?.message).toMatch(/no role in this playbook has a handler/);
+    expect(
+      problems({ 'roles/base/tasks.yml': '- name: x\n  file: { path: /a }\n  notify: restart nginx\n' })[0]?.message,
+    ).toMatch(/no role in this playbook has a handler/);
   });
 
   it('--limit naming nothing is an error, not an empty run', () => {
@@ -110,7 +133,8 @@ describe('when and loop', () => {
         '',
       ].join('\n'),
       // Optional values are declared: `port` is 0 unless a host sets it (strict `when`).
-      'roles/base/defaults.yml': 'port: 0\nadmins:\n  - { name: alice, shell: /bin/bash }\n  - { name: bob, shell: /bin/sh }\n',
+      'roles/base/defaults.yml':
+        'port: 0\nadmins:\n  - { name: alice, shell: /bin/bash }\n  - { name: bob, shell: /bin/sh }\n',
     });
     const programs = compile(loadProject({ env: 'test', projectDir: dir }));
     const names = (h: string) => programs.find((p) => p.host.name === h)?.plays[0]?.roles[0]?.tasks.map((t) => t.name);
@@ -121,12 +145,20 @@ describe('when and loop', () => {
   });
 
   it('loop: "{{ range 1 count }}" repeats a task count times (none for 0); a huge range is an error', () => {
-    const tasks = '- name: worker\n  service: { name: "q@{{ item }}", enabled: true }\n  loop: "{{ range 1 workers }}"\n';
+    const tasks =
+      '- name: worker\n  service: { name: "q@{{ item }}", enabled: true }\n  loop: "{{ range 1 workers }}"\n';
     const names = (workers: string) => {
       const dir = projectDir({ 'roles/base/tasks.yml': tasks, 'roles/base/defaults.yml': `workers: ${workers}\n` });
-      return compile(loadProject({ env: 'test', projectDir: dir }))[0]?.plays[0]?.roles[0]?.tasks.map((t) => [t.name, (t.args as { name: string }).name]);
+      return compile(loadProject({ env: 'test', projectDir: dir }))[0]?.plays[0]?.roles[0]?.tasks.map((t) => [
+        t.name,
+        (t.args as { name: string }).name,
+      ]);
     };
-    expect(names('3')).toEqual([['worker (1)', 'q@1'], ['worker (2)', 'q@2'], ['worker (3)', 'q@3']]);
+    expect(names('3')).toEqual([
+      ['worker (1)', 'q@1'],
+      ['worker (2)', 'q@2'],
+      ['worker (3)', 'q@3'],
+    ]);
     expect(names('0')).toEqual([]);
     const ds = problems({ 'roles/base/tasks.yml': tasks, 'roles/base/defaults.yml': 'workers: 5000\n' });
     expect(ds[0]?.message).toMatch(/range 1 5000 has more than 1000 items/);
@@ -135,7 +167,9 @@ describe('when and loop', () => {
   });
 
   it('a loop over something that is not a list is an error naming the task', () => {
-    const ds = problems({ 'roles/base/tasks.yml': '- name: x\n  file: { path: "/srv/{{ item }}" }\n  loop: "{{ greeting }}"\n' });
+    const ds = problems({
+      'roles/base/tasks.yml': '- name: x\n  file: { path: "/srv/{{ item }}" }\n  loop: "{{ greeting }}"\n',
+    });
     expect(ds[0]?.message).toMatch(/loop must be a list/);
     expect(ds[0]?.file).toMatch(/tasks\.yml$/);
   });
@@ -144,7 +178,8 @@ describe('when and loop', () => {
 describe('helpers in task arguments', () => {
   it('a whole-string helper call keeps its type (a list of addresses)', () => {
     const dir = projectDir({
-      'roles/base/tasks.yml': '- name: db user\n  mysql_user: { name: kanka, hosts: "{{ addressesOf \'web\' \'db\' }}" }\n- name: motd\n  copy: { dest: /etc/motd, content: "{{ upper greeting }} from {{ join (addressesOf \'db\') \', \' }}\\n" }\n',
+      'roles/base/tasks.yml':
+        "- name: db user\n  mysql_user: { name: kanka, hosts: \"{{ addressesOf 'web' 'db' }}\" }\n- name: motd\n  copy: { dest: /etc/motd, content: \"{{ upper greeting }} from {{ join (addressesOf 'db') ', ' }}\\n\" }\n",
     });
     const programs = compile(loadProject({ env: 'test', projectDir: dir }));
     const tasks = programs[0]?.plays[0]?.roles[0]?.tasks;
@@ -153,7 +188,9 @@ describe('helpers in task arguments', () => {
   });
 
   it('a helper naming an unknown group is an error', () => {
-    const ds = problems({ 'roles/base/tasks.yml': '- name: x\n  mysql_user: { name: kanka, hosts: "{{ addressesOf \'nope\' }}" }\n' });
+    const ds = problems({
+      'roles/base/tasks.yml': '- name: x\n  mysql_user: { name: kanka, hosts: "{{ addressesOf \'nope\' }}" }\n',
+    });
     expect(ds[0]?.message).toMatch(/no group or host named nope/);
   });
 });

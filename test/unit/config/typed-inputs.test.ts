@@ -19,7 +19,9 @@ function problems(overrides: Record<string, string | undefined>): Diagnostic[] {
 
 /** An inventory whose host web1 has these lines (YAML, indented under the host). */
 function inventoryWith(hostLines: string): Record<string, string> {
-  return { 'inventory/test.yml': `ssh:\n  key_file: /k\nvars: { greeting: hi }\ngroups: { web: {} }\nhosts:\n  web1:\n${hostLines}    groups: [web]\n` };
+  return {
+    'inventory/test.yml': `ssh:\n  key_file: /k\nvars: { greeting: hi }\ngroups: { web: {} }\nhosts:\n  web1:\n${hostLines}    groups: [web]\n`,
+  };
 }
 
 /** A role with one task: `module: { args }` (a YAML flow mapping). */
@@ -33,7 +35,9 @@ describe('host addresses', () => {
     expect(ds).toHaveLength(1);
     expect(ds[0]).toMatchObject({ path: ['hosts', 'web1', 'address'], line: 7 });
     expect(ds[0]?.message).toBe('"192.0.2.12, 0.0.0.0/0" is not an IP address or a DNS name: it contains ","');
-    expect(ds[0]?.hint).toMatch(/one address per host: an IPv4 address .* no spaces, commas, slashes, ";" or line breaks/);
+    expect(ds[0]?.hint).toMatch(
+      /one address per host: an IPv4 address .* no spaces, commas, slashes, ";" or line breaks/,
+    );
   });
 
   it.each([
@@ -52,12 +56,23 @@ describe('host addresses', () => {
     expect(ds[0]?.message).toContain(why);
   });
 
-  it.each(['192.0.2.12', '2001:db8::12', 'fe80::1%eth0', 'web1', 'web1.example.org', 'db-1.internal.', 'xn--bcher-kva.example'])('%j is an address', (address) => {
+  it.each([
+    '192.0.2.12',
+    '2001:db8::12',
+    'fe80::1%eth0',
+    'web1',
+    'web1.example.org',
+    'db-1.internal.',
+    'xn--bcher-kva.example',
+  ])('%j is an address', (address) => {
     expect(problems(inventoryWith(`    address: "${address}"\n`))).toEqual([]);
   });
 
   it('a jump host address is checked the same way', () => {
-    const jump = problems({ 'inventory/test.yml': 'ssh:\n  key_file: /k\n  jump: { address: "bastion; id" }\nvars: { greeting: hi }\ngroups: { web: {} }\nhosts:\n  web1: { address: 10.0.0.1, groups: [web] }\n' });
+    const jump = problems({
+      'inventory/test.yml':
+        'ssh:\n  key_file: /k\n  jump: { address: "bastion; id" }\nvars: { greeting: hi }\ngroups: { web: {} }\nhosts:\n  web1: { address: 10.0.0.1, groups: [web] }\n',
+    });
     expect(jump.map((d) => d.path?.join('.'))).toEqual(['ssh.jump.address']);
   });
 
@@ -77,7 +92,9 @@ describe('users, groups and ports in the inventory', () => {
     ['Admin', 'is not a valid user or group name'],
     ['a'.repeat(33), 'at most 32 characters long (it has 33)'],
   ])('ssh user %j is refused (%s)', (user, why) => {
-    const ds = problems({ 'inventory/test.yml': `ssh:\n  key_file: /k\n  user: "${user}"\n  sudo: true\nvars: { greeting: hi }\ngroups: { web: {} }\nhosts:\n  web1: { address: 10.0.0.1, groups: [web] }\n` });
+    const ds = problems({
+      'inventory/test.yml': `ssh:\n  key_file: /k\n  user: "${user}"\n  sudo: true\nvars: { greeting: hi }\ngroups: { web: {} }\nhosts:\n  web1: { address: 10.0.0.1, groups: [web] }\n`,
+    });
     expect(ds.map((d) => d.path?.join('.'))).toEqual(['ssh.user']);
     expect(ds[0]?.message).toContain(why);
     expect(ds[0]?.hint).toMatch(/lower-case letters, digits, "_" and "-"/);
@@ -103,25 +120,91 @@ describe('module arguments', () => {
   it.each([
     // [module, args, key path under the task, message part, hint part]
     ['file', '{ path: /srv/a, owner: "-R" }', 'file.owner', 'must not start with "-"', 'e.g. www-data'],
-    ['file', '{ path: /srv/a, group: "root:root" }', 'file.group', 'is not a valid user or group name', 'at most 32 characters'],
-    ['file', '{ path: srv/a }', 'file.path', 'must be an absolute path (start with /)', 'absolute, with no line breaks or NUL'],
+    [
+      'file',
+      '{ path: /srv/a, group: "root:root" }',
+      'file.group',
+      'is not a valid user or group name',
+      'at most 32 characters',
+    ],
+    [
+      'file',
+      '{ path: srv/a }',
+      'file.path',
+      'must be an absolute path (start with /)',
+      'absolute, with no line breaks or NUL',
+    ],
     ['file', '{ path: "/srv/a\\0b" }', 'file.path', 'contains a NUL byte at character 7', 'no line breaks or NUL'],
     ['file', '{ path: "/srv/a\\nb" }', 'file.path', 'contains a line break at character 7', 'no line breaks'],
-    ['file', '{ path: /srv/l, state: link, target: "/a\\n/b" }', 'file.target', 'must be a single line', 'becomes one line'],
+    [
+      'file',
+      '{ path: /srv/l, state: link, target: "/a\\n/b" }',
+      'file.target',
+      'must be a single line',
+      'becomes one line',
+    ],
     ['copy', '{ dest: "/etc/x\\0", content: "x" }', 'copy.dest', 'a NUL byte', 'no line breaks or NUL'],
-    ['copy', '{ dest: /etc/x, content: "x", validate: "cmp {path} /x\\0" }', 'copy.validate', 'must not contain a NUL byte', 'remove the NUL'],
-    ['line', '{ path: /etc/x, line: "a=1\\nb=2" }', 'line.line', 'must be a single line, but it contains a line break at character 4', 'e.g. PermitRootLogin no'],
+    [
+      'copy',
+      '{ dest: /etc/x, content: "x", validate: "cmp {path} /x\\0" }',
+      'copy.validate',
+      'must not contain a NUL byte',
+      'remove the NUL',
+    ],
+    [
+      'line',
+      '{ path: /etc/x, line: "a=1\\nb=2" }',
+      'line.line',
+      'must be a single line, but it contains a line break at character 4',
+      'e.g. PermitRootLogin no',
+    ],
     ['line', '{ path: /etc/x, line: "a=1\\rb=2" }', 'line.line', 'a line break', 'becomes one line'],
-    ['user', '{ name: deploy, authorized_keys: ["ssh-ed25519 AAAA me@laptop\\nssh-rsa BBBB evil@x"] }', 'user.authorized_keys.0', 'must be a single line', 'becomes one line'],
+    [
+      'user',
+      '{ name: deploy, authorized_keys: ["ssh-ed25519 AAAA me@laptop\\nssh-rsa BBBB evil@x"] }',
+      'user.authorized_keys.0',
+      'must be a single line',
+      'becomes one line',
+    ],
     ['user', '{ name: deploy, shell: bash }', 'user.shell', 'must be an absolute path', 'absolute'],
     ['user', '{ name: "-oroot" }', 'user.name', 'must not start with "-"', 'lower-case letters'],
-    ['user', '{ name: deploy, groups: [sudo, "Wheel"] }', 'user.groups.1', 'is not a valid user or group name', 'lower-case letters'],
+    [
+      'user',
+      '{ name: deploy, groups: [sudo, "Wheel"] }',
+      'user.groups.1',
+      'is not a valid user or group name',
+      'lower-case letters',
+    ],
     ['group', '{ name: "-g0" }', 'group.name', 'must not start with "-"', 'lower-case letters'],
     ['group', `{ name: ${'g'.repeat(33)} }`, 'group.name', 'at most 32 characters', 'lower-case letters'],
-    ['apt_source', '{ name: x, uri: "https://deb.example.org\\0", key_src: k.asc }', 'apt_source.uri', 'a NUL byte', 'becomes one line'],
-    ['apt_source', '{ name: x, uri: "https://deb.example.org", suite: "bookworm\\ndeb http://evil.example bookworm", key_src: k.asc }', 'apt_source.suite', 'must be one word', 'one word of the sources line'],
-    ['apt_source', '{ name: x, uri: "https://deb.example.org", components: ["main contrib"], key_src: k.asc }', 'apt_source.components.0', 'must be one word', 'give several components as a list'],
-    ['apt_source', '{ name: x, uri: "https://deb.example.org", suite: "[trusted=yes]", key_src: k.asc }', 'apt_source.suite', 'must not start with "["', 'one word'],
+    [
+      'apt_source',
+      '{ name: x, uri: "https://deb.example.org\\0", key_src: k.asc }',
+      'apt_source.uri',
+      'a NUL byte',
+      'becomes one line',
+    ],
+    [
+      'apt_source',
+      '{ name: x, uri: "https://deb.example.org", suite: "bookworm\\ndeb http://evil.example bookworm", key_src: k.asc }',
+      'apt_source.suite',
+      'must be one word',
+      'one word of the sources line',
+    ],
+    [
+      'apt_source',
+      '{ name: x, uri: "https://deb.example.org", components: ["main contrib"], key_src: k.asc }',
+      'apt_source.components.0',
+      'must be one word',
+      'give several components as a list',
+    ],
+    [
+      'apt_source',
+      '{ name: x, uri: "https://deb.example.org", suite: "[trusted=yes]", key_src: k.asc }',
+      'apt_source.suite',
+      'must not start with "["',
+      'one word',
+    ],
     ['service', '{ name: "-H", state: started }', 'service.name', 'not starting with "-"', ''],
     ['command', '{ run: "echo \\0", always: true }', 'command.run', 'must not contain a NUL byte', 'remove the NUL'],
     ['command', '{ run: "make", creates: "relative" }', 'command.creates', 'must be an absolute path', 'absolute'],
@@ -144,18 +227,36 @@ describe('module arguments', () => {
 
   it('the shipped kinds of values still pass', () => {
     expect(
-      problems(taskWith('user', '{ name: www-data, group: www-data, groups: [adm, _ssh], shell: /usr/sbin/nologin, home: /var/www, authorized_keys: ["ssh-ed25519 AAAAC3Nz me@laptop"] }')),
+      problems(
+        taskWith(
+          'user',
+          '{ name: www-data, group: www-data, groups: [adm, _ssh], shell: /usr/sbin/nologin, home: /var/www, authorized_keys: ["ssh-ed25519 AAAAC3Nz me@laptop"] }',
+        ),
+      ),
     ).toEqual([]);
-    expect(problems(taskWith('file', '{ path: /etc/nginx/sites-enabled/-x, state: link, target: ../sites-available/-x }'))).toEqual([]);
-    expect(problems(taskWith('apt_source', '{ name: x, uri: "https://deb.example.org/debian", suite: bookworm-backports, components: [main, non-free-firmware], key_src: k.asc }')).filter((d) => !/k\.asc/.test(d.message))).toEqual([]);
+    expect(
+      problems(taskWith('file', '{ path: /etc/nginx/sites-enabled/-x, state: link, target: ../sites-available/-x }')),
+    ).toEqual([]);
+    expect(
+      problems(
+        taskWith(
+          'apt_source',
+          '{ name: x, uri: "https://deb.example.org/debian", suite: bookworm-backports, components: [main, non-free-firmware], key_src: k.asc }',
+        ),
+      ).filter((d) => !/k\.asc/.test(d.message)),
+    ).toEqual([]);
   });
 });
 
 describe('through the CLI', () => {
   it('validate: a bad address exits 1 with file:line, key path and hint; no stack trace, no connection', async () => {
-    const r = await cli(['validate', 'test'], { cwd: projectDir(inventoryWith('    address: "192.0.2.12, 0.0.0.0/0"\n')) });
+    const r = await cli(['validate', 'test'], {
+      cwd: projectDir(inventoryWith('    address: "192.0.2.12, 0.0.0.0/0"\n')),
+    });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/inventory\/test\.yml:7:\d+: hosts\.web1\.address: "192\.0\.2\.12, 0\.0\.0\.0\/0" is not an IP address or a DNS name: it contains ","\n {2}hint: one address per host/);
+    expect(r.stderr).toMatch(
+      /inventory\/test\.yml:7:\d+: hosts\.web1\.address: "192\.0\.2\.12, 0\.0\.0\.0\/0" is not an IP address or a DNS name: it contains ","\n {2}hint: one address per host/,
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.connected).toEqual([]);
   });

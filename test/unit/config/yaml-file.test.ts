@@ -45,8 +45,12 @@ describe('YAML depth guard', () => {
   });
 
   it('counts flow and block nesting', () => {
-    expect(messages(() => checkYamlDepth(`a: ${'{x: '.repeat(250)}1${'}'.repeat(250)}`, 'f.yml'))).toEqual(['1: nested more than 200 levels deep']);
-    expect(messages(() => checkYamlDepth(`${'- '.repeat(250)}x`, 'f.yml'))).toEqual(['1: nested more than 200 levels deep']);
+    expect(messages(() => checkYamlDepth(`a: ${'{x: '.repeat(250)}1${'}'.repeat(250)}`, 'f.yml'))).toEqual([
+      '1: nested more than 200 levels deep',
+    ]);
+    expect(messages(() => checkYamlDepth(`${'- '.repeat(250)}x`, 'f.yml'))).toEqual([
+      '1: nested more than 200 levels deep',
+    ]);
   });
 });
 
@@ -57,11 +61,17 @@ describe('parseYaml', () => {
   });
 
   it('finds duplicate keys at any depth, with both lines', () => {
-    expect(messages(() => parseYaml('a:\n  b: 1\n  c: 2\n  b: 3\nd: [{x: 1, x: 2}]\n', 'f.yml'))).toEqual(['4: duplicate key "b" (first at line 2)', '5: duplicate key "x" (first at line 5)']);
+    expect(messages(() => parseYaml('a:\n  b: 1\n  c: 2\n  b: 3\nd: [{x: 1, x: 2}]\n', 'f.yml'))).toEqual([
+      '4: duplicate key "b" (first at line 2)',
+      '5: duplicate key "x" (first at line 5)',
+    ]);
   });
 
   it('locates keys of a large mapping', () => {
-    const y = parseYaml(`hosts:\n${Array.from({ length: 5000 }, (_, i) => `  h${i}: { port: ${i} }`).join('\n')}\n`, 'f.yml');
+    const y = parseYaml(
+      `hosts:\n${Array.from({ length: 5000 }, (_, i) => `  h${i}: { port: ${i} }`).join('\n')}\n`,
+      'f.yml',
+    );
     expect(y.locate(['hosts', 'h4999', 'port'])).toEqual({ line: 5001, column: 12 });
     expect(y.locate(['hosts', 'nope'])).toEqual({ line: 1, column: 1 });
   });

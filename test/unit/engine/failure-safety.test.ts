@@ -10,7 +10,14 @@ import { projectDir } from '../../support/project.js';
 /** Three hosts, each with two changes; every connection opened is remembered, to check it was closed. */
 const threeHosts = () =>
   projectDir({
-    'inventory/test.yml': ['ssh: { user: root, key_file: id_test }', 'vars: { greeting: hello }', 'groups: { web: {} }', 'hosts:', ...['web1', 'web2', 'web3'].flatMap((h, i) => [`  ${h}:`, `    address: 10.9.9.${i + 1}`, '    groups: [web]']), ''].join('\n'),
+    'inventory/test.yml': [
+      'ssh: { user: root, key_file: id_test }',
+      'vars: { greeting: hello }',
+      'groups: { web: {} }',
+      'hosts:',
+      ...['web1', 'web2', 'web3'].flatMap((h, i) => [`  ${h}:`, `    address: 10.9.9.${i + 1}`, '    groups: [web]']),
+      '',
+    ].join('\n'),
   });
 
 function trackedFleet() {
@@ -86,7 +93,9 @@ describe('a failure leaves nothing behind', { timeout: 30_000 }, () => {
     const r = await cli(['apply', 'test', '--yes'], { cwd, connect });
     expect(r.code).toBe(3);
     expect(r.stdout).toContain('web3: its lock could not be released (connection reset)');
-    expect(r.stdout).toContain(`run again with --break-lock, or remove it on the host: ssh root@10.9.9.3 sudo rm -rf ${LOCK_DIR}`);
+    expect(r.stdout).toContain(
+      `run again with --break-lock, or remove it on the host: ssh root@10.9.9.3 sudo rm -rf ${LOCK_DIR}`,
+    );
     expect(converged(f.hosts.get('web3'))).toBe(true);
     expect(f.hosts.get('web1')?.files.has(LOCK_DIR)).toBe(false);
     expect(f.opened.every((h) => h.closed)).toBe(true);
@@ -118,7 +127,9 @@ describe('a failure leaves nothing behind', { timeout: 30_000 }, () => {
     for (const h of f.hosts.values()) expect(h.files.has(LOCK_DIR)).toBe(false);
     expect(f.opened.every((h) => h.closed)).toBe(true);
     expect(r.stdout).toContain('web1: interrupted (Ctrl-C) before its remaining changes');
-    expect(r.stdout).toMatch(/web2: interrupted \(Ctrl-C\) before its first change|not started: the run was interrupted/);
+    expect(r.stdout).toMatch(
+      /web2: interrupted \(Ctrl-C\) before its first change|not started: the run was interrupted/,
+    );
     expect(r.stderr).toContain('Interrupted (Ctrl-C)');
     // Run again: it finishes what was left.
     expect((await cli(['apply', 'test', '--yes'], { cwd, connect: f.connect })).code).toBe(0);

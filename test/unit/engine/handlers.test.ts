@@ -5,7 +5,8 @@ import type { ConnectionTarget } from '../../../src/transport/transport.js';
 import { cli } from '../../support/cli.js';
 import { projectDir } from '../../support/project.js';
 
-const inventory = 'ssh: { key_file: id_test }\ngroups: { web: {} }\nhosts:\n  web1: { address: 10.0.0.1, groups: [web] }\n';
+const inventory =
+  'ssh: { key_file: id_test }\ngroups: { web: {} }\nhosts:\n  web1: { address: 10.0.0.1, groups: [web] }\n';
 
 function project(tasks: string): string {
   return projectDir({

@@ -67,15 +67,27 @@ describe('apt packages fact', { timeout: 60_000 }, () => {
 
 describe('systemd unit fact', () => {
   it('parses systemctl show, captured from a Debian 12 host', () => {
-    const out = 'LoadState=loaded\nActiveState=active\nUnitFileState=enabled\nNeedDaemonReload=no\nConditionResult=yes\nConditionTimestampMonotonic=5123456\n';
-    expect(parseUnitState(out)).toEqual({ load: 'loaded', active: 'active', unitFile: 'enabled', needDaemonReload: false, conditionFailed: false });
-    const skipped = 'LoadState=loaded\nActiveState=inactive\nUnitFileState=enabled\nNeedDaemonReload=no\nConditionResult=no\nConditionTimestampMonotonic=5123456\n';
+    const out =
+      'LoadState=loaded\nActiveState=active\nUnitFileState=enabled\nNeedDaemonReload=no\nConditionResult=yes\nConditionTimestampMonotonic=5123456\n';
+    expect(parseUnitState(out)).toEqual({
+      load: 'loaded',
+      active: 'active',
+      unitFile: 'enabled',
+      needDaemonReload: false,
+      conditionFailed: false,
+    });
+    const skipped =
+      'LoadState=loaded\nActiveState=inactive\nUnitFileState=enabled\nNeedDaemonReload=no\nConditionResult=no\nConditionTimestampMonotonic=5123456\n';
     expect(parseUnitState(skipped).conditionFailed).toBe(true);
-    expect(parseUnitState('LoadState=not-found\nActiveState=inactive\nUnitFileState=\nNeedDaemonReload=no\n').load).toBe('not-found');
+    expect(
+      parseUnitState('LoadState=not-found\nActiveState=inactive\nUnitFileState=\nNeedDaemonReload=no\n').load,
+    ).toBe('not-found');
   });
 
   it('rejects output that is not systemctl show', () => {
-    expect(() => parseUnitState('Failed to connect to bus: No such file or directory\n')).toThrow(/unexpected systemctl output/);
+    expect(() => parseUnitState('Failed to connect to bus: No such file or directory\n')).toThrow(
+      /unexpected systemctl output/,
+    );
   });
 });
 
@@ -84,8 +96,16 @@ import { raw } from '../../../src/shell/command.js';
 describe('check fact', () => {
   it('retries until the command passes, and reports the last output when it never does', () => {
     const dir = `/tmp/kanka-check-${process.pid}`;
-    const flaky = checkFact(raw(`n=$(cat ${dir} 2>/dev/null || echo 0); echo $((n+1)) > ${dir}; [ "$n" -ge 2 ]`), 5, 0.01);
-    expect(flaky.parse(runLocalSh(`rm -f ${dir}; ${flaky.script()}; rm -f ${dir}`).stdout)).toEqual({ passed: true, tries: 3, output: '' });
+    const flaky = checkFact(
+      raw(`n=$(cat ${dir} 2>/dev/null || echo 0); echo $((n+1)) > ${dir}; [ "$n" -ge 2 ]`),
+      5,
+      0.01,
+    );
+    expect(flaky.parse(runLocalSh(`rm -f ${dir}; ${flaky.script()}; rm -f ${dir}`).stdout)).toEqual({
+      passed: true,
+      tries: 3,
+      output: '',
+    });
     const never = checkFact(raw('echo not healthy; false'), 2, 0.01);
     expect(never.parse(runLocalSh(never.script()).stdout)).toEqual({ passed: false, tries: 2, output: 'not healthy' });
   });

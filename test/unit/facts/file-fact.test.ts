@@ -20,7 +20,13 @@ describe('file fact', () => {
     fake.put(join(dir, 'a.conf'), { content: 'hello\n', mode: '0640' });
     fake.put(join(dir, 'sub'), { type: 'directory', mode: '0755' });
     fake.put(join(dir, 'link'), { type: 'link', target: '/etc/hosts' });
-    for (const [name, want] of [['a.conf', 'nope'], ['a.conf', undefined], ['sub', undefined], ['link', undefined], ['absent', undefined]] as const) {
+    for (const [name, want] of [
+      ['a.conf', 'nope'],
+      ['a.conf', undefined],
+      ['sub', undefined],
+      ['link', undefined],
+      ['absent', undefined],
+    ] as const) {
       const fact = fileFact(join(dir, name), want);
       const real = fact.parse(runLocalSh(fact.script()).stdout);
       const faked = (await fake.probe([fact])).get(fact.id);
@@ -59,8 +65,14 @@ describe('host facts and guards', () => {
   });
 
   it('a guard reports success and failure, and cannot end the probe with exit', () => {
-    expect(commandSucceedsFact(raw('true')).parse(runLocalSh(commandSucceedsFact(raw('true')).script()).stdout)).toBe(true);
-    expect(commandSucceedsFact(raw('exit 3')).parse(runLocalSh(`${commandSucceedsFact(raw('exit 3')).script()}\necho after`).stdout.split('\n')[0] ?? '')).toBe(false);
+    expect(commandSucceedsFact(raw('true')).parse(runLocalSh(commandSucceedsFact(raw('true')).script()).stdout)).toBe(
+      true,
+    );
+    expect(
+      commandSucceedsFact(raw('exit 3')).parse(
+        runLocalSh(`${commandSucceedsFact(raw('exit 3')).script()}\necho after`).stdout.split('\n')[0] ?? '',
+      ),
+    ).toBe(false);
     expect(runLocalSh(`${commandSucceedsFact(raw('exit 3')).script()}\necho after`).stdout).toContain('after');
   });
 });

@@ -13,17 +13,23 @@ describe('mysql facts', () => {
   it('parse accounts and their grants (captured from MariaDB 10.11)', () => {
     const out = [
       'ok',
-      "account\t10.213.7.15\t*8A2D5B7C3E1F00AA\tmysql_native_password",
-      "account\tlocalhost\t\tunix_socket",
+      'account\t10.213.7.15\t*8A2D5B7C3E1F00AA\tmysql_native_password',
+      'account\tlocalhost\t\tunix_socket',
       "GRANT USAGE ON *.* TO `kanka`@`10.213.7.15` IDENTIFIED BY PASSWORD '*8A2D5B7C3E1F00AA'",
       'GRANT ALL PRIVILEGES ON `kanka`.* TO `kanka`@`10.213.7.15`',
       'GRANT USAGE ON *.* TO `kanka`@`localhost`',
     ].join('\n');
     const s = parseMysqlUser(out);
-    expect(s.available && s.accounts.map((a) => [a.host, a.grants.length])).toEqual([['10.213.7.15', 2], ['localhost', 1]]);
+    expect(s.available && s.accounts.map((a) => [a.host, a.grants.length])).toEqual([
+      ['10.213.7.15', 2],
+      ['localhost', 1],
+    ]);
   });
 
   it('a missing server is reported, not parsed as no users', () => {
-    expect(parseMysqlUser('no-mysql client not installed\n')).toEqual({ available: false, reason: 'client not installed' });
+    expect(parseMysqlUser('no-mysql client not installed\n')).toEqual({
+      available: false,
+      reason: 'client not installed',
+    });
   });
 });

@@ -1,6 +1,18 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempTree } from '../../support/tmp.js';
@@ -11,16 +23,25 @@ const runBundleModule = join(repoRoot, 'src', 'launch', 'run-bundle.ts');
 const tsxLoader = join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
 
 /** Runs `bundle` the way bin/kanka-infra does, in a child Node (the cache is written at its exit). */
-function launch(bundle: string, args: string[], env: Record<string, string>): { stdout: string; stderr: string; code: number } {
+function launch(
+  bundle: string,
+  args: string[],
+  env: Record<string, string>,
+): { stdout: string; stderr: string; code: number } {
   const code = `import(${JSON.stringify(runBundleModule)}).then((m) => m.runBundle(${JSON.stringify(bundle)}, ${JSON.stringify(args)}))`;
-  const r = spawnSync(process.execPath, ['--import', tsxLoader, '-e', code], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', tsxLoader, '-e', code], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
   return { stdout: r.stdout, stderr: r.stderr, code: r.status ?? 255 };
 }
 
 /** A CommonJS "bundle" that uses require, module and its exit code like the real one. */
-const bundleSource = (word: string) => `const { join } = require('node:path');\nfunction greet(w) { return join('say', w); }\nprocess.stdout.write(greet('${word}') + '\\n');\nprocess.exitCode = 3;\n`;
+const bundleSource = (word: string) =>
+  `const { join } = require('node:path');\nfunction greet(w) { return join('say', w); }\nprocess.stdout.write(greet('${word}') + '\\n');\nprocess.exitCode = 3;\n`;
 
-const cacheFiles = (cacheHome: string) => (existsSync(join(cacheHome, 'kanka-infra')) ? readdirSync(join(cacheHome, 'kanka-infra')) : []);
+const cacheFiles = (cacheHome: string) =>
+  existsSync(join(cacheHome, 'kanka-infra')) ? readdirSync(join(cacheHome, 'kanka-infra')) : [];
 
 // Each case starts child Node processes (about 2 s each on a loaded 2-core machine).
 describe('running the bundled CLI with a V8 code cache', { timeout: 60_000 }, () => {
@@ -65,7 +86,11 @@ describe('running the bundled CLI with a V8 code cache', { timeout: 60_000 }, ()
   });
 
   it('temporary files a killed run left are removed once a minute old, not while another run may be writing them', () => {
-    const dir = tempTree({ 'cli.cjs': bundleSource('hello'), 'cache/kanka-infra/x-plan.v8cache.1.tmp': 'old', 'cache/kanka-infra/x-plan.v8cache.2.tmp': 'fresh' });
+    const dir = tempTree({
+      'cli.cjs': bundleSource('hello'),
+      'cache/kanka-infra/x-plan.v8cache.1.tmp': 'old',
+      'cache/kanka-infra/x-plan.v8cache.2.tmp': 'fresh',
+    });
     chmodSync(join(dir, 'cache', 'kanka-infra'), 0o700);
     const old = join(dir, 'cache', 'kanka-infra', 'x-plan.v8cache.1.tmp');
     utimesSync(old, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
@@ -88,18 +113,31 @@ describe('running the bundled CLI with a V8 code cache', { timeout: 60_000 }, ()
 
   it('a relative XDG_CACHE_HOME is ignored (as the XDG spec says): the cache goes to $HOME/.cache', () => {
     const dir = tempTree({ 'cli.cjs': bundleSource('hello') });
-    const r = spawnSync(process.execPath, ['--import', tsxLoader, '-e', `import(${JSON.stringify(runBundleModule)}).then((m) => m.runBundle(${JSON.stringify(join(dir, 'cli.cjs'))}, ['plan']))`], {
-      cwd: dir,
-      env: { ...process.env, XDG_CACHE_HOME: 'relative-cache', HOME: join(dir, 'home') },
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        tsxLoader,
+        '-e',
+        `import(${JSON.stringify(runBundleModule)}).then((m) => m.runBundle(${JSON.stringify(join(dir, 'cli.cjs'))}, ['plan']))`,
+      ],
+      {
+        cwd: dir,
+        env: { ...process.env, XDG_CACHE_HOME: 'relative-cache', HOME: join(dir, 'home') },
+        encoding: 'utf8',
+      },
+    );
     expect(r.stdout).toBe('say/hello\n');
     expect(existsSync(join(dir, 'relative-cache'))).toBe(false);
     expect(cacheFiles(join(dir, 'home', '.cache'))).toHaveLength(1);
   });
 
   it('a forged cache (another build of the same length: V8 would run its code) is not used; a planted symlink is neither read nor written through', () => {
-    const dir = tempTree({ 'a/cli.cjs': bundleSource('hello'), 'b/cli.cjs': bundleSource('world'), 'victim': 'do not touch' });
+    const dir = tempTree({
+      'a/cli.cjs': bundleSource('hello'),
+      'b/cli.cjs': bundleSource('world'),
+      victim: 'do not touch',
+    });
     const env = { XDG_CACHE_HOME: join(dir, 'cache') };
     launch(join(dir, 'a', 'cli.cjs'), ['plan'], env);
     const cacheDir = join(env.XDG_CACHE_HOME, 'kanka-infra');
@@ -108,7 +146,11 @@ describe('running the bundled CLI with a V8 code cache', { timeout: 60_000 }, ()
     const bName = `${createHash('sha256').update(bundleSource('world')).digest('hex').slice(0, 16)}-node${process.version}-${process.arch}-plan.v8cache`;
     copyFileSync(aCache, join(cacheDir, bName));
     const forged = readFileSync(aCache);
-    expect(launch(join(dir, 'b', 'cli.cjs'), ['plan'], env)).toMatchObject({ stdout: 'say/world\n', stderr: '', code: 3 });
+    expect(launch(join(dir, 'b', 'cli.cjs'), ['plan'], env)).toMatchObject({
+      stdout: 'say/world\n',
+      stderr: '',
+      code: 3,
+    });
     // It was replaced by b's own.
     expect(readFileSync(join(cacheDir, bName))).not.toEqual(forged);
 
@@ -134,7 +176,9 @@ describe('running the bundled CLI with a V8 code cache', { timeout: 60_000 }, ()
     chmodSync(cacheDir, 0o777);
     const r = launch(join(dir, 'cli.cjs'), ['plan'], { XDG_CACHE_HOME: join(dir, 'cache') });
     expect(r).toMatchObject({ stdout: 'say/hello\n', code: 3 });
-    expect(r.stderr).toBe(`kanka-infra: code cache not used: ${cacheDir} has mode 0777; others could plant code in it (chmod 700 ${cacheDir})\n`);
+    expect(r.stderr).toBe(
+      `kanka-infra: code cache not used: ${cacheDir} has mode 0777; others could plant code in it (chmod 700 ${cacheDir})\n`,
+    );
     expect(readdirSync(cacheDir)).toEqual([]);
     // A new directory is made 0700.
     launch(join(dir, 'cli.cjs'), ['plan'], { XDG_CACHE_HOME: join(dir, 'fresh') });

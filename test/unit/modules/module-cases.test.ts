@@ -19,7 +19,14 @@ interface Case {
   name: string;
   args: unknown;
   host: Record<string, EntrySpec>;
-  changes?: Array<{ action: string; subject: string; details: string[]; diff?: string; diffMatches?: string; sensitive?: boolean }>;
+  changes?: Array<{
+    action: string;
+    subject: string;
+    details: string[];
+    diff?: string;
+    diffMatches?: string;
+    sensitive?: boolean;
+  }>;
   ops?: Array<Record<string, unknown>>;
   ok?: string;
   error?: string;
@@ -35,13 +42,28 @@ interface Case {
   /** Host facts (over the defaults of a 2-CPU, 2 GiB Debian 12 host). */
   facts?: Record<string, unknown>;
   /** systemd units on the host, by full name. */
-  units?: Record<string, { active: 'active' | 'inactive' | 'failed'; unitFile: string; needDaemonReload?: boolean; conditionFailed?: boolean }>;
+  units?: Record<
+    string,
+    {
+      active: 'active' | 'inactive' | 'failed';
+      unitFile: string;
+      needDaemonReload?: boolean;
+      conditionFailed?: boolean;
+    }
+  >;
   /** Debian packages: installed version and apt's candidate. */
   packages?: Record<string, { installed?: string; candidate?: string; published?: string }>;
   /** Accounts on the host. */
-  setup?: { users?: Record<string, { uid: number; group: string; groups: string[]; home: string; shell: string }>; groups?: Record<string, { gid: number; members: string[] }> };
+  setup?: {
+    users?: Record<string, { uid: number; group: string; groups: string[]; home: string; shell: string }>;
+    groups?: Record<string, { gid: number; members: string[] }>;
+  };
   /** The MariaDB server: running (default true), databases and accounts ("user@host"). */
-  mysql?: { running?: boolean; databases?: Record<string, { charset: string; collation: string }>; accounts?: Record<string, { password?: string; grants?: Record<string, string> }> };
+  mysql?: {
+    running?: boolean;
+    databases?: Record<string, { charset: string; collation: string }>;
+    accounts?: Record<string, { password?: string; grants?: Record<string, string> }>;
+  };
   /** Seconds since the apt lists were refreshed (default 0; null: never). */
   aptCacheAge?: number | null;
   /** The change repeats on every run by design (e.g. a service restart); no idempotency check. */
@@ -57,7 +79,21 @@ function contextFor(c: Case): TaskContext {
     roleDir,
     vars: c.vars ?? {},
     readRoleFile: (rel) => readFileSync(join(roleDir, 'files', rel)),
-    ...(c.facts ? { hostFacts: { hostname: 'fake', cpus: 2, memory_mb: 2048, os_id: 'debian', os_version: '12', os_codename: 'bookworm', kernel: '6.1.0', uid: 0, ...c.facts } } : {}),
+    ...(c.facts
+      ? {
+          hostFacts: {
+            hostname: 'fake',
+            cpus: 2,
+            memory_mb: 2048,
+            os_id: 'debian',
+            os_version: '12',
+            os_codename: 'bookworm',
+            kernel: '6.1.0',
+            uid: 0,
+            ...c.facts,
+          },
+        }
+      : {}),
   };
 }
 
@@ -115,25 +151,30 @@ for (const file of readdirSync(casesDir).filter((f) => f.endsWith('.yml'))) {
         const parsed = module.args.safeParse(c.args);
         if (c.invalid !== undefined) {
           expect(parsed.success).toBe(false);
-          if (!parsed.success && c.invalid !== '') expect(parsed.error.issues.map((i) => i.path.join('.'))).toContain(c.invalid);
+          if (!parsed.success && c.invalid !== '')
+            expect(parsed.error.issues.map((i) => i.path.join('.'))).toContain(c.invalid);
           return;
         }
         expect(parsed.success, parsed.success ? '' : JSON.stringify(parsed.error.issues)).toBe(true);
         if (!parsed.success) return;
         const args = module.prepare ? module.prepare(parsed.data, ctx) : parsed.data;
         const host = new FakeHost();
-        for (const [path, entry] of Object.entries(c.host ?? {})) host.put(path, entry as never);
+        for (const [path, entry] of Object.entries(c.host ?? {})) host.put(path, entry);
         for (const [name, u] of Object.entries(c.setup?.users ?? {})) host.users.set(name, { ...u });
         for (const [name, g] of Object.entries(c.setup?.groups ?? {})) host.groups.set(name, { ...g });
         if (c.mysql?.running === false) host.mysql.running = false;
         for (const [name, d] of Object.entries(c.mysql?.databases ?? {})) host.mysql.databases.set(name, d);
-        for (const [key, acc] of Object.entries(c.mysql?.accounts ?? {})) host.mysql.accounts.set(key, { ...(acc.password !== undefined ? { password: acc.password } : {}), grants: new Map(Object.entries(acc.grants ?? {})) });
+        for (const [key, acc] of Object.entries(c.mysql?.accounts ?? {}))
+          host.mysql.accounts.set(key, {
+            ...(acc.password !== undefined ? { password: acc.password } : {}),
+            grants: new Map(Object.entries(acc.grants ?? {})),
+          });
         for (const [name, u] of Object.entries(c.units ?? {})) host.units.set(name, { ...u });
         for (const [name, p] of Object.entries(c.packages ?? {})) host.packages.set(name, { ...p });
         if (c.aptCacheAge !== undefined) host.aptCacheAge = c.aptCacheAge ?? Number.POSITIVE_INFINITY;
         const succeeding = new Set(c.succeeds ?? []);
         host.command = (cmd, h) => {
-          for (const [path, entry] of Object.entries(c.effects?.[cmd] ?? {})) h.put(path, entry as never);
+          for (const [path, entry] of Object.entries(c.effects?.[cmd] ?? {})) h.put(path, entry);
           if (c.effects && cmd in c.effects) for (const g of c.succeedsAfter ?? []) succeeding.add(g);
           return succeeding.has(cmd) || (c.effects !== undefined && cmd in c.effects) ? 0 : 1;
         };

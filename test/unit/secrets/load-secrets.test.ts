@@ -19,7 +19,17 @@ function configErrorOf(fn: () => unknown): string {
 
 describe('loadSecrets', () => {
   it('decrypts a YAML mapping into Secrets (nested, numbers as strings) and a redactor for all of them', () => {
-    const plain = ['db_password: "s3cret-db"', 'port_pin: 12345', 'enabled: true', 'short: abc', 'mail:', '  api_key: mail-key-42', '  smtp:', '    pass: smtp-pass-x', ''].join('\n');
+    const plain = [
+      'db_password: "s3cret-db"',
+      'port_pin: 12345',
+      'enabled: true',
+      'short: abc',
+      'mail:',
+      '  api_key: mail-key-42',
+      '  smtp:',
+      '    pass: smtp-pass-x',
+      '',
+    ].join('\n');
     const dir = tempTree({ 'prod.secrets.yml': encryptVault(plain, 'pw') });
     const { values, redactor } = loadSecrets(join(dir, 'prod.secrets.yml'), 'pw');
     expect(Object.keys(values)).toEqual(['db_password', 'port_pin', 'enabled', 'short', 'mail']);
@@ -34,7 +44,9 @@ describe('loadSecrets', () => {
     expect(JSON.stringify(values)).not.toMatch(/s3cret|mail-key|smtp-pass|12345/);
     expect((values['short'] as Secret).reveal()).toBe('abc');
     // every value is masked in free text, "true" included; "abc" (short) as a whole word
-    expect(redactor.redact('a s3cret-db b mail-key-42 c smtp-pass-x d 12345 e true f abc')).toBe('a <secret> b <secret> c <secret> d <secret> e <secret> f <secret>');
+    expect(redactor.redact('a s3cret-db b mail-key-42 c smtp-pass-x d 12345 e true f abc')).toBe(
+      'a <secret> b <secret> c <secret> d <secret> e <secret> f <secret>',
+    );
   });
 
   it('an empty vault is an empty mapping', () => {
@@ -51,7 +63,9 @@ describe('loadSecrets', () => {
     expect(plain).toMatch(/not an ansible-vault file/);
     expect(plain).toMatch(/hint: encrypt it with `kanka-infra vault encrypt/);
     expect(plain).not.toContain('s3cret-value');
-    expect(configErrorOf(() => loadSecrets(join(dir, 'missing.yml'), 'pw'))).toMatch(/missing\.yml: cannot read the secrets vault: file not found/);
+    expect(configErrorOf(() => loadSecrets(join(dir, 'missing.yml'), 'pw'))).toMatch(
+      /missing\.yml: cannot read the secrets vault: file not found/,
+    );
   });
 
   it('content errors name the line and key, never the value', () => {
@@ -95,8 +109,12 @@ describe('resolveVaultPassword', () => {
 
   it('missing or empty password file: ConfigError with a hint', () => {
     const dir = tempTree({ 'empty.pw': '\n' });
-    expect(configErrorOf(() => resolveVaultPassword({ passwordFile: join(dir, 'nope.pw'), env: {} }))).toMatch(/nope\.pw: cannot read the vault password file \(from --vault-password-file\): file not found\n {2}hint: set KANKA_VAULT_PASSWORD/);
-    expect(configErrorOf(() => resolveVaultPassword({ env: { KANKA_VAULT_PASSWORD_FILE: join(dir, 'empty.pw') } }))).toMatch(/is empty/);
+    expect(configErrorOf(() => resolveVaultPassword({ passwordFile: join(dir, 'nope.pw'), env: {} }))).toMatch(
+      /nope\.pw: cannot read the vault password file \(from --vault-password-file\): file not found\n {2}hint: set KANKA_VAULT_PASSWORD/,
+    );
+    expect(
+      configErrorOf(() => resolveVaultPassword({ env: { KANKA_VAULT_PASSWORD_FILE: join(dir, 'empty.pw') } })),
+    ).toMatch(/is empty/);
     expect(configErrorOf(() => resolveVaultPassword({ passwordFile: dir, env: {} }))).toMatch(/is a directory/);
   });
 });

@@ -55,9 +55,13 @@ describe('Redactor', () => {
     const value = `x "q' \\d $HOME \`id\`; #c`;
     const r = new Redactor([value]);
     const sql = value.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
-    expect(r.redact(`Query: 'ALTER USER 'kanka'@'h' IDENTIFIED BY '${sql}''`)).toBe("Query: 'ALTER USER 'kanka'@'h' IDENTIFIED BY '<secret>''");
+    expect(r.redact(`Query: 'ALTER USER 'kanka'@'h' IDENTIFIED BY '${sql}''`)).toBe(
+      "Query: 'ALTER USER 'kanka'@'h' IDENTIFIED BY '<secret>''",
+    );
     expect(r.redact(`echo '${value.replace(/'/g, "'\\''")}'`)).toBe("echo '<secret>'");
-    expect(r.redact(`PW="${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$').replace(/`/g, '\\`')}"`)).toBe('PW="<secret>"');
+    expect(
+      r.redact(`PW="${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$').replace(/`/g, '\\`')}"`),
+    ).toBe('PW="<secret>"');
   });
 
   it(`masks values shorter than ${MIN_REDACTED_LENGTH} characters as whole words only, and counts duplicates once`, () => {
@@ -70,9 +74,11 @@ describe('Redactor', () => {
   });
 
   it('masks each line of a multi-line secret, as a diff shows them apart', () => {
-    const pem = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n';
+    const pem =
+      '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n';
     const r = new Redactor([pem], '(sensitive)');
-    const diff = '+-----BEGIN PRIVATE KEY-----\n+MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n+BKcwggSjAgEAAoIBAQC7\n+-----END PRIVATE KEY-----';
+    const diff =
+      '+-----BEGIN PRIVATE KEY-----\n+MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n+BKcwggSjAgEAAoIBAQC7\n+-----END PRIVATE KEY-----';
     const out = r.redact(diff);
     for (const line of pem.split('\n').filter((l) => l !== '')) expect(out).not.toContain(line);
     expect(out).toContain('+(sensitive)');
@@ -86,7 +92,9 @@ describe('Redactor', () => {
       secret: new Secret('top-secret'),
     };
     const out = r.redactDeep(doc);
-    expect(JSON.stringify(out)).toBe('{"host":"web1","changes":[{"diff":"+pw=<secret>\\n","after":{"<secret>":"x","n":3,"ok":true,"none":null}}],"secret":"<secret>"}');
+    expect(JSON.stringify(out)).toBe(
+      '{"host":"web1","changes":[{"diff":"+pw=<secret>\\n","after":{"<secret>":"x","n":3,"ok":true,"none":null}}],"secret":"<secret>"}',
+    );
     expect(doc.changes[0]?.diff).toBe('+pw=top-secret\n'); // input not modified
     const cyclic: { name: string; self?: unknown } = { name: 'top-secret' };
     cyclic.self = cyclic;
@@ -98,7 +106,8 @@ describe('Redactor', () => {
   it('is fast: 500 secrets over a 5 MB diff well under a second', () => {
     const secrets = Array.from({ length: 500 }, (_, i) => `secret-${i}-${(i * 7919).toString(36)}-xyz`);
     const lines: string[] = [];
-    for (let i = 0; i < 100_000; i++) lines.push(`+ line ${i}: value = ${i % 500 === 0 ? (secrets[i % 499] ?? '') : `sec-ret-${i}`}`);
+    for (let i = 0; i < 100_000; i++)
+      lines.push(`+ line ${i}: value = ${i % 500 === 0 ? (secrets[i % 499] ?? '') : `sec-ret-${i}`}`);
     const text = lines.join('\n');
     const r = new Redactor(secrets);
     const t = performance.now();

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { decryptVault, encryptVault, isVaultText, parseVaultEnvelope, VaultError, VAULT_HEADER } from '../../../src/secrets/vault-format.js';
+import {
+  decryptVault,
+  encryptVault,
+  isVaultText,
+  parseVaultEnvelope,
+  VaultError,
+  VAULT_HEADER,
+} from '../../../src/secrets/vault-format.js';
 
 // Known-answer vectors written by Ansible itself, copied from ansible/ansible,
 // test/units/parsing/vault/test_vault.py (commit 0404235bddb581fca0fafea9e6153dd327f37c26):
@@ -53,13 +60,19 @@ describe('ansible-vault known answers (from ansible/ansible unit tests)', () => 
 
   it('decrypts the 1.2 vault (with a vault id) written by ansible', () => {
     expect(decryptVault(FOO_BAR_1_2, 'ansible', 'foo.yml').toString('utf8')).toBe('foo bar\n');
-    expect(parseVaultEnvelope(FOO_BAR_1_2, 'foo.yml')).toMatchObject({ version: '1.2', cipher: 'AES256', vaultId: 'ansible_devel' });
+    expect(parseVaultEnvelope(FOO_BAR_1_2, 'foo.yml')).toMatchObject({
+      version: '1.2',
+      cipher: 'AES256',
+      vaultId: 'ansible_devel',
+    });
   });
 
   it('encrypts to exactly the bytes ansible wrote, given the same salt', () => {
     expect(encryptVault('Setec Astronomy', 'test-vault-password', { salt: saltOf(SETEC) })).toBe(`${SETEC}\n`);
     expect(encryptVault('some password\n', 'test-vault-password', { salt: saltOf(SOME_PASSWORD) })).toBe(SOME_PASSWORD);
-    expect(encryptVault('foo bar\n', 'ansible', { salt: saltOf(FOO_BAR_1_2), vaultId: 'ansible_devel' })).toBe(`${FOO_BAR_1_2}\n`);
+    expect(encryptVault('foo bar\n', 'ansible', { salt: saltOf(FOO_BAR_1_2), vaultId: 'ansible_devel' })).toBe(
+      `${FOO_BAR_1_2}\n`,
+    );
   });
 });
 
@@ -101,18 +114,26 @@ describe('encryptVault / decryptVault', () => {
   it('rejects tampered ciphertext, HMAC or salt (HMAC checked before decrypting)', () => {
     const v = encryptVault('db_password: s3cret\n', 'pw');
     const inner = Buffer.from(v.split('\n').slice(1).join(''), 'hex').toString('latin1').split('\n');
-    const rebuild = (salt: string, mac: string, ct: string) => `${VAULT_HEADER}\n${Buffer.from(`${salt}\n${mac}\n${ct}`, 'latin1').toString('hex')}\n`;
+    const rebuild = (salt: string, mac: string, ct: string) =>
+      `${VAULT_HEADER}\n${Buffer.from(`${salt}\n${mac}\n${ct}`, 'latin1').toString('hex')}\n`;
     const [salt = '', mac = '', ct = ''] = inner;
     const flip = (hex: string, at: number) => hex.slice(0, at) + (hex[at] === '0' ? '1' : '0') + hex.slice(at + 1);
     expect(decryptVault(rebuild(salt, mac, ct), 'pw', 'f').toString()).toBe('db_password: s3cret\n');
-    for (const tampered of [rebuild(salt, mac, flip(ct, 3)), rebuild(salt, flip(mac, 0), ct), rebuild(flip(salt, 5), mac, ct), rebuild(salt, mac.slice(0, -2), ct)]) {
+    for (const tampered of [
+      rebuild(salt, mac, flip(ct, 3)),
+      rebuild(salt, flip(mac, 0), ct),
+      rebuild(flip(salt, 5), mac, ct),
+      rebuild(salt, mac.slice(0, -2), ct),
+    ]) {
       expect((errorOf(() => decryptVault(tampered, 'pw', 'f')) as VaultError).kind).toBe('wrong-password');
     }
   });
 
   it('accepts CRLF line ends, surrounding spaces in the header and no final newline', () => {
     expect(decryptVault(SETEC.replace(/\n/g, '\r\n'), 'test-vault-password', 'f').toString()).toBe('Setec Astronomy');
-    expect(decryptVault(SETEC.replace(VAULT_HEADER, '$ANSIBLE_VAULT; 1.1 ;AES256 '), 'test-vault-password', 'f').toString()).toBe('Setec Astronomy');
+    expect(
+      decryptVault(SETEC.replace(VAULT_HEADER, '$ANSIBLE_VAULT; 1.1 ;AES256 '), 'test-vault-password', 'f').toString(),
+    ).toBe('Setec Astronomy');
     expect(decryptVault(Buffer.from(`${SETEC}\n\n`), 'test-vault-password', 'f').toString()).toBe('Setec Astronomy');
   });
 
@@ -130,14 +151,24 @@ describe('encryptVault / decryptVault', () => {
     const legacy = errorOf(() => decryptVault('$ANSIBLE_VAULT;1.0;AES\n3030', 'pw', 'old.yml')) as VaultError;
     expect(legacy.kind).toBe('unsupported');
     expect(legacy.message).toMatch(/rekey/);
-    expect((errorOf(() => decryptVault(SETEC.replace('AES256', 'AES128'), 'pw', 'f')) as VaultError).message).toMatch(/unsupported vault cipher "AES128"/);
-    expect((errorOf(() => decryptVault(SETEC.replace('1.1', '9.9'), 'pw', 'f')) as VaultError).message).toMatch(/unsupported vault format version "9\.9"/);
+    expect((errorOf(() => decryptVault(SETEC.replace('AES256', 'AES128'), 'pw', 'f')) as VaultError).message).toMatch(
+      /unsupported vault cipher "AES128"/,
+    );
+    expect((errorOf(() => decryptVault(SETEC.replace('1.1', '9.9'), 'pw', 'f')) as VaultError).message).toMatch(
+      /unsupported vault format version "9\.9"/,
+    );
   });
 
   it('malformed payloads are format errors, not crashes', () => {
     expect((errorOf(() => decryptVault(`${VAULT_HEADER}\n`, 'pw', 'f')) as VaultError).kind).toBe('malformed');
     expect((errorOf(() => decryptVault(`${VAULT_HEADER}\nzz11\n`, 'pw', 'f')) as VaultError).kind).toBe('malformed');
-    expect((errorOf(() => decryptVault(`${VAULT_HEADER}\n${Buffer.from('abcd').toString('hex')}\n`, 'pw', 'f')) as VaultError).kind).toBe('malformed');
+    expect(
+      (
+        errorOf(() =>
+          decryptVault(`${VAULT_HEADER}\n${Buffer.from('abcd').toString('hex')}\n`, 'pw', 'f'),
+        ) as VaultError
+      ).kind,
+    ).toBe('malformed');
     const odd = SETEC.slice(0, -1); // drop one hex digit
     expect((errorOf(() => decryptVault(odd, 'test-vault-password', 'f')) as VaultError).kind).toBe('malformed');
   });

@@ -107,7 +107,7 @@ describe('no string becomes a command by accident (checked by tsc: npm run typec
 
 describe('heredoc and role shell', () => {
   it('feeds content as data: nothing in it is expanded, and it cannot end the heredoc early', () => {
-    const content = "$HOME `id` $(id) 'q' \"d\" \\ KANKA_EOF\nEOF\n";
+    const content = '$HOME `id` $(id) \'q\' "d" \\ KANKA_EOF\nEOF\n';
     const r = runLocalSh(heredoc(sh`cat`, content));
     expect(r.stdout).toBe(content);
     expect(runLocalSh(heredoc(sh`cat`, 'a', sh`| tr a b`)).stdout).toBe('b\n');
@@ -115,6 +115,8 @@ describe('heredoc and role shell', () => {
 
   it("a role's command is shell as written; {path} in validate becomes the given file", () => {
     expect(roleShell('test -f /etc/x && echo $HOME').text).toBe('test -f /etc/x && echo $HOME');
-    expect(roleValidateCommand('nginx -t -c {path} && cmp {path} {path}', sh`"$tmp"`).text).toBe('nginx -t -c "$tmp" && cmp "$tmp" "$tmp"');
+    expect(roleValidateCommand('nginx -t -c {path} && cmp {path} {path}', sh`"$tmp"`).text).toBe(
+      'nginx -t -c "$tmp" && cmp "$tmp" "$tmp"',
+    );
   });
 });

@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 const SRC = join(import.meta.dirname, '../../../src');
 
 function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** Every call of `name(` in src (comments excluded), as "file: line". */
@@ -25,17 +27,23 @@ function callSites(name: string): string[] {
  */
 describe('where text reaches a host unquoted', () => {
   it('raw() is called only where the text is shell by nature or data', () => {
-    expect(callSites('raw').sort()).toEqual([
-      // Shell written by role authors (command run/unless, check command, validate): THE one place.
-      'shell/role-shell.ts: return raw(text);',
-      // A heredoc body: data inside a quoted heredoc, never expanded; ended by a random delimiter.
-      'shell/heredoc.ts: const delimited = raw(`${body}${eof}`);',
-      // The definition.
-      'shell/command.ts: export function raw(text: string): ShellCommand {',
-    ].sort());
+    expect(callSites('raw').sort()).toEqual(
+      [
+        // Shell written by role authors (command run/unless, check command, validate): THE one place.
+        'shell/role-shell.ts: return raw(text);',
+        // A heredoc body: data inside a quoted heredoc, never expanded; ended by a random delimiter.
+        'shell/heredoc.ts: const delimited = raw(`${body}${eof}`);',
+        // The definition.
+        'shell/command.ts: export function raw(text: string): ShellCommand {',
+      ].sort(),
+    );
   });
 
   it('shq() is only called by the sh template: nothing quotes (or forgets to quote) by hand', () => {
-    expect(callSites('shq').map((s) => s.split(':')[0]).sort()).toEqual(['shell/command.ts', 'shell/command.ts', 'shell/quote.ts']);
+    expect(
+      callSites('shq')
+        .map((s) => s.split(':')[0])
+        .sort(),
+    ).toEqual(['shell/command.ts', 'shell/command.ts', 'shell/quote.ts']);
   });
 });

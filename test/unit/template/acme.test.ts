@@ -6,7 +6,9 @@ import { dnsName } from '../../../src/template/encoders.js';
 import { evaluateWhen } from '../../../src/engine/conditions.js';
 import { renderInline } from '../../../src/template/render.js';
 
-const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  .privateKey.export({ type: 'pkcs1', format: 'pem' })
+  .toString();
 
 /** The thumbprint as dehydrated 0.7 computes it (bash + openssl), the client the role runs. */
 function dehydratedThumbprint(pem: string): string {
@@ -34,13 +36,19 @@ describe('acmeThumbprint', () => {
   });
 
   it('refuses an EC key, a non-PEM and a broken PEM without quoting them', () => {
-    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
     expect(() => acmeThumbprint(ec)).toThrow(/must be an RSA key.*got EC/);
     expect(() => acmeThumbprint('s3cret')).toThrow(/must be a PEM private key/);
     expect(() => acmeThumbprint(undefined)).toThrow(/must be a PEM private key/);
     const broken = '-----BEGIN RSA PRIVATE KEY-----\ns3cretAAAA\n-----END RSA PRIVATE KEY-----\n';
     expect(() => acmeThumbprint(broken)).toThrow(/not a readable PEM private key/);
-    try { acmeThumbprint(broken); } catch (err) { expect((err as Error).message).not.toContain('s3cret'); }
+    try {
+      acmeThumbprint(broken);
+    } catch (err) {
+      expect((err as Error).message).not.toContain('s3cret');
+    }
   });
 
   it('is a template helper', () => {
@@ -50,7 +58,8 @@ describe('acmeThumbprint', () => {
 
 describe('dnsName', () => {
   it('passes DNS names as they are', () => {
-    for (const n of ['kanka.test', 'www.kanka.io', 'a', 'xn--bcher-kva.example', 'a-1.b2.c']) expect(dnsName(n)).toBe(n);
+    for (const n of ['kanka.test', 'www.kanka.io', 'a', 'xn--bcher-kva.example', 'a-1.b2.c'])
+      expect(dnsName(n)).toBe(n);
   });
 
   it.each([

@@ -55,7 +55,11 @@ describe('encoders: exact output', () => {
     ['systemdExec', ';', '";"'],
     ['systemdValue', '*-01,04,07,10-01 04:00:00', '*-01,04,07,10-01 04:00:00'],
     ['systemdValue', '50% off', '50%% off'],
-    ['aptConf', 'origin=Debian,codename=${distro_codename}-security,label=Debian-Security', '"origin=Debian,codename=${distro_codename}-security,label=Debian-Security"'],
+    [
+      'aptConf',
+      'origin=Debian,codename=${distro_codename}-security,label=Debian-Security',
+      '"origin=Debian,codename=${distro_codename}-security,label=Debian-Security"',
+    ],
     ['aptConf', "it's; // not a comment", '"it\'s; // not a comment"'],
   ])('%s(%j) is %s', (name, value, expected) => {
     expect(ENCODERS[name]?.(value)).toBe(expected);
@@ -65,7 +69,11 @@ describe('encoders: exact output', () => {
 describe('encoders: refusals', () => {
   const SECRET = 'Sup3r-s3cret';
   it.each([
-    ['dotenv', `${SECRET}\u0001`, /dotenv: the value has control character U\+0001 at character 13: a \.env file has no escape for it/],
+    [
+      'dotenv',
+      `${SECRET}\u0001`,
+      /dotenv: the value has control character U\+0001 at character 13: a \.env file has no escape for it/,
+    ],
     ['nginx', `${SECRET}\n`, /nginx: the value has a newline at character 13/],
     ['nginx', `${SECRET}$x`, /nginx: the value has "\$" at character 13: nginx reads it as a variable/],
     ['haproxy', `${SECRET}\n`, /haproxy: the value has a newline at character 13/],
@@ -98,7 +106,9 @@ describe('encoders: refusals', () => {
   });
 
   it.each(Object.keys(ENCODERS))('%s refuses what is not a string or a number', (name) => {
-    expect(() => ENCODERS[name]?.(undefined)).toThrow(new RegExp(`^${name}: expected a string or a number, got nothing \\(undefined\\)$`));
+    expect(() => ENCODERS[name]?.(undefined)).toThrow(
+      new RegExp(`^${name}: expected a string or a number, got nothing \\(undefined\\)$`),
+    );
     expect(() => ENCODERS[name]?.(['a'])).toThrow(`${name}: expected a string or a number, got a list`);
     expect(() => ENCODERS[name]?.({ a: 1 })).toThrow(`${name}: expected a string or a number, got a object`);
     expect(() => ENCODERS[name]?.(null)).toThrow(`${name}: expected a string or a number, got null`);
@@ -119,6 +129,8 @@ describe('encoders as template helpers', () => {
   it('a refused value fails the render with the template file and the helper', () => {
     const dir = tempTree({ 'site.hbs': 'server {\n  root {{ nginx app_root }};\n}\n' });
     const file = join(dir, 'site.hbs');
-    expect(() => renderTemplate(file, { app_root: '/srv/$evil' })).toThrow(/site\.hbs(:2:\d+)?: nginx: the value has "\$" at character 6/);
+    expect(() => renderTemplate(file, { app_root: '/srv/$evil' })).toThrow(
+      /site\.hbs(:2:\d+)?: nginx: the value has "\$" at character 6/,
+    );
   });
 });

@@ -31,10 +31,18 @@ const hostRecords = {
 
 function context(role: string): Record<string, unknown> {
   const defaults = parse(readFileSync(join(roles, role, 'defaults.yml'), 'utf8')) as Record<string, unknown>;
-  return { ...defaults, env: 'test', host: hostRecords.backend2, hosts: hostRecords, secrets, facts: { memory_mb: 2048 } };
+  return {
+    ...defaults,
+    env: 'test',
+    host: hostRecords.backend2,
+    hosts: hostRecords,
+    secrets,
+    facts: { memory_mb: 2048 },
+  };
 }
 
-const render = (role: string, template: string): string => renderTemplate(join(roles, role, 'templates', template), context(role)).text;
+const render = (role: string, template: string): string =>
+  renderTemplate(join(roles, role, 'templates', template), context(role)).text;
 
 const have = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 const needs = (...bins: string[]) => it.skipIf(!process.env['CI'] && !bins.every(have));
@@ -54,13 +62,18 @@ describe('shipped templates carry hostile secrets intact', () => {
     const app = scratch();
     writeFileSync(join(app, '.env'), render('nginx-php', 'env.hbs'));
     const php = `require '/usr/share/php/Dotenv/autoload.php'; echo json_encode(Dotenv\\Dotenv::createArrayBacked($argv[1])->load());`;
-    const laravel = JSON.parse(spawnSync('php', ['-r', php, app], { encoding: 'utf8' }).stdout) as Record<string, string>;
+    const laravel = JSON.parse(spawnSync('php', ['-r', php, app], { encoding: 'utf8' }).stdout) as Record<
+      string,
+      string
+    >;
     // healthz.php itself, with the database and Redis unreachable: it reports what it tried.
     mkdirSync(join(app, 'public'));
     const healthz = readFileSync(join(roles, 'nginx-php', 'files', 'healthz.php'), 'utf8');
     const reader = /\/\/ The app's \.env[\s\S]*?(?=\n\$checks = )/.exec(healthz)?.[0] ?? '';
     writeFileSync(join(app, 'public', 'reader.php'), `<?php\n${reader}\necho json_encode($env);\n`);
-    const own = JSON.parse(spawnSync('php', [join(app, 'public', 'reader.php')], { encoding: 'utf8' }).stdout) as Record<string, string>;
+    const own = JSON.parse(
+      spawnSync('php', [join(app, 'public', 'reader.php')], { encoding: 'utf8' }).stdout,
+    ) as Record<string, string>;
     for (const read of [laravel, own]) {
       expect(read).toMatchObject({
         DB_HOST: '10.0.0.21',
@@ -75,16 +88,21 @@ describe('shipped templates carry hostile secrets intact', () => {
     }
   });
 
-  needs('my_print_defaults')('mariadb-replica option file: the client reads the primary and the replication password', () => {
-    const file = join(scratch(), 'replication.cnf');
-    writeFileSync(file, render('mariadb-replica', 'replication.cnf.hbs'));
-    const r = spawnSync('my_print_defaults', [`--defaults-file=${file}`, 'client'], { encoding: 'utf8' });
-    expect(r.stdout).toBe(`--host=10.0.0.21\n--user=repl\n--password=${secrets.replication_password}\n`);
-  });
+  needs('my_print_defaults')(
+    'mariadb-replica option file: the client reads the primary and the replication password',
+    () => {
+      const file = join(scratch(), 'replication.cnf');
+      writeFileSync(file, render('mariadb-replica', 'replication.cnf.hbs'));
+      const r = spawnSync('my_print_defaults', [`--defaults-file=${file}`, 'client'], { encoding: 'utf8' });
+      expect(r.stdout).toBe(`--host=10.0.0.21\n--user=repl\n--password=${secrets.replication_password}\n`);
+    },
+  );
 
   it('mariadb-replica CHANGE MASTER: the password is one SQL literal', () => {
     const sql = render('mariadb-replica', 'change-master.sql.hbs');
-    expect(sql).toContain(`MASTER_HOST='10.0.0.21', MASTER_USER='repl', MASTER_PASSWORD='repl "q\\' \\\\\\\\d $HOME \`id\`; #c \${PATH} %n%% end\\\\', MASTER_USE_GTID=slave_pos`);
+    expect(sql).toContain(
+      `MASTER_HOST='10.0.0.21', MASTER_USER='repl', MASTER_PASSWORD='repl "q\\' \\\\\\\\d $HOME \`id\`; #c \${PATH} %n%% end\\\\', MASTER_USE_GTID=slave_pos`,
+    );
   });
 
   needs('redis-server', 'redis-cli')('redis.conf: the requirepass line authenticates with the password', async () => {
@@ -93,11 +111,16 @@ describe('shipped templates carry hostile secrets intact', () => {
     expect(conf).toContain('bind 127.0.0.1 10.0.0.22\nport 6379\n');
     const dir = scratch();
     const sock = join(dir, 'r.sock');
-    writeFileSync(join(dir, 'redis.conf'), ['port 0', `unixsocket ${sock}`, 'daemonize no', 'save ""', `dir ${dir}`, requirepass ?? '', ''].join('\n'));
+    writeFileSync(
+      join(dir, 'redis.conf'),
+      ['port 0', `unixsocket ${sock}`, 'daemonize no', 'save ""', `dir ${dir}`, requirepass ?? '', ''].join('\n'),
+    );
     const server = spawn('redis-server', [join(dir, 'redis.conf')], { stdio: 'ignore' });
     try {
       for (let i = 0; i < 250 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
-      const ping = spawnSync('redis-cli', ['-s', sock, '--no-auth-warning', '-a', secrets.redis_password, 'PING'], { encoding: 'utf8' });
+      const ping = spawnSync('redis-cli', ['-s', sock, '--no-auth-warning', '-a', secrets.redis_password, 'PING'], {
+        encoding: 'utf8',
+      });
       expect(ping.stdout).toBe('PONG\n');
     } finally {
       server.kill();
@@ -106,7 +129,14 @@ describe('shipped templates carry hostile secrets intact', () => {
 
   needs('python3')('thumbor.conf: Python reads the security key', () => {
     const conf = render('thumbor', 'thumbor.conf.hbs');
-    const r = spawnSync('python3', ['-c', 'import sys, json; ns = {}; exec(sys.stdin.read(), ns); print(json.dumps([ns["SECURITY_KEY"], ns["RESULT_STORAGE_FILE_STORAGE_ROOT_PATH"]]))'], { input: conf, encoding: 'utf8' });
+    const r = spawnSync(
+      'python3',
+      [
+        '-c',
+        'import sys, json; ns = {}; exec(sys.stdin.read(), ns); print(json.dumps([ns["SECURITY_KEY"], ns["RESULT_STORAGE_FILE_STORAGE_ROOT_PATH"]]))',
+      ],
+      { input: conf, encoding: 'utf8' },
+    );
     expect(JSON.parse(r.stdout)).toEqual([secrets.thumbor_security_key, '/var/cache/thumbor/result']);
   });
 

@@ -36,7 +36,9 @@ describe('host key pinning', () => {
   it('accepts hashed entries and comma lists', () => {
     const salt = randomBytes(20);
     const hash = createHmac('sha1', salt).update('10.0.0.5').digest('base64');
-    expect(verifyHostKey(knownHosts([line(`|1|${salt.toString('base64')}|${hash}`, key)]), '10.0.0.5', 22, key).ok).toBe(true);
+    expect(
+      verifyHostKey(knownHosts([line(`|1|${salt.toString('base64')}|${hash}`, key)]), '10.0.0.5', 22, key).ok,
+    ).toBe(true);
     expect(verifyHostKey(knownHosts([line('backend1,10.0.0.5', key)]), '10.0.0.5', 22, key).ok).toBe(true);
   });
 

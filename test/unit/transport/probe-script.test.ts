@@ -41,20 +41,29 @@ describe('probe script: shared file prelude', () => {
   it('reads every kind of path exactly as each fact alone would, with one stat and one sha256sum for all', async () => {
     const dir = tempTree({
       'plain.conf': 'plain\n',
-      'a b*[1] $x.conf': "glob, space and dollar\n",
+      'a b*[1] $x.conf': 'glob, space and dollar\n',
       'plain.conf.bak': 'a name that starts like another\n',
       "it's.conf": 'quote\n',
       'tab\there': 'a tab: read by the fact itself\n',
-      'empty': '',
+      empty: '',
       'sub/inner': 'x',
     });
     chmodSync(join(dir, 'plain.conf'), 0o640);
     symlinkSync('plain.conf', join(dir, 'link'));
     // A fifo must not be opened (it would block): neither the prelude nor the fact hashes it.
     runLocalSh(`mkfifo ${join(dir, 'fifo')}`);
-    const paths = ['plain.conf', 'a b*[1] $x.conf', 'plain.conf.bak', "it's.conf", 'tab\there', 'empty', 'sub', 'link', 'fifo', 'absent'].map((p) =>
-      join(dir, p),
-    );
+    const paths = [
+      'plain.conf',
+      'a b*[1] $x.conf',
+      'plain.conf.bak',
+      "it's.conf",
+      'tab\there',
+      'empty',
+      'sub',
+      'link',
+      'fifo',
+      'absent',
+    ].map((p) => join(dir, p));
     // Wrappers that count the calls, then run the real commands.
     const bin = join(dir, 'bin');
     mkdirSync(bin);
@@ -76,7 +85,10 @@ describe('probe script: shared file prelude', () => {
       expect(together.get(f.id)?.ok, f.params['path']).toBe(true);
     }
     const plain = together.get(facts[0]?.id ?? '');
-    expect(plain).toMatchObject({ ok: true, value: { type: 'file', mode: '0640', sha256: sha256('plain\n'), content: Buffer.from('plain\n') } });
+    expect(plain).toMatchObject({
+      ok: true,
+      value: { type: 'file', mode: '0640', sha256: sha256('plain\n'), content: Buffer.from('plain\n') },
+    });
     expect(together.get(facts[7]?.id ?? '')).toMatchObject({ ok: true, value: { type: 'link', target: 'plain.conf' } });
     expect(together.get(facts[8]?.id ?? '')).toMatchObject({ ok: true, value: { type: 'other', description: 'fifo' } });
     expect(together.get(facts[9]?.id ?? '')).toEqual({ ok: true, value: { type: 'absent' } });
@@ -86,7 +98,12 @@ describe('probe script: shared file prelude', () => {
     const dir = tempTree({});
     const late = join(dir, 'late');
     // The first fact of the probe creates the file the second one reads: the prelude did not see it.
-    const creator = { ...fileFact(join(dir, 'other')), id: 'creator', shared: undefined, script: () => sh`printf 'made\\n' > ${late}; echo absent` };
+    const creator = {
+      ...fileFact(join(dir, 'other')),
+      id: 'creator',
+      shared: undefined,
+      script: () => sh`printf 'made\\n' > ${late}; echo absent`,
+    };
     const r = await probeFacts(localTransport(), [creator, fileFact(late)], false);
     expect(r.get(fileFact(late).id)).toMatchObject({ ok: true, value: { type: 'file', sha256: sha256('made\n') } });
   });
@@ -97,7 +114,11 @@ describe('probe script: shared package and mysql reads', () => {
 
   // Runs the machine's real dpkg-query and apt-cache several times: a timeout sized for a loaded 2-core machine.
   it('one dpkg-query for every apt task: each task gets what its own query gives', { timeout: 60_000 }, async () => {
-    const facts = [aptFact(['bash', 'dash'], false), aptFact(['coreutils', 'bash', 'kanka-no-such-package'], false), aptFact(['dash'], true)];
+    const facts = [
+      aptFact(['bash', 'dash'], false),
+      aptFact(['coreutils', 'bash', 'kanka-no-such-package'], false),
+      aptFact(['dash'], true),
+    ];
     const together = await probeFacts(localTransport(), facts, false);
     for (const f of facts) {
       const own = await probeFacts(localTransport(), [alone(f)], false);
@@ -112,8 +133,12 @@ describe('probe script: shared package and mysql reads', () => {
     chmodSync(join(bin, 'dpkg-query'), 0o755);
     const shadowed = facts.map((f) => ({ ...f, script: () => sh`PATH=${bin}:$PATH\n${f.script()}` }));
     const r = await probeFacts(localTransport(), shadowed, false);
-    expect(r.get(facts[0]?.id ?? '')).toMatchObject({ value: { packages: { bash: { installed: expect.not.stringMatching(/read-on-its-own/) } } } });
-    expect((await probeFacts(localTransport(), [alone(shadowed[0] as Fact<unknown>)], false)).get(facts[0]?.id ?? '')).toMatchObject({
+    expect(r.get(facts[0]?.id ?? '')).toMatchObject({
+      value: { packages: { bash: { installed: expect.not.stringMatching(/read-on-its-own/) } } },
+    });
+    expect(
+      (await probeFacts(localTransport(), [alone(shadowed[0] as Fact<unknown>)], false)).get(facts[0]?.id ?? ''),
+    ).toMatchObject({
       value: { packages: { bash: { installed: '0-read-on-its-own' } } },
     });
   });
@@ -121,6 +146,7 @@ describe('probe script: shared package and mysql reads', () => {
   it('mysql is asked once whether it answers; each fact says the same as on its own', async () => {
     const facts = [databaseFact('kanka'), mysqlUserFact('kanka')];
     const together = await probeFacts(localTransport(), facts, false);
-    for (const f of facts) expect(together.get(f.id), f.id).toEqual((await probeFacts(localTransport(), [alone(f)], false)).get(f.id));
+    for (const f of facts)
+      expect(together.get(f.id), f.id).toEqual((await probeFacts(localTransport(), [alone(f)], false)).get(f.id));
   });
 });

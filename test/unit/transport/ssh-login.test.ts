@@ -15,15 +15,20 @@ afterEach(() => {
 });
 
 /** A local ssh2 server that accepts one public key, records the auth methods tried, and answers exec with "ran: CMD". */
-async function server(dir: string, accepted: ParsedKey): Promise<{ port: number; knownHosts: string; methods: string[] }> {
+async function server(
+  dir: string,
+  accepted: ParsedKey,
+): Promise<{ port: number; knownHosts: string; methods: string[] }> {
   const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
   const methods: string[] = [];
   const srv = new ssh2.Server({ hostKeys: [hostKey.private] }, (client) => {
     client.on('authentication', (ctx: AuthContext) => {
       methods.push(ctx.method);
-      if (ctx.method !== 'publickey' || ctx.key.algo !== accepted.type || !ctx.key.data.equals(accepted.getPublicSSH())) return ctx.reject(['publickey']);
+      if (ctx.method !== 'publickey' || ctx.key.algo !== accepted.type || !ctx.key.data.equals(accepted.getPublicSSH()))
+        return ctx.reject(['publickey']);
       // Without a signature the client only asks whether the key would do; with one, it must verify.
-      if (ctx.signature && accepted.verify(ctx.blob ?? Buffer.alloc(0), ctx.signature, ctx.hashAlgo) !== true) return ctx.reject(['publickey']);
+      if (ctx.signature && accepted.verify(ctx.blob ?? Buffer.alloc(0), ctx.signature, ctx.hashAlgo) !== true)
+        return ctx.reject(['publickey']);
       ctx.accept();
     });
     client.on('ready', () => {
@@ -46,7 +51,17 @@ async function server(dir: string, accepted: ParsedKey): Promise<{ port: number;
   return { port, knownHosts, methods };
 }
 
-const target = (port: number, knownHostsFile: string): ConnectionTarget => ({ host: 'local', address: '127.0.0.1', port, user: 'root', agent: false, knownHostsFile, connectTimeoutMs: 10_000, keepaliveMs: 0, sudo: false });
+const target = (port: number, knownHostsFile: string): ConnectionTarget => ({
+  host: 'local',
+  address: '127.0.0.1',
+  port,
+  user: 'root',
+  agent: false,
+  knownHostsFile,
+  connectTimeoutMs: 10_000,
+  keepaliveMs: 0,
+  sudo: false,
+});
 
 describe('logging in with a key loaded before connecting', { timeout: 30_000 }, () => {
   it('a passphrase-protected PEM RSA key, unlocked once, logs in with publickey straight away (no "none" attempt)', async () => {
@@ -71,11 +86,17 @@ describe('logging in with a key loaded before connecting', { timeout: 30_000 }, 
     const other = readKeyFile(sshKeygen(dir, 'other', { type: 'ed25519' }));
     if (good.encrypted || other.encrypted) throw new Error('expected plain keys');
     const srv = await server(dir, good.key);
-    await expect(connectSsh(target(srv.port, srv.knownHosts), { key: other.key })).rejects.toMatchObject({ failure: 'auth', message: expect.stringMatching(/authentication failed for user root/) });
+    await expect(connectSsh(target(srv.port, srv.knownHosts), { key: other.key })).rejects.toMatchObject({
+      failure: 'auth',
+      message: expect.stringMatching(/authentication failed for user root/),
+    });
 
     const locked = sshKeygen(dir, 'locked', { type: 'ed25519', passphrase: 'secret pw' });
     const tried = srv.methods.length;
-    await expect(connectSsh({ ...target(srv.port, srv.knownHosts), keyFile: locked })).rejects.toMatchObject({ failure: 'auth', message: expect.stringMatching(/protected by a passphrase/) });
+    await expect(connectSsh({ ...target(srv.port, srv.knownHosts), keyFile: locked })).rejects.toMatchObject({
+      failure: 'auth',
+      message: expect.stringMatching(/protected by a passphrase/),
+    });
     expect(srv.methods.length).toBe(tried);
     expect(readFileSync(srv.knownHosts, 'utf8')).toContain(`[127.0.0.1]:${srv.port}`);
   });
