@@ -4,7 +4,7 @@ import { compile } from '../engine/compile.js';
 import type { HostProgram } from '../engine/program.js';
 import type { Io } from './io.js';
 import type { ProjectOptions } from './options.js';
-import { ConfigError } from '../config/diagnostics.js';
+import { ConfigError } from '../diagnostics/diagnostic.js';
 import { loadSecrets, PASSWORD_HINT, resolveVaultPassword } from '../secrets/load-secrets.js';
 import { checkVaultEnvelope, standInSecrets } from '../secrets/stand-in.js';
 import { pathKind } from '../config/path-kind.js';

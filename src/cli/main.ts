@@ -1,16 +1,15 @@
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, formatDiagnostic } from '../config/diagnostics.js';
+import { ConfigError, formatDiagnostic } from '../diagnostics/diagnostic.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { registerVaultCommand } from './commands/vault.js';
 import { registerDbCommand } from './commands/db.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../diagnostics/usage-error.js';
 import { processIo, write, type Io } from './io.js';
 import { redactingIo } from './redacting-io.js';
 import {
   addChangeOptions,
   addProjectOptions,
   addRunOptions,
-  InvalidOptionError,
   type ProjectOptions,
   type RunCliOptions,
 } from './options.js';
@@ -52,7 +51,7 @@ Environment:
 function parsePort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 65535)
-    throw new InvalidOptionError(`--port must be a whole number from 1 to 65535, got "${value}"`);
+    throw new UsageError(`--port must be a whole number from 1 to 65535, got "${value}"`);
   return n;
 }
 
@@ -223,7 +222,7 @@ function reportError(err: unknown, io: Io): ExitCode {
     );
     return EXIT.INVALID;
   }
-  if (err instanceof UsageError || err instanceof InvalidOptionError) {
+  if (err instanceof UsageError) {
     write(io.stderr, `error: ${err.message}`);
     return EXIT.INVALID;
   }

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { UsageError } from '../diagnostics/usage-error.js';
 import { EMPTY_LIMIT_HINT, EMPTY_TAGS_HINT, emptyLimitProblem, emptyTagsProblem } from '../engine/targeting.js';
 
 /** Hosts handled at once unless --forks says otherwise. */
@@ -24,26 +25,22 @@ export function parsePositiveInt(name: string) {
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 1)
-      throw new InvalidOptionError(`${name} must be a whole number of at least 1, got "${value}"`);
+      throw new UsageError(`${name} must be a whole number of at least 1, got "${value}"`);
     return n;
   };
-}
-
-export class InvalidOptionError extends Error {
-  override name = 'InvalidOptionError';
 }
 
 /** An empty --limit (an unset $HOST in a script) must not mean "every host". */
 function parseLimit(value: string): string {
   const problem = emptyLimitProblem(value);
-  if (problem) throw new InvalidOptionError(`${problem}\n  hint: ${EMPTY_LIMIT_HINT}`);
+  if (problem) throw new UsageError(`${problem}\n  hint: ${EMPTY_LIMIT_HINT}`);
   return value;
 }
 
 /** An empty --tags must not mean "every task". */
 function parseTags(value: string): string[] {
   const problem = emptyTagsProblem(value);
-  if (problem) throw new InvalidOptionError(`${problem}\n  hint: ${EMPTY_TAGS_HINT}`);
+  if (problem) throw new UsageError(`${problem}\n  hint: ${EMPTY_TAGS_HINT}`);
   return value.split(',').map((s) => s.trim());
 }
 

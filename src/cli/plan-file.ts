@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, describeFsError } from '../config/diagnostics.js';
+import { ConfigError, describeFsError } from '../diagnostics/diagnostic.js';
 import type { Approval } from '../engine/approval.js';
 import type { RunReport } from '../engine/report.js';
 import { writeAtomic } from '../local/write-atomic.js';

@@ -1,4 +1,4 @@
-import { networksContain, parseNetwork, type Network } from '../config/cidr.js';
+import { networksContain, parseNetwork, type Network } from '../values/cidr.js';
 import type { Project } from '../config/model.js';
 import { allTasks, type HostProgram } from '../engine/program.js';
 

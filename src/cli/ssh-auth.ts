@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, describeFsError, type Diagnostic } from '../config/diagnostics.js';
+import { ConfigError, describeFsError, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Inventory } from '../config/model.js';
 import { KeyFileError, readKeyFile, unlockKey, type KeyFile } from '../transport/ssh-keys.js';
 import type { SshCredentials } from '../transport/ssh.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, parse, parseDocument, type YAMLMap, type Node } from 'yaml';
-import { ConfigError } from './diagnostics.js';
+import { ConfigError } from '../diagnostics/diagnostic.js';
 import { readKnownHosts } from '../transport/known-hosts.js';
 import { writeAtomic } from '../local/write-atomic.js';
 

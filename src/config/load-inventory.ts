@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
-import type { Diagnostic } from './diagnostics.js';
-import { ConfigError } from './diagnostics.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { ConfigError } from '../diagnostics/diagnostic.js';
 import type { Host, Inventory } from './model.js';
 import { inventorySchema } from './schema/inventory.js';
 import { loadYamlFile } from './yaml-file.js';

@@ -1,4 +1,4 @@
-import { ConfigError } from './diagnostics.js';
+import { ConfigError } from '../diagnostics/diagnostic.js';
 import type { Play } from './model.js';
 import { playbookSchema } from './schema/playbook.js';
 import { loadYamlFile } from './yaml-file.js';

@@ -1,5 +1,5 @@
 import { dirname, join, resolve } from 'node:path';
-import { ConfigError, type Diagnostic } from './diagnostics.js';
+import { ConfigError, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { resolveHostPattern } from './host-pattern.js';
 import { loadInventory, resolveFrom } from './load-inventory.js';
 import { loadPlaybook } from './load-playbook.js';

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, realpathSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { modules } from '../modules/registry.js';
-import { ConfigError, describeFsError, type Diagnostic } from './diagnostics.js';
+import { ConfigError, describeFsError, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { pathKind } from './path-kind.js';
 import { decodeUtf8 } from './utf8.js';
 import type { Role, TaskDef, Vars } from './model.js';

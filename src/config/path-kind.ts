@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { ConfigError, describeFsError } from './diagnostics.js';
+import { ConfigError, describeFsError } from '../diagnostics/diagnostic.js';
 
 export type PathKind = 'file' | 'directory' | 'missing' | 'other';
 

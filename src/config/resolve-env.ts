@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { ConfigError, describeFsError } from './diagnostics.js';
+import { ConfigError, describeFsError } from '../diagnostics/diagnostic.js';
 import { pathKind } from './path-kind.js';
 import { isVaultText } from '../secrets/vault-format.js';
 

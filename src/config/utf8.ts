@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { ConfigError } from './diagnostics.js';
+import { ConfigError } from '../diagnostics/diagnostic.js';
 
 const BOM = '\uFEFF';
 

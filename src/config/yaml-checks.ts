@@ -1,5 +1,5 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
-import type { Diagnostic } from './diagnostics.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { MAX_YAML_DEPTH } from './yaml-depth.js';
 
 /** More aliases than any configuration uses; each one costs the YAML library a scan of the others. */

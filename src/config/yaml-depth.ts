@@ -1,4 +1,4 @@
-import { ConfigError } from './diagnostics.js';
+import { ConfigError } from '../diagnostics/diagnostic.js';
 
 /** Deeper than any configuration needs, and far from the depth where the YAML parser's recursion fails. */
 export const MAX_YAML_DEPTH = 200;

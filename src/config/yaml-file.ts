@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isMap, isSeq, isScalar, isPair, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
-import { ConfigError, describeFsError, type Diagnostic } from './diagnostics.js';
+import { ConfigError, describeFsError, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { decodeUtf8 } from './utf8.js';
 import { checkYamlNodes, MAX_ALIAS_NODES } from './yaml-checks.js';
 import { checkYamlDepth } from './yaml-depth.js';

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { editDistance } from './closest.js';
-import type { Diagnostic } from './diagnostics.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { YamlFile } from './yaml-file.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Host, Project } from '../config/model.js';
 import { allTasks, type HostProgram } from '../engine/program.js';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../diagnostics/usage-error.js';
 
 /** How a replica follows the primary: the `mariadb_replica` task's arguments. */
 export interface ReplicaSettings {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, normalize, relative } from 'node:path';
-import { ConfigError, describeFsError, type Diagnostic } from '../config/diagnostics.js';
+import { ConfigError, describeFsError, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { resolveHostPattern } from '../config/host-pattern.js';
 import type { Host, Project, Role, TaskDef } from '../config/model.js';
 import { validateWith } from '../config/zod-diagnostics.js';
@@ -132,7 +132,7 @@ function expandTask(
 }
 
 function itemLabel(item: unknown): string {
-  if (item !== null && typeof item === 'object' && 'name' in item) return String((item).name);
+  if (item !== null && typeof item === 'object' && 'name' in item) return String(item.name);
   return typeof item === 'string' || typeof item === 'number' ? String(item) : JSON.stringify(item);
 }
 

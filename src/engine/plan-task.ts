@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/diagnostics.js';
+import { ConfigError } from '../diagnostics/diagnostic.js';
 import { NeedFacts, type Fact, type FactReader } from '../facts/fact.js';
 import { TemplateError } from '../template/render.js';
 import { PlanError, type PlanResult } from '../modules/change.js';

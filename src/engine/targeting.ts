@@ -1,6 +1,6 @@
 import { didYouMean } from '../config/closest.js';
-import type { Diagnostic } from '../config/diagnostics.js';
-import { ConfigError } from '../config/diagnostics.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { ConfigError } from '../diagnostics/diagnostic.js';
 import { resolveHostPattern } from '../config/host-pattern.js';
 import type { Inventory, Play, Project, TaskDef } from '../config/model.js';
 

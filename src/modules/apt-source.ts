@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { aptWord, singleLine } from '../config/schema/values.js';
+import { aptWord, singleLine } from '../values/values.js';
 import { fileFact, sha256 } from '../facts/file.js';
 import { changes, noop, type Change } from './change.js';
 import { planFileContent } from './file-content.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { roleShellText } from '../config/schema/values.js';
+import { roleShellText } from '../values/values.js';
 import { checkFact } from '../facts/check.js';
 import { roleShell } from '../shell/role-shell.js';
 import { noop, PlanError } from './change.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { commandSucceedsFact } from '../facts/command-status.js';
-import { roleShellText } from '../config/schema/values.js';
+import { roleShellText } from '../values/values.js';
 import { fileFact } from '../facts/file.js';
 import { roleShell } from '../shell/role-shell.js';
 import { changes, noop } from './change.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { createTwoFilesPatch } from 'diff';
-import { accountName, absolutePath } from '../config/schema/values.js';
+import { accountName, absolutePath } from '../values/values.js';
 import { MAX_DIFF_BYTES, sha256, type FileState } from '../facts/file.js';
 import type { Ownership } from './ops.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { roleShellText } from '../config/schema/values.js';
+import { roleShellText } from '../values/values.js';
 import { fileFact, sha256 } from '../facts/file.js';
 import { absolutePath, ownershipShape } from './common.js';
 import { planFileContent } from './file-content.js';

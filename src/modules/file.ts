@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { singleLine } from '../config/schema/values.js';
+import { singleLine } from '../values/values.js';
 import { fileFact } from '../facts/file.js';
 import { changes, noop, PlanError, type Change } from './change.js';
 import { absolutePath, attributeDetails, describeType, ownershipShape } from './common.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { accountName } from '../config/schema/values.js';
+import { accountName } from '../values/values.js';
 import { groupFact } from '../facts/accounts.js';
 import { join, sh } from '../shell/command.js';
 import { changes, noop } from './change.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { fileFact, MAX_DIFF_BYTES } from '../facts/file.js';
 import { noop, PlanError } from './change.js';
-import { singleLine } from '../config/schema/values.js';
+import { singleLine } from '../values/values.js';
 import { absolutePath, ownershipShape } from './common.js';
 import { planFileContent } from './file-content.js';
 import { defineModule } from './module.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hostAddress } from '../config/schema/values.js';
+import { hostAddress } from '../values/values.js';
 import { replicaFact, type ReplicaFields, type ReplicaState } from '../facts/replication.js';
 import { sh } from '../shell/command.js';
 import { changes, noop, PlanError, problem, type PlanResult } from './change.js';

@@ -1,6 +1,6 @@
 import { join, normalize, relative } from 'node:path';
 import { z } from 'zod';
-import { ConfigError } from '../config/diagnostics.js';
+import { ConfigError } from '../diagnostics/diagnostic.js';
 import { fileFact, sha256 } from '../facts/file.js';
 import type { HostFacts } from '../facts/host-facts.js';
 import { renderTemplate } from '../template/render.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { accountName, singleLine } from '../config/schema/values.js';
+import { accountName, singleLine } from '../values/values.js';
 import { userFact } from '../facts/accounts.js';
 import type { FactReader } from '../facts/fact.js';
 import { fileFact, sha256 } from '../facts/file.js';

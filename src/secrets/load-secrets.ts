@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
-import { ConfigError, describeFsError, type Diagnostic } from '../config/diagnostics.js';
+import { ConfigError, describeFsError, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { Redactor } from './redact.js';
 import { Secret } from './secret.js';
 import { decryptVault, VaultError } from './vault-format.js';

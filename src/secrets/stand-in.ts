@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, describeFsError } from '../config/diagnostics.js';
+import { ConfigError, describeFsError } from '../diagnostics/diagnostic.js';
 import { vaultErrorToConfig } from './load-secrets.js';
 import { parseVaultEnvelope, VaultError } from './vault-format.js';
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { HelperDelegate, HelperOptions } from 'handlebars';
-import { networksOf } from '../config/cidr.js';
+import { networksOf } from '../values/cidr.js';
 import { standInValue } from '../secrets/stand-in.js';
-import { publicKeyLine } from '../transport/ssh-keys.js';
+import { publicKeyLine } from '../secrets/ssh-key.js';
 import { acmeThumbprint } from './acme.js';
 import * as encode from './encoders.js';
 

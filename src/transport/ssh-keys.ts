@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { ParsedKey } from 'ssh2';
-import { describeFsError } from '../config/diagnostics.js';
+import { describeFsError } from '../diagnostics/diagnostic.js';
+import { CONVERT_HINT, parseKey } from '../secrets/ssh-key.js';
 
 /** A private key file as read from disk: usable now, or waiting for its passphrase. */
 export type KeyFile =
@@ -17,35 +17,6 @@ export class KeyFileError extends Error {
   ) {
     super(`SSH key ${file}: ${problem}`);
   }
-}
-
-type Ssh2 = typeof import('ssh2');
-let ssh2: Ssh2 | undefined;
-
-/**
- * ssh2 is loaded when a key is first parsed, not at start-up: it costs about a tenth of a second,
- * and `validate` of a project whose key is not on this machine never needs it.
- */
-function parseKey(data: Buffer, passphrase?: string): ReturnType<Ssh2['utils']['parseKey']> {
-  ssh2 ??= createRequire(import.meta.url)('ssh2') as Ssh2;
-  return passphrase === undefined ? ssh2.utils.parseKey(data) : ssh2.utils.parseKey(data, passphrase);
-}
-
-const CONVERT_HINT =
-  'use an OpenSSH or PEM private key (ed25519, RSA or ECDSA); `ssh-keygen -p -f FILE` rewrites one in OpenSSH format';
-
-/**
- * The OpenSSH public key line (`ssh-ed25519 AAAA...`, no comment) of a private key given as text
- * (a vault value), so the vault holds one value and the public half is derived where needed.
- * The error never quotes the key.
- */
-export function publicKeyLine(privateKey: string): string {
-  const parsed = parseKey(Buffer.from(privateKey));
-  const key = Array.isArray(parsed) ? parsed[0] : parsed;
-  if (key === undefined || key instanceof Error)
-    throw new Error(`not an unencrypted private key this tool can read (${key?.message ?? 'empty'}); ${CONVERT_HINT}`);
-  if (!key.isPrivateKey()) throw new Error('this is a public key: give the private key');
-  return `${key.type} ${key.getPublicSSH().toString('base64')}`;
 }
 
 /** Reads and parses a private key; an encrypted one is only recognised here (see unlockKey). */

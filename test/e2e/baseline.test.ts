@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { networksContain, parseNetwork } from '../../src/config/cidr.js';
+import { networksContain, parseNetwork } from '../../src/values/cidr.js';
 import { httpsGet } from './http.js';
 import { fleetOrSkip, inventoryVariant, kanka, hostShell } from './support.js';
 

@@ -72,6 +72,9 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
       }
       resolve({ stdout, stderr, code: timedOut ? 124 : (code ?? (signal ? 128 : 1)) });
     });
+    // A child may exit without reading its input (ssh-keygen asks nothing when the key file is
+    // new): the broken pipe is not an error, the child's exit code says how it went.
+    child.stdin?.on('error', () => undefined);
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 }

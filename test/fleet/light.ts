@@ -183,7 +183,7 @@ function loadState(): LightState {
   try {
     const parsed: unknown = JSON.parse(readFileSync(STATE_FILE, 'utf8'));
     if (typeof parsed === 'object' && parsed !== null && 'hosts' in parsed) {
-      const hosts = (parsed).hosts;
+      const hosts = parsed.hosts;
       if (typeof hosts === 'object' && hosts !== null)
         return { version: 1, hosts: hosts as Record<string, LightHostState> };
     }

@@ -6,7 +6,7 @@ import type { Approval, Moved } from '../../engine/approval.js';
 import { applyRun } from '../../engine/run.js';
 import { renderReport } from '../../output/human.js';
 import { troubledHosts } from '../../output/summary.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../diagnostics/usage-error.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { write, type Io } from '../io.js';
 import { compileWith, loadAndCompile, loadWithSecrets } from '../load.js';

@@ -4,7 +4,7 @@ import { DbStepError } from '../../db/session.js';
 import { replicaFact } from '../../facts/replication.js';
 import { replicaTrouble } from '../../modules/mariadb-replica.js';
 import { sh } from '../../shell/command.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../diagnostics/usage-error.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { write, type Io } from '../io.js';
 import { requireYesOffTerminal } from './apply.js';

@@ -5,7 +5,7 @@ import { sqlString } from '../../facts/mysql.js';
 import { replicaFact } from '../../facts/replication.js';
 import { replicaTrouble } from '../../modules/mariadb-replica.js';
 import { lines, sh, type ShellCommand } from '../../shell/command.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../diagnostics/usage-error.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { write, type Io } from '../io.js';
 import { backupsEverywhere } from './db-backup.js';

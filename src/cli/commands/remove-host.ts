@@ -2,7 +2,7 @@ import { removeHostFromInventory, unpinHost } from '../../config/edit-inventory.
 import type { Project } from '../../config/model.js';
 import { knownHostsName } from '../../transport/known-hosts.js';
 import { closestNames } from '../closest.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../diagnostics/usage-error.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { write, type Io } from '../io.js';
 import { compileWith, loadWithSecrets } from '../load.js';

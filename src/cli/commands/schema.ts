@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { jsonSchema, schemaKinds, type SchemaKind } from '../../config/json-schema.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { write, type Io } from '../io.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../diagnostics/usage-error.js';
 import { writeAtomic } from '../../local/write-atomic.js';
 
 /** Prints one JSON Schema, or writes all of them to a directory. */

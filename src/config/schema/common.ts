@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ipNetwork } from './values.js';
+import { ipNetwork } from '../../values/values.js';
 
 /** Host, group and role names: safe in file names, shell words and YAML keys. */
 export const nameSchema = z

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { nameSchema, portSchema, varsSchema } from './common.js';
-import { accountName, hostAddress } from './values.js';
+import { accountName, hostAddress } from '../../values/values.js';
 
 export const jumpHostSchema = z
   .strictObject({

@@ -4,9 +4,9 @@ import { PassThrough } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { registerVaultCommand, vaultCommand, type VaultOptions } from '../../../src/cli/commands/vault.js';
-import { UsageError } from '../../../src/cli/errors.js';
+import { UsageError } from '../../../src/diagnostics/usage-error.js';
 import type { Io } from '../../../src/cli/io.js';
-import { ConfigError } from '../../../src/config/diagnostics.js';
+import { ConfigError } from '../../../src/diagnostics/diagnostic.js';
 import { decryptVault, encryptVault, isVaultText } from '../../../src/secrets/vault-format.js';
 import { tempTree } from '../../support/tmp.js';
 

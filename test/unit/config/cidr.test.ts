@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { networksContain, networksOf, networkText, parseNetwork } from '../../../src/config/cidr.js';
+import { networksContain, networksOf, networkText, parseNetwork } from '../../../src/values/cidr.js';
 
 const text = (v: string): string => {
   const p = parseNetwork(v);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, type Diagnostic } from '../../../src/config/diagnostics.js';
+import { ConfigError, type Diagnostic } from '../../../src/diagnostics/diagnostic.js';
 import { loadProject } from '../../../src/config/load-project.js';
 import { compile } from '../../../src/engine/compile.js';
 import { projectDir } from '../../support/project.js';

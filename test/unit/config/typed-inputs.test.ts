@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, type Diagnostic } from '../../../src/config/diagnostics.js';
+import { ConfigError, type Diagnostic } from '../../../src/diagnostics/diagnostic.js';
 import { loadProject } from '../../../src/config/load-project.js';
-import { isDnsName } from '../../../src/config/schema/values.js';
+import { isDnsName } from '../../../src/values/values.js';
 import { compile } from '../../../src/engine/compile.js';
 import { cli } from '../../support/cli.js';
 import { projectDir } from '../../support/project.js';

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/config/diagnostics.js';
+import { ConfigError } from '../../../src/diagnostics/diagnostic.js';
 import { firstInvalidUtf8 } from '../../../src/config/utf8.js';
 import { checkYamlDepth } from '../../../src/config/yaml-depth.js';
 import { parseYaml } from '../../../src/config/yaml-file.js';

@@ -44,11 +44,9 @@ describe('the run lock and the apply log', () => {
     const cwd = projectDir();
     const f = fakeFleet();
     await f.connect({ host: 'db1' } as ConnectionTarget);
-    f.hosts
-      .get('db1')
-      ?.put(`${LOCK_DIR}/owner`, {
-        content: 'alice@ops-laptop pid 4242 since 2026-11-26T03:00:00Z: kanka-infra apply prod [abc]\n',
-      });
+    f.hosts.get('db1')?.put(`${LOCK_DIR}/owner`, {
+      content: 'alice@ops-laptop pid 4242 since 2026-11-26T03:00:00Z: kanka-infra apply prod [abc]\n',
+    });
     const r = await cli(['apply', 'test', '--yes'], { cwd, connect: f.connect });
     expect(r.code).toBe(3);
     expect(r.stdout).toContain(
@@ -70,11 +68,9 @@ describe('the run lock and the apply log', () => {
     const refused = await cli(['apply', 'test', '--yes', '--break-lock'], { cwd, connect: f.connect });
     expect(refused.code).toBe(3);
     expect(refused.stdout).toContain('That run is still going: wait for it.');
-    f.hosts
-      .get('web1')
-      ?.put(`${LOCK_DIR}/owner`, {
-        content: `root@${hostname()} pid 999999 since then: kanka-infra apply test [dead]\n`,
-      });
+    f.hosts.get('web1')?.put(`${LOCK_DIR}/owner`, {
+      content: `root@${hostname()} pid 999999 since then: kanka-infra apply test [dead]\n`,
+    });
     const plain = await cli(['apply', 'test', '--yes'], { cwd, connect: f.connect });
     expect(plain.stdout).toContain('That process is gone: run again with --break-lock to take the lock.');
     const broken = await cli(['apply', 'test', '--yes', '--break-lock'], { cwd, connect: f.connect });

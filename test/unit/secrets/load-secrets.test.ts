@@ -1,7 +1,7 @@
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatDiagnostic } from '../../../src/config/diagnostics.js';
+import { ConfigError, formatDiagnostic } from '../../../src/diagnostics/diagnostic.js';
 import { loadSecrets, resolveVaultPassword } from '../../../src/secrets/load-secrets.js';
 import { Secret } from '../../../src/secrets/secret.js';
 import { encryptVault } from '../../../src/secrets/vault-format.js';

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { parseNetwork } from '../cidr.js';
+import { parseNetwork } from './cidr.js';
 
 /**
  * Typed input values: what a value must look like where it lands in a command, a file line or a
