@@ -151,8 +151,9 @@ function checkKeys(
       });
       continue;
     }
-    // Keys become object properties: 1 and "1" are the same key once read.
-    const name = String(key.value);
+    // Keys become object properties: 1 and "1" are the same key once read (a scalar key is a
+    // string, number or boolean).
+    const name = typeof key.value === 'string' ? key.value : JSON.stringify(key.value);
     const first = seen.get(name);
     if (first) {
       diagnostics.push({

@@ -56,7 +56,7 @@ function templateFile(a: TemplateArgs, ctx: TaskContext): string {
 export function render(a: TemplateArgs, ctx: TaskContext): RenderedFile {
   const facts = ctx.hostFacts ?? STAND_IN_FACTS;
   let byFacts = rendered.get(a);
-  if (!byFacts) rendered.set(a, (byFacts = new Map()));
+  if (!byFacts) rendered.set(a, (byFacts = new Map<HostFacts, RenderedFile>()));
   let out = byFacts.get(facts);
   if (!out) {
     const { text, sensitive } = renderTemplate(templateFile(a, ctx), { ...ctx.vars, facts });

@@ -39,11 +39,17 @@ function describe(ch: string, at: number): string {
   return `${names[code] ?? `control character U+${code.toString(16).toUpperCase().padStart(4, '0')}`} at character ${at + 1}`;
 }
 
+/** A C0 control character or DEL. */
+function isControl(ch: string): boolean {
+  const code = ch.charCodeAt(0);
+  return code < 0x20 || code === 0x7f;
+}
+
 /** Control characters (C0 and DEL) other than those the format has an escape for. */
 function refuseControls(encoder: string, value: string, escaped: ReadonlySet<string>, why: string): void {
   for (let i = 0; i < value.length; i++) {
     const ch = value[i] ?? '';
-    if (/[\u0000-\u001f\u007f]/.test(ch) && !escaped.has(ch)) fail(encoder, `the value has ${describe(ch, i)}: ${why}`);
+    if (isControl(ch) && !escaped.has(ch)) fail(encoder, `the value has ${describe(ch, i)}: ${why}`);
   }
 }
 
@@ -197,7 +203,7 @@ function cQuoted(s: string, extra: Readonly<Record<string, string>> = {}): strin
   for (const ch of s) {
     const mapped = extra[ch] ?? C_ESCAPES[ch];
     if (mapped !== undefined) out += mapped;
-    else if (/[\u0000-\u001f\u007f]/.test(ch)) out += `\\x${(ch.codePointAt(0) ?? 0).toString(16).padStart(2, '0')}`;
+    else if (isControl(ch)) out += `\\x${(ch.codePointAt(0) ?? 0).toString(16).padStart(2, '0')}`;
     else out += ch;
   }
   return `"${out}"`;

@@ -20,6 +20,21 @@ const num = (v: unknown): number => {
   return n;
 };
 
+/**
+ * A helper argument as text. A list or mapping is refused: String() would give "a,b" or
+ * "[object Object]" in a config file, which is never what the template meant.
+ */
+const text = (v: unknown): string => {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  if (Array.isArray(v)) throw new Error('expected text, got a list (use join or each)');
+  if (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null)
+    throw new Error('expected text, got a mapping (name one of its keys)');
+  // Handlebars' SafeString and our own value types say how they read as text.
+  return (v as { toString(): string }).toString();
+};
+
 /** A bound on `range`, so a typo (a count of 10000000) fails instead of planning millions of tasks. */
 const RANGE_MAX = 1000;
 
@@ -55,18 +70,16 @@ export const templateHelpers: Record<string, HelperDelegate> = {
   /** {{join list ", "}} */
   join: (...a: unknown[]) => {
     const [list, sep] = args(a);
-    return Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ', ') : String(list ?? '');
+    return Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ', ') : text(list);
   },
   /** {{indent text 4}}: indents every line but the first. */
   indent: (...a: unknown[]) => {
-    const [text, n] = args(a);
+    const [value, n] = args(a);
     const pad = ' '.repeat(num(n ?? 2));
-    return String(text ?? '')
-      .split('\n')
-      .join(`\n${pad}`);
+    return text(value).split('\n').join(`\n${pad}`);
   },
-  upper: (...a: unknown[]) => String(args(a)[0] ?? '').toUpperCase(),
-  lower: (...a: unknown[]) => String(args(a)[0] ?? '').toLowerCase(),
+  upper: (...a: unknown[]) => text(args(a)[0]).toUpperCase(),
+  lower: (...a: unknown[]) => text(args(a)[0]).toLowerCase(),
   /** {{json value}}: JSON; a JSON string is also a Python 3 string literal (thumbor.conf). */
   json: (...a: unknown[]) => JSON.stringify(args(a)[0]),
   add: (...a: unknown[]) => args(a).reduce<number>((s, v) => s + num(v), 0),
@@ -95,7 +108,7 @@ export const templateHelpers: Record<string, HelperDelegate> = {
   /** {{hash32 host.name}}: a stable number in 1..2^31-1 (e.g. a MariaDB server_id that survives fleet changes). */
   hash32: (...a: unknown[]) =>
     (createHash('sha256')
-      .update(String(args(a)[0] ?? ''))
+      .update(text(args(a)[0]))
       .digest()
       .readUInt32BE(0) %
       2147483646) +
@@ -140,7 +153,7 @@ export const templateHelpers: Record<string, HelperDelegate> = {
   },
   concat: (...a: unknown[]) =>
     args(a)
-      .map((v) => String(v ?? ''))
+      .map((v) => text(v))
       .join(''),
   includes: (...a: unknown[]) => {
     const [list, v] = args(a);
@@ -197,8 +210,10 @@ const STAND_IN_PREFIX = standInValue('');
 function firstOther(a: unknown[]): string {
   const [exclude, ...candidates] = args(a);
   const names = candidates
-    .flatMap((x) => (Array.isArray(x) ? x : [x]))
-    .map((c) => (c !== null && typeof c === 'object' ? String((c as { name?: unknown }).name) : String(c ?? '')));
+    .flatMap((x) => (Array.isArray(x) ? (x as unknown[]) : [x]))
+    .map((c) =>
+      c !== null && typeof c === 'object' && !Array.isArray(c) ? text((c as { name?: unknown }).name) : text(c),
+    );
   return names.find((n) => n !== '' && n !== exclude) ?? '';
 }
 
@@ -215,7 +230,7 @@ function hostsOf(a: unknown[]): HostRecord[] {
   const root = (options.data as { root?: { hosts?: Record<string, HostRecord> } } | undefined)?.root;
   const all = Object.values(root?.hosts ?? {});
   const wanted = args(a)
-    .flatMap((x) => (Array.isArray(x) ? x : [x]))
+    .flatMap((x) => (Array.isArray(x) ? (x as unknown[]) : [x]))
     .map(String);
   if (wanted.includes('all')) return all;
   const unknown = wanted.filter((w) => !all.some((h) => h.name === w || h.groups.includes(w)));

@@ -109,7 +109,7 @@ export function strictContext<T extends object>(value: T, path = ''): T {
     },
   });
   targets.set(proxy, value);
-  if (!byPath) proxies.set(value, (byPath = new Map()));
+  if (!byPath) proxies.set(value, (byPath = new Map<string, object>()));
   byPath.set(path, proxy);
   return proxy;
 }

@@ -168,6 +168,8 @@ function describeNetworkError(err: Error & { code?: string; level?: string }, ti
       return `connection timed out after ${timeoutMs / 1000} s`;
     case 'ECONNRESET':
       return 'connection reset by the host';
+    default:
+      break;
   }
   if (err.level === 'client-timeout' || /Timed out while waiting for handshake/.test(err.message)) {
     return `connection timed out after ${timeoutMs / 1000} s (host down or firewalled?)`;

@@ -7,7 +7,7 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request as requestHttp } from 'node:http';
+import { type IncomingMessage, request as requestHttp } from 'node:http';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,7 +93,7 @@ function fetchText(url: string, ca: string, body?: string): Promise<string> {
       timeout: 5000,
     };
     const req = u.protocol === 'https:' ? request({ ...options, ca }, onResponse) : requestHttp(options, onResponse);
-    function onResponse(res: import('node:http').IncomingMessage): void {
+    function onResponse(res: IncomingMessage): void {
       let text = '';
       res.on('data', (d: Buffer) => (text += d.toString()));
       res.on('end', () =>
@@ -236,7 +236,9 @@ describe.skipIf(!fleet)(
 
     afterAll(async () => {
       for (const c of children) c.kill();
-      await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+      await Promise.all(
+        children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve())),
+      );
       if (!fleet) return;
       // Back to the fleet's own site: ACME off (timer stopped and disabled), no failed unit left behind.
       const back = await run(['apply', fleet.inventoryFile, '--yes']);

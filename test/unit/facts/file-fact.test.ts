@@ -70,9 +70,9 @@ describe('host facts and guards', () => {
     );
     expect(
       commandSucceedsFact(raw('exit 3')).parse(
-        runLocalSh(`${commandSucceedsFact(raw('exit 3')).script()}\necho after`).stdout.split('\n')[0] ?? '',
+        runLocalSh(`${commandSucceedsFact(raw('exit 3')).script().text}\necho after`).stdout.split('\n')[0] ?? '',
       ),
     ).toBe(false);
-    expect(runLocalSh(`${commandSucceedsFact(raw('exit 3')).script()}\necho after`).stdout).toContain('after');
+    expect(runLocalSh(`${commandSucceedsFact(raw('exit 3')).script().text}\necho after`).stdout).toContain('after');
   });
 });

@@ -5,7 +5,7 @@ import { runLocalSh } from '../../support/local-sh.js';
 describe('mysql facts', () => {
   it('their scripts are valid sh (checked with sh -n), heredocs included', () => {
     for (const f of [databaseFact('kanka'), mysqlUserFact("o'brien")]) {
-      const r = runLocalSh(`sh -n <<'CHECK_EOF'\n( ${f.script()}\n)\nCHECK_EOF`);
+      const r = runLocalSh(`sh -n <<'CHECK_EOF'\n( ${f.script().text}\n)\nCHECK_EOF`);
       expect(r.code, r.stderr).toBe(0);
     }
   });

@@ -4,7 +4,8 @@
  * value exactly. Without a package a block is skipped here, and fails in CI.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,10 +65,23 @@ function run(cmd: string, args: string[], input?: string): { code: number; out: 
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
-async function waitForFile(path: string, ms = 5000): Promise<void> {
+/**
+ * Waits until a server accepts connections on its socket. The file alone is not enough: a server
+ * binds (the file appears) before it listens, and a connection in between is refused.
+ */
+async function waitForListening(path: string, ms = 10000): Promise<void> {
   const until = Date.now() + ms;
-  while (!existsSync(path)) {
-    if (Date.now() > until) throw new Error(`${path} did not appear within ${ms} ms`);
+  for (;;) {
+    const accepted = await new Promise<boolean>((resolve) => {
+      const socket = createConnection(path);
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (accepted) return;
+    if (Date.now() > until) throw new Error(`nothing listened on ${path} within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -162,7 +176,7 @@ needs('redis-server', 'redis-cli')('redis through redis-server: the password in 
       writeFileSync(join(dir, 'redis.conf'), conf);
       const server = spawn('redis-server', [join(dir, 'redis.conf')], { stdio: 'ignore' });
       try {
-        await waitForFile(sock);
+        await waitForListening(sock);
         expect(run('redis-cli', ['-s', sock, '--no-auth-warning', '-a', value, 'PING']).out).toBe('PONG\n');
         expect(run('redis-cli', ['-s', sock, '--no-auth-warning', '-a', `${value}x`, 'PING']).out).not.toBe('PONG\n');
       } finally {
@@ -355,7 +369,7 @@ async function expectServedBack(
   values: readonly string[],
 ): Promise<void> {
   try {
-    await waitForFile(sock);
+    await waitForListening(sock);
     for (const [i, v] of values.entries()) {
       const r = await getOverSocket(sock, `/${i}`);
       expect(r.body.toString('utf8'), JSON.stringify(v)).toBe(v);
