@@ -5,7 +5,7 @@ import { BACKUP_STATUS_FILE, BACKUP_UNIT, type DbTopology } from '../../db/topol
 import { sh } from '../../shell/command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { write, type Io } from '../io.js';
-import { loadDb, seconds, withHosts, type DbCliOptions } from './db.js';
+import { loadDb, seconds, withHosts, type DbCliOptions } from './db-context.js';
 
 /** Every MariaDB host's complete backups (the backup host's own and the copies). */
 export async function backupsEverywhere(session: DbSession, topology: DbTopology): Promise<Map<string, BackupEntry[]>> {

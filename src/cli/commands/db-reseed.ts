@@ -8,7 +8,7 @@ import { UsageError } from '../../diagnostics/usage-error.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { write, type Io } from '../io.js';
 import { requireYesOffTerminal } from './apply.js';
-import { approve, loadDb, seconds, withHosts, type DbCliOptions } from './db.js';
+import { approve, loadDb, seconds, withHosts, type DbCliOptions } from './db-context.js';
 
 /**
  * `db reseed <env> <host>`: the only way kanka-infra replaces a replica's data. Shows the replica's

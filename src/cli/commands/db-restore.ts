@@ -11,7 +11,7 @@ import { write, type Io } from '../io.js';
 import { backupsEverywhere } from './db-backup.js';
 import { describeBackup, describeDatabases } from './db-describe.js';
 import { requireYesOffTerminal } from './apply.js';
-import { approve, loadDb, seconds, withHosts, type DbCliOptions } from './db.js';
+import { approve, loadDb, seconds, withHosts, type DbCliOptions } from './db-context.js';
 
 export interface RestoreCliOptions extends DbCliOptions {
   from: string;
