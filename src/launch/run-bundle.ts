@@ -3,22 +3,19 @@ import {
   closeSync,
   constants,
   fstatSync,
-  fsyncSync,
   lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
-  renameSync,
-  rmSync,
   unlinkSync,
-  writeSync,
   type Stats,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { Script } from 'node:vm';
+import { TMP_MARK, writeAtomic } from '../local/write-atomic.js';
 
 /** The CLI's command words: only these get a cache (a mistyped word must not leave a file). */
 const COMMANDS = new Set([
@@ -161,8 +158,6 @@ function readCache(cache: CacheFile): Buffer | undefined {
 }
 
 function writeCache(cache: CacheFile, script: Script): void {
-  const tmp = `${cache.file}.${process.pid}.tmp`;
-  let fd: number | undefined;
   try {
     mkdirSync(cache.dir, { recursive: true, mode: 0o700 });
     // Made now or long ago: the same rules as for reading it.
@@ -173,28 +168,16 @@ function writeCache(cache: CacheFile, script: Script): void {
       // lstat and unlink: a planted link is removed, never followed.
       if (
         (f.endsWith('.v8cache') && !f.startsWith(cache.prefix)) ||
-        (f.endsWith('.tmp') && Date.now() - lstatSync(path).mtimeMs > 60_000)
+        (f.includes(TMP_MARK) && Date.now() - lstatSync(path).mtimeMs > 60_000)
       )
         unlinkSync(path);
     }
     const data = script.createCachedData();
-    // Exclusive and no-follow: a file or link planted at this name is never written through.
-    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    writeSync(fd, Buffer.from(`${MAGIC} ${cache.sourceHash} ${sha256(data)}\n`, 'latin1'));
-    writeSync(fd, data);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    // rename replaces whatever is at the name (a planted link included) without following it.
-    renameSync(tmp, cache.file);
+    const header = Buffer.from(`${MAGIC} ${cache.sourceHash} ${sha256(data)}\n`, 'latin1');
+    // A link planted at the cache's name is replaced, never written through.
+    writeAtomic(cache.file, Buffer.concat([header, data]), { forceMode: 0o600, replaceLink: true });
   } catch {
     // A read-only or full home, or another run cleaning up at the same time: no cache, same result.
-    try {
-      if (fd !== undefined) closeSync(fd);
-      rmSync(tmp, { force: true });
-    } catch {
-      // Nothing was written, then.
-    }
   }
 }
 

@@ -25,7 +25,15 @@ export interface WriteAtomicOptions {
   forceMode?: number;
   /** Refuse to replace a file: fails with EEXIST if the target exists when the file is put in place. */
   exclusive?: boolean;
+  /**
+   * A symlink at the target is replaced by the file, not followed (a cache in a directory others
+   * could write to must never be written through a planted link). Default: followed.
+   */
+  replaceLink?: boolean;
 }
+
+/** In the name of every temporary file writeAtomic makes, so a cleaner can tell them from the rest. */
+export const TMP_MARK = '.kanka-tmp-';
 
 /**
  * THE way kanka-infra writes a file on the operator's machine: the target is either the old or the
@@ -35,9 +43,9 @@ export interface WriteAtomicOptions {
  * symlink: the file it points to is replaced. On any failure the temporary file is removed.
  */
 export function writeAtomic(target: string, content: string | Uint8Array, options: WriteAtomicOptions = {}): void {
-  const path = throughLinks(target);
-  const existing = statIfThere(path);
-  const tmp = join(dirname(path), `.${basename(path)}.kanka-tmp-${randomBytes(6).toString('hex')}`);
+  const path = options.replaceLink ? resolve(target) : throughLinks(target);
+  const existing = options.replaceLink ? undefined : statIfThere(path);
+  const tmp = join(dirname(path), `.${basename(path)}${TMP_MARK}${randomBytes(6).toString('hex')}`);
   const mode = options.forceMode ?? (existing ? existing.mode & 0o7777 : (options.mode ?? 0o644));
   // Exclusive and no-follow: a link or file planted at the temporary name is never written through.
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);

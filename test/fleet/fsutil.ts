@@ -1,14 +1,12 @@
 /** File helpers: atomic writes, writing inside a container root without following its symlinks, removal. */
-import { chmodSync, existsSync, lstatSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { writeAtomic } from '../../src/local/write-atomic.js';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { runOk } from './exec.js';
 
 export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, content, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, path);
+  writeAtomic(path, content, { forceMode: mode });
 }
 
 /**

@@ -88,16 +88,16 @@ describe('running the bundled CLI with a V8 code cache', { timeout: 60_000 }, ()
   it('temporary files a killed run left are removed once a minute old, not while another run may be writing them', () => {
     const dir = tempTree({
       'cli.cjs': bundleSource('hello'),
-      'cache/kanka-infra/x-plan.v8cache.1.tmp': 'old',
-      'cache/kanka-infra/x-plan.v8cache.2.tmp': 'fresh',
+      'cache/kanka-infra/.x-plan.v8cache.kanka-tmp-1': 'old',
+      'cache/kanka-infra/.x-plan.v8cache.kanka-tmp-2': 'fresh',
     });
     chmodSync(join(dir, 'cache', 'kanka-infra'), 0o700);
-    const old = join(dir, 'cache', 'kanka-infra', 'x-plan.v8cache.1.tmp');
+    const old = join(dir, 'cache', 'kanka-infra', '.x-plan.v8cache.kanka-tmp-1');
     utimesSync(old, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
     launch(join(dir, 'cli.cjs'), ['plan'], { XDG_CACHE_HOME: join(dir, 'cache') });
     const left = cacheFiles(join(dir, 'cache'));
-    expect(left).toContain('x-plan.v8cache.2.tmp');
-    expect(left).not.toContain('x-plan.v8cache.1.tmp');
+    expect(left).toContain('.x-plan.v8cache.kanka-tmp-2');
+    expect(left).not.toContain('.x-plan.v8cache.kanka-tmp-1');
     expect(left.filter((f) => f.endsWith('-plan.v8cache'))).toHaveLength(1);
   });
 

@@ -36,6 +36,16 @@ describe('writeAtomic', () => {
     expect(readdirSync(join(dir, 'real'))).toEqual(['inv.yml']);
   });
 
+  it('with replaceLink, a link at the target is replaced by the file, and what it pointed to is untouched', () => {
+    const dir = tempTree({ 'victim.txt': 'keep\n' });
+    symlinkSync('victim.txt', join(dir, 'cache'));
+    writeAtomic(join(dir, 'cache'), 'data', { replaceLink: true, forceMode: 0o600 });
+    expect(lstatSync(join(dir, 'cache')).isSymbolicLink()).toBe(false);
+    expect(readFileSync(join(dir, 'cache'), 'utf8')).toBe('data');
+    expect(statSync(join(dir, 'cache')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir, 'victim.txt'), 'utf8')).toBe('keep\n');
+  });
+
   it('on failure the target is untouched and the temporary file is removed', () => {
     const dir = tempTree({ 'keep.txt': 'x' });
     mkdirSync(join(dir, 'target'));
