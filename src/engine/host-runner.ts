@@ -13,6 +13,7 @@ import { allTasks } from './program.js';
 import type { TaskReport } from './report.js';
 import { changeView, taskText } from './sensitive-view.js';
 import { approveTask, type HostApproval } from './approval.js';
+import { taskHasWork } from './status.js';
 
 /** Drives one host: facts, one batched probe, pure planning, then applying only the changes. */
 export class HostRunner {
@@ -122,7 +123,7 @@ export class HostRunner {
   }
 
   get hasChanges(): boolean {
-    return [...this.reports.values()].some((r) => r.status === 'pending' || r.status === 'deferred');
+    return [...this.reports.values()].some(taskHasWork);
   }
 
   /** Indexes of the plays in which this host has something to do (pending or deferred). */
@@ -130,9 +131,10 @@ export class HostRunner {
     return this.program.plays
       .filter((p) =>
         p.roles.some((r) =>
-          [...r.tasks, ...r.handlers].some((t) =>
-            ['pending', 'deferred'].includes(this.reports.get(t.key)?.status ?? ''),
-          ),
+          [...r.tasks, ...r.handlers].some((t) => {
+            const report = this.reports.get(t.key);
+            return report !== undefined && taskHasWork(report);
+          }),
         ),
       )
       .map((p) => p.index);

@@ -10,6 +10,7 @@ import { holderGone, LOCK_DIR, lockOp, processAlive, releaseOps, type RunInfo } 
 import { LOCK_HELD_EXIT } from '../transport/ops-to-shell.js';
 import { injectedFailure } from './test-hook.js';
 import { compareApproval, hostsWithChanges, type Approval, type Moved } from './approval.js';
+import { hostBroke, taskHasWork } from './status.js';
 
 export interface RunOptions {
   forks: number;
@@ -259,9 +260,8 @@ function hostReport(state: HostState, phase: 'plan' | 'apply' = 'plan'): HostRep
   };
 }
 
-function notReached(t: { status: string }): boolean {
-  return t.status === 'pending' || t.status === 'deferred';
-}
+/** A task apply did not get to: it still had work when the host's run stopped. */
+const notReached = taskHasWork;
 
 function report(command: RunReport['command'], project: Project, states: HostState[], t0: number): RunReport {
   const phase = command === 'apply' ? 'apply' : 'plan';
@@ -352,7 +352,7 @@ export async function applyRun(project: Project, programs: HostProgram[], opts: 
     }
     if (toApply.length === 0) {
       // Nothing to approve; but a host that failed its plan is no go-ahead.
-      if (!states.some((s) => s.status === 'failed' || s.status === 'unreachable')) await opts.approved?.();
+      if (!states.some(hostBroke)) await opts.approved?.();
       return { plan, result: { ...plan, command: 'apply' }, interrupted: false };
     }
     let stale = false;
@@ -568,7 +568,7 @@ async function applyPlays(
           }),
         ),
       );
-      if (batch.some((s) => s.status === 'failed' || s.status === 'unreachable') && b + serial < inPlay.length) {
+      if (batch.some(hostBroke) && b + serial < inPlay.length) {
         for (const rest of inPlay.slice(b + serial)) {
           rest.status = 'skipped';
           rest.error = `not started: an earlier batch of play "${rest.program.plays.find((p) => p.index === index)?.play.name ?? index}" failed`;

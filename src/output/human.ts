@@ -3,6 +3,7 @@ import type { HostReport, RunReport, TaskReport } from '../engine/report.js';
 import type { ChangeView } from '../engine/report.js';
 import { countTasks, problemsOf } from '../engine/report.js';
 import { changeCounts, totalChanges, troubledHosts } from './summary.js';
+import { hostTroubled } from '../engine/status.js';
 
 const GLYPH: Record<ChangeView['action'], string> = { create: '+', update: '~', delete: '-', run: '>' };
 
@@ -97,12 +98,7 @@ export function renderRecap(report: RunReport, o: HumanOptions): string[] {
     const n = countTasks(h);
     const changed = report.command === 'apply' ? n.changed : n.pending + n.deferred;
     const unreachable = h.status === 'unreachable' ? 1 : 0;
-    const status =
-      h.status === 'unreachable' || h.status === 'failed' || h.status === 'skipped'
-        ? s.red(h.status)
-        : changed > 0
-          ? s.yellow(h.status)
-          : s.green(h.status);
+    const status = hostTroubled(h) ? s.red(h.status) : changed > 0 ? s.yellow(h.status) : s.green(h.status);
     const extra = o.verbose ? s.dim(`  ${h.roundTrips} round trips, ${(h.durationMs / 1000).toFixed(2)} s`) : '';
     const problems = n.problem > 0 ? `  ${s.red(`problems=${n.problem}`)}` : '';
     lines.push(

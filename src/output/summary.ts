@@ -1,4 +1,5 @@
 import type { HostReport, RunReport } from '../engine/report.js';
+import { hostTroubled } from '../engine/status.js';
 
 export interface ChangeCounts {
   create: number;
@@ -20,5 +21,5 @@ export function totalChanges(c: ChangeCounts): number {
 
 /** Hosts that could not be planned or applied. */
 export function troubledHosts(report: RunReport): HostReport[] {
-  return report.hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable' || h.status === 'skipped');
+  return report.hosts.filter(hostTroubled);
 }

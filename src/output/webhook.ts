@@ -1,13 +1,14 @@
 import type { RunReport } from '../engine/report.js';
 import { countTasks, problemsOf } from '../engine/report.js';
+import { hostTroubled, taskHasWork } from '../engine/status.js';
 
 /**
  * A short summary for a chat webhook: Slack reads `text`, Discord reads `content`, so the body
  * carries both. Secrets are masked by the caller's redactor before anything leaves the process.
  */
 export function webhookBody(report: RunReport, exitCode: number): { text: string; content: string } {
-  const drifted = report.hosts.filter((h) => h.tasks.some((t) => t.status === 'pending' || t.status === 'deferred'));
-  const broken = report.hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable');
+  const drifted = report.hosts.filter((h) => h.tasks.some(taskHasWork));
+  const broken = report.hosts.filter(hostTroubled);
   const problems = problemsOf(report);
   const verdict =
     exitCode === 0
@@ -23,7 +24,7 @@ export function webhookBody(report: RunReport, exitCode: number): { text: string
   for (const h of drifted) {
     // A task waiting for others (a health check failing while another host drifted) says why.
     const items = h.tasks
-      .filter((t) => t.status === 'pending' || t.status === 'deferred')
+      .filter(taskHasWork)
       .flatMap((t) =>
         t.changes.length
           ? t.changes.map((c) => `${c.action} ${c.subject}`)
@@ -33,7 +34,7 @@ export function webhookBody(report: RunReport, exitCode: number): { text: string
       `- ${h.host}: ${items.length} drifted item(s): ${items.slice(0, 5).join('; ')}${items.length > 5 ? '; ...' : ''}`,
     );
   }
-  for (const h of broken) lines.push(`- ${h.host}: ${h.status}: ${(h.error ?? '').split('\n')[0]}`);
+  for (const h of broken) lines.push(`- ${h.host}: ${h.status}: ${(h.error ?? 'not checked').split('\n')[0]}`);
   const ok = report.hosts.filter(
     (h) => !drifted.includes(h) && !broken.includes(h) && !problems.some((p) => p.host === h.host),
   ).length;
