@@ -13,6 +13,7 @@ import { cpus, totalmem } from 'node:os';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { shq } from '../src/shell/quote.js';
 import { loadProject } from '../src/config/load-project.js';
 import { compile } from '../src/engine/compile.js';
 import { allTasks } from '../src/engine/program.js';
@@ -82,7 +83,8 @@ function stats(values: number[]): Stats {
 }
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+// The CLI's own quoting (one quoting function in the project).
+const q = shq;
 
 /**
  * One plain OpenSSH `ssh`. Same key exchange as kanka-infra negotiates (curve25519): OpenSSH 9.2's

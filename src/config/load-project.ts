@@ -1,5 +1,5 @@
 import { dirname, join, resolve } from 'node:path';
-import { ConfigError, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { ConfigError, lineOf, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { resolveHostPattern } from './host-pattern.js';
 import { loadInventory, resolveFrom } from './load-inventory.js';
 import { loadPlaybook } from './load-playbook.js';
@@ -37,7 +37,7 @@ export function loadProject(opts: LoadOptions): Project {
       diagnostics.push({
         file: playbookFile,
         path: [...play.source.path, 'hosts'],
-        ...(play.source.line !== undefined ? { line: play.source.line } : {}),
+        ...lineOf(play.source),
         message: `no group or host named "${name}" in ${inventory.file}`,
         hint: `groups: ${[...new Set(inventory.hosts.flatMap((h) => h.groups))].join(', ') || '(none)'}`,
       });
@@ -74,7 +74,7 @@ function checkNotify(roles: Map<string, Role>, diagnostics: Diagnostic[]): void 
         diagnostics.push({
           file: task.source.file,
           path: [task.source.path[0] ?? 0, 'notify'],
-          ...(task.source.line !== undefined ? { line: task.source.line } : {}),
+          ...lineOf(task.source),
           message: `notifies "${n}", but no role in this playbook has a handler with that name`,
           hint: `handlers of role ${role.name}: ${role.handlers.map((h) => h.name).join(', ') || '(none; add handlers.yml)'}`,
         });

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, realpathSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { modules } from '../modules/registry.js';
-import { ConfigError, describeFsError, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { ConfigError, describeFsError, lineOf, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { pathKind } from './path-kind.js';
 import { decodeUtf8 } from './utf8.js';
 import type { Role, TaskDef, Vars } from './model.js';
@@ -60,7 +60,7 @@ export function loadRole(name: string, rolesDir: string, diagnostics: Diagnostic
       diagnostics.push({
         file: h.source.file,
         path: [...h.source.path, 'name'],
-        ...lineOf(h),
+        ...lineOf(h.source),
         message: `two handlers are named "${h.name}"`,
         hint: 'rename one, or give both a `when` so each host gets one',
       });
@@ -118,10 +118,6 @@ function readOrThrow(path: string): Buffer {
   } catch (err) {
     throw new ConfigError([{ file: path, message: `cannot read template: ${describeFsError(err)}` }]);
   }
-}
-
-function lineOf(t: TaskDef): { line?: number } {
-  return t.source.line !== undefined ? { line: t.source.line } : {};
 }
 
 function collect<T>(fn: () => T, diagnostics: Diagnostic[]): T | undefined {

@@ -9,6 +9,11 @@ export interface Diagnostic {
   hint?: string;
 }
 
+/** The `line` of a Diagnostic from where a thing was read, or nothing when that is not known. */
+export function lineOf(source: { line?: number | undefined }): { line?: number } {
+  return source.line !== undefined ? { line: source.line } : {};
+}
+
 /** Thrown (and caught by the CLI) when input is invalid; carries every problem found, not just the first. */
 export class ConfigError extends Error {
   readonly diagnostics: Diagnostic[];

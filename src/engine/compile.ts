@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, normalize, relative } from 'node:path';
-import { ConfigError, describeFsError, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { ConfigError, describeFsError, lineOf, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { resolveHostPattern } from '../config/host-pattern.js';
 import type { Host, Project, Role, TaskDef } from '../config/model.js';
 import { validateWith } from '../config/zod-diagnostics.js';
@@ -101,7 +101,7 @@ function expandTask(
     diagnostics.push({
       file: task.source.file,
       path: [task.source.path[0] ?? index, ...err.path],
-      ...(task.source.line !== undefined ? { line: task.source.line } : {}),
+      ...lineOf(task.source),
       message: `${err.message} (host ${host.name})`,
     });
     return [];
@@ -150,7 +150,7 @@ function compileTask(
   const at = (path: ReadonlyArray<string | number>) => ({
     file: task.source.file,
     path: [...task.source.path, ...path],
-    ...(task.source.line !== undefined ? { line: task.source.line } : {}),
+    ...lineOf(task.source),
   });
   let rendered: unknown;
   const taint: Taint = { strings: new Set(loopTaint.strings), secrets: new Set(loopTaint.secrets) };
@@ -181,7 +181,7 @@ function compileTask(
     if (err instanceof TemplateError) {
       diagnostics.push({
         file: err.file,
-        ...(err.line !== undefined ? { line: err.line } : {}),
+        ...lineOf(err),
         ...(err.column !== undefined ? { column: err.column } : {}),
         message: `${err.reason} (task "${task.name}", host ${host.name})`,
       });

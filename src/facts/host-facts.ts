@@ -13,6 +13,21 @@ export interface HostFacts {
   uid: number;
 }
 
+/**
+ * Facts of no real host: templates are rendered with them before any host is contacted (so
+ * `validate` finds an unknown variable), and test doubles start from them.
+ */
+export const STAND_IN_HOST_FACTS: Readonly<HostFacts> = {
+  hostname: 'stand-in',
+  cpus: 2,
+  memory_mb: 2048,
+  os_id: 'debian',
+  os_version: '12',
+  os_codename: 'bookworm',
+  kernel: '6.1.0',
+  uid: 0,
+};
+
 export const hostFactsFact: Fact<HostFacts> = {
   id: 'host-facts',
   kind: 'host-facts',

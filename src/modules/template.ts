@@ -2,7 +2,7 @@ import { join, normalize, relative } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../diagnostics/diagnostic.js';
 import { fileFact, sha256 } from '../facts/file.js';
-import type { HostFacts } from '../facts/host-facts.js';
+import { STAND_IN_HOST_FACTS, type HostFacts } from '../facts/host-facts.js';
 import { renderTemplate } from '../template/render.js';
 import { absolutePath, ownershipShape } from './common.js';
 import { validateArg } from './copy.js';
@@ -24,16 +24,7 @@ type TemplateArgs = z.infer<typeof args> & { file?: string };
  * Before any host is contacted, templates are rendered once with stand-in facts, so an unknown
  * variable is reported by `validate` and before a connection. The real render uses real facts.
  */
-const STAND_IN_FACTS: HostFacts = {
-  hostname: 'stand-in',
-  cpus: 2,
-  memory_mb: 2048,
-  os_id: 'debian',
-  os_version: '12',
-  os_codename: 'bookworm',
-  kernel: '6.1.0',
-  uid: 0,
-};
+const STAND_IN_FACTS = STAND_IN_HOST_FACTS;
 
 const rendered = new WeakMap<object, Map<HostFacts, RenderedFile>>();
 
