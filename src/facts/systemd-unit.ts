@@ -21,7 +21,7 @@ export function unitName(name: string): string {
 const PROPERTIES = sh`-p LoadState -p ActiveState -p UnitFileState -p NeedDaemonReload -p ConditionResult -p ConditionTimestampMonotonic`;
 
 /**
- * One `systemctl show` for every unit of a probe (each call costs the host about 7 ms): blocks
+ * One `systemctl show` for every unit of a probe (each call is a process on the host, and they add up): blocks
  * separated by blank lines, each with its Id=, kept in KANKA_UNITS for the unit snippets to cut out.
  */
 const unitsPrelude: SharedPrelude = {

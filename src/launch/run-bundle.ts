@@ -33,8 +33,8 @@ const MAGIC = 'kanka-infra-v8cache 1';
 
 /**
  * Runs the bundled CLI (dist/kanka-infra.cjs) with a V8 code cache: the functions a command compiled
- * the last time are not parsed and compiled again (measured: `validate` of the five-host site
- * 0.30 -> 0.23 s). Node 20 has no compile cache of its own (NODE_COMPILE_CACHE came in Node 22).
+ * the last time are not parsed and compiled again, which is most of a short command's start-up.
+ * Node 20 has no compile cache of its own (NODE_COMPILE_CACHE came in Node 22).
  *
  * One cache file per bundle content, Node version and command, in $XDG_CACHE_HOME/kanka-infra (or
  * ~/.cache/kanka-infra), written at exit when missing or refused, atomically; files of other
