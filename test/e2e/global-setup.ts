@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { fleetDown, fleetStatus, fleetSupport, fleetUp, type Fleet } from '../fleet/index.js';
+import { ensureHostPackages, realSetupIo } from '../fleet/host-packages.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -13,6 +14,9 @@ declare module 'vitest' {
  * suite is skipped with a one-line reason, except in CI, where that is a failure.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // `npx vitest run --project e2e` skips npm's pretest: the packages are checked here too.
+  const setup = ensureHostPackages(realSetupIo((l) => process.stderr.write(`[setup] ${l}\n`)));
+  if (setup.kind === 'refused') process.stderr.write(`[setup] ${setup.reason}\n`);
   const support = fleetSupport();
   if (!support.ok) {
     if (process.env['CI'])
