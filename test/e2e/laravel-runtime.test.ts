@@ -105,7 +105,7 @@ if ($path === '/e2e-upload') {
     exit;
 }
 if ($path === '/e2e-slow') {
-    usleep(6500000);
+    usleep(9000000);
     echo "slow\\n";
     exit;
 }
@@ -238,7 +238,8 @@ describe.skipIf(!fleet)(`Kanka's Laravel runtime on the local fleet${reason ? ` 
   });
 
   it('php-fpm: a slow request is written to the slow log; the status page answers on the backend itself, not through a frontend or from another host', async () => {
-    // Longer than php_fpm_slowlog_timeout (5 s): its stack lands in the pool's slow log.
+    // Longer than php_fpm_slowlog_timeout (5 s) by more than php-fpm's check interval (it looks for
+    // slow requests every third of the timeout): its stack lands in the pool's slow log.
     expect(await must('backend1', 'curl -s -m 30 http://127.0.0.1/e2e-slow')).toBe('slow\n');
     expect(await must('backend1', `cat /var/log/php${PHP}-fpm-kanka.slow.log`)).toContain(
       `usleep() ${APP}/public/index.php`,

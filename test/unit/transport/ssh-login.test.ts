@@ -7,6 +7,7 @@ import { connectSsh } from '../../../src/transport/ssh.js';
 import { readKeyFile, unlockKey } from '../../../src/transport/ssh-keys.js';
 import type { ConnectionTarget } from '../../../src/transport/transport.js';
 import { sshKeygen } from '../../support/ssh-keygen.js';
+import { ed25519KeyPair } from '../../support/ssh-key.js';
 import { tempTree } from '../../support/tmp.js';
 
 const servers: ssh2.Server[] = [];
@@ -19,7 +20,7 @@ async function server(
   dir: string,
   accepted: ParsedKey,
 ): Promise<{ port: number; knownHosts: string; methods: string[] }> {
-  const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
+  const hostKey = ed25519KeyPair();
   const methods: string[] = [];
   const srv = new ssh2.Server({ hostKeys: [hostKey.private] }, (client) => {
     client.on('authentication', (ctx: AuthContext) => {
