@@ -1,4 +1,4 @@
-import { FakeHost } from '../../src/transport/fake.js';
+import { FakeHost } from './fake-host/index.js';
 import type { ConnectionTarget } from '../../src/transport/transport.js';
 
 /**

@@ -36,12 +36,16 @@ function sourceFiles(dir: string): string[] {
 }
 
 /** Relative import specifiers of a file (static imports and re-exports, type-only ones too). */
-function relativeImports(file: string): string[] {
+function importSpecifiers(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   const specifiers = [...text.matchAll(/^\s*(?:import|export)\b[^'"]*?\sfrom\s+'([^']+)'/gm)].map((m) => m[1] ?? '');
   const sideEffects = [...text.matchAll(/^\s*import\s+'([^']+)'/gm)].map((m) => m[1] ?? '');
   const dynamic = [...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)].map((m) => m[1] ?? '');
-  return [...specifiers, ...sideEffects, ...dynamic].filter((s) => s.startsWith('.'));
+  return [...specifiers, ...sideEffects, ...dynamic];
+}
+
+function relativeImports(file: string): string[] {
+  return importSpecifiers(file).filter((s) => s.startsWith('.'));
 }
 
 function resolveImport(from: string, specifier: string): string {
@@ -79,6 +83,16 @@ describe('the layers of src', () => {
       imports.filter((t) => relative(SRC, t).startsWith('..')).map((t) => `${relative(SRC, file)} -> ${t}`),
     );
     expect(outside).toEqual([]);
+  });
+
+  it('src holds only what the CLI runs: no test framework imported, no test double', () => {
+    const testCode = files.flatMap((file) =>
+      importSpecifiers(file)
+        .filter((s) => s === 'vitest' || s.startsWith('vitest/') || s.startsWith('@vitest/'))
+        .map((s) => `${relative(SRC, file)} imports ${s}`),
+    );
+    const doubles = files.map((f) => relative(SRC, f)).filter((f) => /(^|\/)(fake|mock|stub)[^/]*\.ts$/.test(f));
+    expect([...testCode, ...doubles]).toEqual([]);
   });
 
   it('no import cycle between files', () => {

@@ -12,7 +12,7 @@ import {
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fingerprint } from '../../../src/transport/known-hosts.js';
-import { FakeHost } from '../../../src/transport/fake.js';
+import { FakeHost } from '../../support/fake-host/index.js';
 import { TransportError, type ConnectionTarget } from '../../../src/transport/transport.js';
 import { cli } from '../../support/cli.js';
 import { projectDir } from '../../support/project.js';

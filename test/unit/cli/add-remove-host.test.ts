@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fingerprint } from '../../../src/transport/known-hosts.js';
-import { FakeHost } from '../../../src/transport/fake.js';
+import { FakeHost } from '../../support/fake-host/index.js';
 import type { ConnectionTarget } from '../../../src/transport/transport.js';
 import { cli } from '../../support/cli.js';
 import { projectDir } from '../../support/project.js';

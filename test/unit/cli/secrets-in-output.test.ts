@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeHost } from '../../../src/transport/fake.js';
+import { FakeHost } from '../../support/fake-host/index.js';
 import type { ConnectionTarget } from '../../../src/transport/transport.js';
 import { cli } from '../../support/cli.js';
 import { projectWithSecrets, useVaultPassword } from '../../support/vault-env.js';

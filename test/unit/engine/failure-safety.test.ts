@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Interruption } from '../../../src/cli/interrupt.js';
 import { LOCK_DIR } from '../../../src/engine/lock.js';
-import type { FakeHost } from '../../../src/transport/fake.js';
+import type { FakeHost } from '../../support/fake-host/index.js';
 import type { ConnectionTarget } from '../../../src/transport/transport.js';
 import { cli } from '../../support/cli.js';
 import { fakeFleet } from '../../support/fake-fleet.js';

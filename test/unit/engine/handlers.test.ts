@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PENDING_FILE } from '../../../src/engine/pending-handlers.js';
-import { FakeHost } from '../../../src/transport/fake.js';
+import { FakeHost } from '../../support/fake-host/index.js';
 import type { ConnectionTarget } from '../../../src/transport/transport.js';
 import { cli } from '../../support/cli.js';
 import { projectDir } from '../../support/project.js';

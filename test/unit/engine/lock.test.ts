@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { APPLY_LOG, LOCK_DIR } from '../../../src/engine/lock.js';
-import type { FakeHost } from '../../../src/transport/fake.js';
+import type { FakeHost } from '../../support/fake-host/index.js';
 import type { ConnectionTarget } from '../../../src/transport/transport.js';
 import { cli } from '../../support/cli.js';
 import { fakeFleet } from '../../support/fake-fleet.js';

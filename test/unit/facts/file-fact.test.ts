@@ -6,7 +6,7 @@ import { fileFact, sha256 } from '../../../src/facts/file.js';
 import { hostFactsFact } from '../../../src/facts/host-facts.js';
 import { commandSucceedsFact } from '../../../src/facts/command-status.js';
 import { raw } from '../../../src/shell/command.js';
-import { FakeHost } from '../../../src/transport/fake.js';
+import { FakeHost } from '../../support/fake-host/index.js';
 import { runLocalSh } from '../../support/local-sh.js';
 import { tempTree } from '../../support/tmp.js';
 

@@ -1,5 +1,17 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { factReader, NeedFacts } from '../../../src/facts/fact.js';
@@ -7,7 +19,11 @@ import { PlanError, type Change, type PlanResult } from '../../../src/modules/ch
 import type { AnyModule, TaskContext } from '../../../src/modules/module.js';
 import type { Op } from '../../../src/modules/ops.js';
 import { modules } from '../../../src/modules/registry.js';
-import { FakeHost } from '../../../src/transport/fake.js';
+import { STAND_IN_HOST_FACTS } from '../../../src/facts/host-facts.js';
+import type { RemoteHost } from '../../../src/transport/host.js';
+import { ShellHost } from '../../../src/transport/shell-host.js';
+import { FakeHost } from '../../support/fake-host/index.js';
+import { LocalTransport } from '../../support/local-transport.js';
 
 /**
  * pyinfra-style operation tests: each YAML case gives arguments and the host's state, and the
@@ -79,26 +95,12 @@ function contextFor(c: Case): TaskContext {
     roleDir,
     vars: c.vars ?? {},
     readRoleFile: (rel) => readFileSync(join(roleDir, 'files', rel)),
-    ...(c.facts
-      ? {
-          hostFacts: {
-            hostname: 'fake',
-            cpus: 2,
-            memory_mb: 2048,
-            os_id: 'debian',
-            os_version: '12',
-            os_codename: 'bookworm',
-            kernel: '6.1.0',
-            uid: 0,
-            ...c.facts,
-          },
-        }
-      : {}),
+    ...(c.facts ? { hostFacts: { ...STAND_IN_HOST_FACTS, hostname: 'fake', ...c.facts } } : {}),
   };
 }
 
 /** Probes the declared facts, plans, and reads what a planner asks for on top (as the engine does). */
-async function plan(module: AnyModule, args: unknown, host: FakeHost, ctx: TaskContext): Promise<PlanResult> {
+async function plan(module: AnyModule, args: unknown, host: RemoteHost, ctx: TaskContext): Promise<PlanResult> {
   const values = new Map<string, unknown>();
   let wanted = module.facts(args, ctx);
   for (let round = 0; round < 3; round++) {
@@ -198,6 +200,102 @@ for (const file of readdirSync(casesDir).filter((f) => f.endsWith('.yml'))) {
         await host.apply(first.changes.flatMap((ch) => ch.ops));
         const second = await plan(module, args, host, ctx);
         expect(second.status, `second plan after apply: ${JSON.stringify(second)}`).toBe(c.repeats ? 'change' : 'ok');
+      });
+    }
+  });
+}
+
+/**
+ * Modules whose ops only touch files also run each case on this machine's own shell, in a scratch
+ * directory: the real probe snippets and the real compiled ops (no fake), planned again after the
+ * apply, which must be empty. Cases that need a host's commands (guards, validate) or accounts this
+ * machine lacks stay with the fake.
+ */
+const LOCAL_SHELL_MODULES = new Set(['file', 'copy', 'line', 'template']);
+const PATH_ARGS = ['path', 'dest', 'target'];
+
+function localAccount(kind: 'passwd' | 'group', name: string): boolean {
+  try {
+    execFileSync('getent', [kind, name], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function runsOnLocalShell(c: Case): boolean {
+  if (c.invalid !== undefined || c.error !== undefined || c.succeeds || c.effects || c.repeats) return false;
+  const args = (c.args ?? {}) as Record<string, unknown>;
+  if (args['validate'] !== undefined) return false;
+  const owners = [args, ...Object.values(c.host ?? {})].flatMap((e) => [e['owner'], e['group']]);
+  return owners.every((o) => typeof o !== 'string' || localAccount('passwd', o) || localAccount('group', o));
+}
+
+/** The case's absolute paths, moved under the scratch root. */
+function inScratch(root: string, value: unknown): unknown {
+  return typeof value === 'string' && value.startsWith('/') ? `${root}${value}` : value;
+}
+
+function scratchArgs(root: string, args: unknown): unknown {
+  const out: Record<string, unknown> = { ...(args as Record<string, unknown>) };
+  for (const key of PATH_ARGS) if (key in out) out[key] = inScratch(root, out[key]);
+  return out;
+}
+
+function makeEntry(root: string, path: string, e: EntrySpec): void {
+  const at = `${root}${path}`;
+  mkdirSync(dirname(at), { recursive: true });
+  const type = (e['type'] as string | undefined) ?? 'file';
+  if (type === 'directory') mkdirSync(at, { recursive: true, mode: 0o755 });
+  else if (type === 'link') symlinkSync(String(inScratch(root, e['target'])), at);
+  else writeFileSync(at, typeof e['content'] === 'string' ? e['content'] : '');
+  if (type === 'link') return;
+  const mode = (e['mode'] as string | undefined) ?? (type === 'directory' ? '0755' : '0644');
+  execFileSync('chmod', [mode, at]);
+  execFileSync('chown', [
+    `${(e['owner'] as string | undefined) ?? 'root'}:${(e['group'] as string | undefined) ?? 'root'}`,
+    at,
+  ]);
+}
+
+const asRoot = process.getuid?.() === 0;
+
+for (const file of readdirSync(casesDir).filter((f) => LOCAL_SHELL_MODULES.has(f.replace(/\.yml$/, '')))) {
+  const moduleName = file.replace(/\.yml$/, '');
+  const module = modules.get(moduleName);
+  const cases = (parse(readFileSync(join(casesDir, file), 'utf8')) as Case[]).filter(runsOnLocalShell);
+  // Owners and modes are set with chown: the shell run needs root, as CI and the e2e suite have.
+  describe.runIf(asRoot)(`module ${moduleName} on a real shell in a scratch directory`, () => {
+    for (const c of cases) {
+      it(c.name, async () => {
+        if (!module) throw new Error(`no module ${moduleName}`);
+        const root = mkdtempSync(join(tmpdir(), 'kanka-case-'));
+        try {
+          for (const [path, entry] of Object.entries(c.host ?? {})) makeEntry(root, path, entry);
+          const ctx = contextFor(c);
+          const parsed = module.args.parse(scratchArgs(root, c.args));
+          const args = module.prepare ? module.prepare(parsed, ctx) : parsed;
+          const host = new ShellHost(new LocalTransport(), false);
+          const first = await plan(module, args, host, ctx);
+          if (c.ok !== undefined) {
+            expect(first.status).toBe('ok');
+            return;
+          }
+          expect(first.status).toBe('change');
+          if (first.status !== 'change') return;
+          // The same changes as the fake predicted (subjects carry the scratch root).
+          expect(first.changes.map((ch) => ch.action)).toEqual(c.changes?.map((ch) => ch.action));
+          expect(first.changes.map((ch) => ch.subject)).toEqual(c.changes?.map((ch) => `${root}${ch.subject}`));
+          await host.apply(first.changes.flatMap((ch) => ch.ops));
+          const second = await plan(module, args, host, ctx);
+          expect(second.status, `second plan after apply: ${JSON.stringify(second)}`).toBe('ok');
+          for (const op of first.changes.flatMap((ch) => ch.ops))
+            if (op.op === 'write') expect(readFileSync(op.path)).toEqual(Buffer.from(op.content));
+            else if (op.op === 'symlink') expect(readlinkSync(op.path)).toBe(op.target);
+            else if (op.op === 'remove') expect(() => lstatSync(op.path)).toThrow();
+        } finally {
+          rmSync(root, { recursive: true, force: true });
+        }
       });
     }
   });
