@@ -8,7 +8,10 @@ import { sh, type ShellCommand } from '../shell/command.js';
 export interface Fact<T> {
   readonly id: string;
   readonly kind: string;
-  /** The values the snippet was built from (path, command...): for logs and the in-memory fake host. */
+  /**
+   * The values the snippet was built from (path, unit, command...). They make the id (the same
+   * values: read once) and tell a test double what to answer without parsing the snippet.
+   */
   readonly params: Readonly<Record<string, string>>;
   /** POSIX sh snippet, built with `sh` (values quoted); its stdout is handed to parse(). */
   script(): ShellCommand;

@@ -1,6 +1,7 @@
 import type * as NodeFs from 'node:fs';
 import { chmodSync, type PathLike, type PathOrFileDescriptor, type StatSyncOptions } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cli } from '../../support/cli.js';
 import { projectDir } from '../../support/project.js';
@@ -8,7 +9,7 @@ import { projectDir } from '../../support/project.js';
 /**
  * Paths that exist but cannot be read must be named as unreadable ("permission denied"), never as
  * missing, and exit 1 (not 4). Tests often run as root, which reads everything: the file system
- * calls are made to fail with EACCES for chosen paths instead (a real chmod test runs as non-root).
+ * calls are made to fail with EACCES for chosen paths instead (one real chmod test runs the CLI as nobody).
  */
 const denied = { stat: [] as string[], read: [] as string[] };
 
@@ -92,18 +93,38 @@ describe('unreadable paths are named as unreadable, exit 1', () => {
     });
   }
 
-  it.skipIf(process.getuid?.() === 0)('a real unreadable inventory directory (chmod 000)', async () => {
+  it('a real unreadable inventory directory (chmod 000), the CLI run as an unprivileged user', () => {
     const cwd = projectDir();
+    // The project must be reachable by that user; only inventory/ is closed.
+    chmodSync(cwd, 0o755);
     chmodSync(join(cwd, 'inventory'), 0o000);
     try {
-      const r = await cli(['validate', 'test'], { cwd });
-      expect(r.stderr).toMatch(/permission denied/);
+      const r = runAsUnprivileged(['validate', 'test'], cwd);
+      expect(r.stderr).toMatch(/inventory.*permission denied/);
+      expect(r.stderr).not.toMatch(/internal error|^\s+at /m);
       expect(r.code).toBe(1);
     } finally {
       chmodSync(join(cwd, 'inventory'), 0o755);
     }
   });
 });
+
+const repoRoot = join(import.meta.dirname, '../../..');
+
+/** The CLI from source in a child Node; as root, under nobody (root reads a chmod 000 directory). */
+function runAsUnprivileged(args: string[], cwd: string): { stderr: string; code: number } {
+  const node = [
+    process.execPath,
+    '--import',
+    join(repoRoot, 'node_modules/tsx/dist/loader.mjs'),
+    join(repoRoot, 'src/cli/entry.ts'),
+    ...args,
+  ];
+  const argv =
+    process.getuid?.() === 0 ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', ...node] : node;
+  const r = spawnSync(argv[0] ?? '', argv.slice(1), { cwd, encoding: 'utf8', env: { ...process.env, HOME: cwd } });
+  return { stderr: r.stderr, code: r.status ?? 255 };
+}
 
 describe('a role file that copy: src: cannot read', () => {
   it('is reported as unreadable, not as missing', async () => {
