@@ -16,6 +16,7 @@ import {
 import type { PlanCliOptions } from './commands/plan.js';
 import type { AddHostOptions } from './commands/add-host.js';
 import type { RemoveHostOptions } from './commands/remove-host.js';
+import type { InventoryImportOptions } from './commands/inventory-import.js';
 
 const EXAMPLES = `
 Examples:
@@ -156,7 +157,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
       setExit(await driftCommand(env, opts, io));
     });
 
-  program
+  const inventory = program
     .command('inventory')
     .argument('<env>', 'environment name or inventory file')
     .description('list the hosts, their addresses and groups')
@@ -165,6 +166,30 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
     .action(async (env: string, opts: { json?: boolean; project?: string }) => {
       const { inventoryCommand } = await import('./commands/inventory.js');
       setExit(inventoryCommand(env, opts, io));
+    });
+
+  inventory
+    .command('import')
+    .argument('<ansible-inventory>', 'an Ansible inventory file: INI, or YAML (.yml, .yaml, .json)')
+    .description(
+      "bring an Ansible inventory over: writes this project's inventory format, with group_vars/ and host_vars/ merged in, and lists every Ansible setting it could not map",
+    )
+    .option(
+      '-o, --out <file>',
+      'write the inventory here (an existing file is not replaced without --force); default: stdout',
+    )
+    .option('--group-vars <dir>', "Ansible's group_vars directory (default: group_vars/ beside the inventory)")
+    .option('--host-vars <dir>', "Ansible's host_vars directory (default: host_vars/ beside the inventory)")
+    .option('--name <env>', 'the environment name written into the inventory (default: the output file name)')
+    .option('--force', 'replace the --out file if it exists')
+    .option('--json', 'a JSON report on stdout')
+    .addHelpText(
+      'after',
+      '\nExit: 0 written, every setting mapped; 2 written, but some settings need a person (listed, and in the file header); 1 invalid input.\nExample:\n  kanka-infra inventory import ~/ansible/hosts.ini -o inventory/prod.yml && kanka-infra validate prod',
+    )
+    .action(async (source: string, opts: InventoryImportOptions) => {
+      const { inventoryImportCommand } = await import('./commands/inventory-import.js');
+      setExit(inventoryImportCommand(source, opts, io));
     });
 
   program

@@ -1,7 +1,6 @@
 import type { Host, Inventory, Play, Role, Vars } from '../config/model.js';
 
-/** Names the engine puts in every context; variables may not shadow them. */
-export const RESERVED_VARS = ['host', 'hosts', 'groups', 'env', 'facts', 'secrets'] as const;
+export { RESERVED_VARS } from '../config/reserved-vars.js';
 
 /** Precedence, lowest first: role defaults < play vars < env vars < group vars < host vars. */
 export function hostVars(inventory: Inventory, host: Host, play: Play, roles: Role[]): Vars {
