@@ -25,6 +25,8 @@ const planFileSchema = z.object({
   playbook: z.string(),
   limit: z.string().optional(),
   tags: z.array(z.string()).optional(),
+  skipTags: z.array(z.string()).optional(),
+  startAtTask: z.string().optional(),
   commit: z.string(),
   inputsHash: z.string(),
   approval: z.record(z.string(), z.record(z.string(), approvedTask)),

@@ -60,6 +60,8 @@ export async function planCommand(env: string, opts: PlanCliOptions, io: Io): Pr
       playbook: project.playbookFile,
       ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
       ...(opts.tags !== undefined ? { tags: opts.tags } : {}),
+      ...(opts.skipTags !== undefined ? { skipTags: opts.skipTags } : {}),
+      ...(opts.startAtTask !== undefined ? { startAtTask: opts.startAtTask } : {}),
       commit: runInfo(project.inventory.name, [], opts.project ?? io.cwd).commit(),
       inputsHash: inputsHash(project, key),
       approval,

@@ -71,6 +71,25 @@ describe('saved plans', () => {
     expect(f.hosts.get('db1')?.files.get('/var/lib/kanka-infra/lock')).toBeUndefined();
   });
 
+  it('the selection is saved with the plan: apply FILE runs only the tasks planned with --start-at-task', async () => {
+    const cwd = project();
+    const f = fakeFleet();
+    const plan = await cli(['plan', 'test', '--out', 'test.plan', '--start-at-task', 'app env', '--json'], {
+      cwd,
+      connect: f.connect,
+    });
+    expect(plan.code).toBe(2);
+    const saved = JSON.parse(readFileSync(join(cwd, 'test.plan'), 'utf8')) as {
+      startAtTask?: string;
+      approval: Record<string, Record<string, unknown>>;
+    };
+    expect(saved.startAtTask).toBe('app env');
+    expect(Object.keys(saved.approval.web1 ?? {})).toEqual(['base/app env']);
+    expect((await cli(['apply', 'test.plan'], { cwd, connect: f.connect })).code).toBe(0);
+    expect(motd(f, 'web1')).toBeUndefined();
+    expect(f.hosts.get('web1')?.files.get('/etc/app.env')?.type).toBe('file');
+  });
+
   it('a changed configuration, or --limit with a plan file: exit 1 before any connection', async () => {
     const cwd = project();
     const f = fakeFleet();
@@ -78,6 +97,12 @@ describe('saved plans', () => {
     const limited = await cli(['apply', 'test.plan', '--limit', 'web1'], { cwd, connect: f.connect });
     expect(limited.code).toBe(1);
     expect(limited.stderr).toMatch(/keeps the selection it was made with/);
+    const skipping = await cli(['apply', 'test.plan', '--skip-tags', 'base', '--start-at-task', 'motd'], {
+      cwd,
+      connect: f.connect,
+    });
+    expect(skipping.code).toBe(1);
+    expect(skipping.stderr).toMatch(/apply .*test\.plan without --skip-tags, --start-at-task/);
     writeFileSync(join(cwd, 'roles/base/defaults.yml'), 'extra: 1\n');
     const r = await cli(['apply', 'test.plan'], { cwd, connect: f.connect });
     expect(r.code).toBe(1);
