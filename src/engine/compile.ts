@@ -11,7 +11,7 @@ import type { TaskContext } from '../modules/module.js';
 import { evaluateWhen, loopItems } from './conditions.js';
 import { emptyTaint, InterpolationError, interpolate, type Taint } from './interpolate.js';
 import type { CompiledTask, HostProgram, PlayRun } from './program.js';
-import { Targeting } from './targeting.js';
+import { effectiveTags, Targeting } from './targeting.js';
 import { hostContext, hostVars, inventoryContext, RESERVED_VARS } from './vars.js';
 
 export interface CompileOptions {
@@ -62,12 +62,15 @@ export function compile(project: Project, opts: CompileOptions = {}): HostProgra
         // A role applied again by a later play on this host: its keys name the play to stay unique.
         const again = earlier.some((p) => p.roles.some((r) => r.role === role.name));
         const prefix = again ? `${playIndex}:${role.name}` : role.name;
+        const withTags = (t: TaskDef) => (c: CompiledTask) => ({ ...c, tags: effectiveTags(t, play, role.name) });
         const tasks = role.tasks.flatMap((t, i) =>
-          select(t, play, role.name) ? expandTask(t, i, `${prefix}/${t.name}`, role, host, context, diagnostics) : [],
+          select(t, play, role.name)
+            ? expandTask(t, i, `${prefix}/${t.name}`, role, host, context, diagnostics).map(withTags(t))
+            : [],
         );
         // A handler whose `when` is false here does not exist on this host: notifying it does nothing.
         const handlers = role.handlers.flatMap((t, i) =>
-          expandTask(t, i, `${prefix}/handler/${t.name}`, role, host, context, diagnostics),
+          expandTask(t, i, `${prefix}/handler/${t.name}`, role, host, context, diagnostics).map(withTags(t)),
         );
         for (const h of handlers) {
           if (handlers.filter((o) => o.name === h.name).length > 1) {

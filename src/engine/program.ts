@@ -15,6 +15,7 @@ export interface CompiledTask {
   module: AnyModule;
   args: unknown;
   notify: string[];
+  /** What --tags and --skip-tags see: its role's name, its own tags and its play's. */
   tags: string[];
   source: SourceRef;
   context: TaskContext;
