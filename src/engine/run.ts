@@ -492,11 +492,8 @@ async function releaseLocks(
   await Promise.all(
     locked.map(async (state) => {
       try {
-        const changes = state.runner
-          ? [...state.runner.reports.values()]
-              .filter((r) => r.status === 'changed')
-              .flatMap((r) => r.changes.map((c) => `${c.action} ${c.subject}`))
-          : [];
+        const changed = state.runner ? [...state.runner.reports.values()].filter((r) => r.status === 'changed') : [];
+        const changes = changed.flatMap((r) => r.changes.map((c) => `${c.action} ${c.subject}`));
         const record = {
           when: new Date().toISOString(),
           who: `${lock.info.user}@${lock.info.machine}`,
@@ -506,6 +503,8 @@ async function releaseLocks(
           commit: lock.info.commit(),
           status: note ?? (state.interrupted ? 'interrupted' : state.status),
           changes,
+          // The tasks that changed, by the key reports and saved plans use ("<role>/<task name>").
+          tasks: changed.map((r) => r.key),
         };
         if (!state.remote) throw new Error('no connection');
         await state.remote.apply(releaseOps(lock.info, lock.redact(JSON.stringify(record))));

@@ -41,7 +41,7 @@ describe('saved plans', () => {
     const text = readFileSync(join(cwd, 'test.plan'), 'utf8');
     expect(text).not.toContain('with\\\\quote');
     expect(text).not.toContain('pw"with');
-    expect(JSON.parse(text)).toMatchObject({ format: 'kanka-infra-plan', version: 1, env: 'test' });
+    expect(JSON.parse(text)).toMatchObject({ format: 'kanka-infra-plan', version: 2, env: 'test' });
 
     // Off a terminal, no --yes: a saved plan was reviewed when it was made.
     const apply = await cli(['apply', 'test.plan'], { cwd, connect: f.connect });
@@ -103,6 +103,13 @@ describe('saved plans', () => {
     });
     expect(skipping.code).toBe(1);
     expect(skipping.stderr).toMatch(/apply .*test\.plan without --skip-tags, --start-at-task/);
+    // A plan saved by an earlier version named tasks by position: refused, with what to do.
+    const saved = JSON.parse(readFileSync(join(cwd, 'test.plan'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(cwd, 'old.plan'), JSON.stringify({ ...saved, version: 1 }, null, 2));
+    const old = await cli(['apply', 'old.plan'], { cwd, connect: f.connect });
+    expect(old.code).toBe(1);
+    expect(old.stderr).toMatch(/saved by an earlier kanka-infra \(plan format 1.*hint: plan again/s);
+    expect(old.connected).toEqual([]);
     writeFileSync(join(cwd, 'roles/base/defaults.yml'), 'extra: 1\n');
     const r = await cli(['apply', 'test.plan'], { cwd, connect: f.connect });
     expect(r.code).toBe(1);
