@@ -109,7 +109,7 @@ export async function applyPrograms(
   saved?: { key: Buffer; approval: Approval; file: string },
 ): Promise<{ code: ExitCode; result?: RunReport }> {
   const connect = await runConnector(project.inventory, io);
-  const out = new RunOutput(io, opts, programs.length);
+  const out = new RunOutput(io, opts);
   const run = (signal?: AbortSignal) =>
     applyRun(project, programs, {
       forks: opts.forks,
