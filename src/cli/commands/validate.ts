@@ -47,7 +47,7 @@ export function validateCommand(env: string, opts: ValidateCliOptions, io: Io): 
       ),
     );
   } else {
-    if (opts.listTasks) write(io.stdout, renderTaskList(taskList(programs)));
+    if (opts.listTasks) write(io.stdout, `${renderTaskList(taskList(programs))}\n`);
     write(
       io.stdout,
       `${project.inventory.file}: valid (${count(project.inventory.hosts.length, 'host')}, ${count(groups.size, 'group')})\n` +
