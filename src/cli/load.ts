@@ -60,11 +60,13 @@ export const SECRETS_NOT_CHECKED_NOTE = `secret names (secrets.*) were not check
 export function compileWith(
   project: Project,
   secrets: Record<string, unknown>,
-  opts: Pick<ProjectOptions, 'limit' | 'tags'>,
+  opts: Pick<ProjectOptions, 'limit' | 'tags' | 'skipTags' | 'startAtTask'>,
 ): HostProgram[] {
   return compile(project, {
     ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
     ...(opts.tags !== undefined ? { tags: opts.tags } : {}),
+    ...(opts.skipTags !== undefined ? { skipTags: opts.skipTags } : {}),
+    ...(opts.startAtTask !== undefined ? { startAtTask: opts.startAtTask } : {}),
     secrets,
   });
 }

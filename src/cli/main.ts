@@ -6,14 +6,9 @@ import { registerDbCommand } from './commands/db.js';
 import { UsageError } from '../diagnostics/usage-error.js';
 import { processIo, write, type Io } from './io.js';
 import { redactingIo } from './redacting-io.js';
-import {
-  addChangeOptions,
-  addProjectOptions,
-  addRunOptions,
-  type ProjectOptions,
-  type RunCliOptions,
-} from './options.js';
+import { addChangeOptions, addProjectOptions, addRunOptions, type RunCliOptions } from './options.js';
 import type { PlanCliOptions } from './commands/plan.js';
+import type { ValidateCliOptions } from './commands/validate.js';
 import type { AddHostOptions } from './commands/add-host.js';
 import type { RemoveHostOptions } from './commands/remove-host.js';
 import type { InventoryImportOptions } from './commands/inventory-import.js';
@@ -24,7 +19,8 @@ Examples:
   kanka-infra plan prod                     what would change, with diffs (exit 2 if anything would)
   kanka-infra plan prod --limit backend1    only one host
   kanka-infra apply prod                    show the plan, ask, apply
-  kanka-infra apply prod --yes --tags nginx  no question; only tasks tagged nginx
+  kanka-infra apply prod --yes --tags nginx  no question; only tasks tagged nginx (docs/tags.md)
+  kanka-infra validate prod --list-tasks --tags tls   what a selection would run, per play and host
   kanka-infra inventory prod                hosts, addresses and groups
   kanka-infra drift prod                    nightly: what differs from the configuration (exit 2 if anything)
   kanka-infra add-host backend3 --env prod --group backend --address 10.0.0.6
@@ -71,7 +67,8 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
 
   addProjectOptions(program.command('validate').argument('<env>', 'environment name or inventory file'))
     .description('check the inventory, playbook, roles and every task argument, without contacting any host')
-    .action(async (env: string, opts: ProjectOptions) => {
+    .option('--list-tasks', 'also list, per play and host, the tasks the selection (--limit, --tags, ...) would run')
+    .action(async (env: string, opts: ValidateCliOptions) => {
       const { validateCommand } = await import('./commands/validate.js');
       setExit(validateCommand(env, opts, io));
     });

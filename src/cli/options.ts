@@ -11,6 +11,8 @@ export interface ProjectOptions {
   playbook?: string;
   limit?: string;
   tags?: string[];
+  skipTags?: string[];
+  startAtTask?: string;
   json?: boolean;
   verbose?: boolean;
   color?: boolean;
@@ -37,11 +39,20 @@ function parseLimit(value: string): string {
   return value;
 }
 
-/** An empty --tags must not mean "every task". */
-function parseTags(value: string): string[] {
-  const problem = emptyTagsProblem(value);
-  if (problem) throw new UsageError(`${problem}\n  hint: ${EMPTY_TAGS_HINT}`);
-  return value.split(',').map((s) => s.trim());
+/** An empty --tags must not mean "every task" (nor an empty --skip-tags "skip nothing"). */
+function parseTagList(flag: '--tags' | '--skip-tags') {
+  return (value: string): string[] => {
+    const problem = emptyTagsProblem(value, flag);
+    if (problem) throw new UsageError(`${problem}\n  hint: ${EMPTY_TAGS_HINT}`);
+    return value.split(',').map((s) => s.trim());
+  };
+}
+
+/** An empty --start-at-task (an unset variable) must not mean "from the start". */
+function parseStartAtTask(value: string): string {
+  if (value.trim() === '')
+    throw new UsageError(`--start-at-task "" names no task\n  hint: name a task, or leave --start-at-task out`);
+  return value;
 }
 
 /** Which shared options a command offers: remove-host has no --limit (it must update every host). */
@@ -56,7 +67,21 @@ export function addProjectOptions(cmd: Command, choice: OptionChoice = {}): Comm
   if (choice.limit !== false)
     cmd.option('-l, --limit <pattern>', 'only these hosts: a host, a group, "a:b", "all:!x" to exclude', parseLimit);
   return cmd
-    .option('-t, --tags <tags>', 'only tasks with one of these tags (comma-separated)', parseTags)
+    .option(
+      '-t, --tags <tags>',
+      "only tasks with one of these tags (comma-separated; every task also carries its role's name)",
+      parseTagList('--tags'),
+    )
+    .option(
+      '--skip-tags <tags>',
+      'leave out the tasks with one of these tags (comma-separated)',
+      parseTagList('--skip-tags'),
+    )
+    .option(
+      '--start-at-task <name>',
+      'on each host, skip the tasks before the first one with this name ("<role>/<name>" to say which role)',
+      parseStartAtTask,
+    )
     .option('--json', 'print a JSON document on stdout instead of text')
     .option('-v, --verbose', 'also show tasks with nothing to do, and timings')
     .option('--no-color', 'no colours (also when NO_COLOR is set or output is not a terminal)')

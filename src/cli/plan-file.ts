@@ -11,12 +11,14 @@ import { writeAtomic } from '../local/write-atomic.js';
  * secret values: reports are already masked, and fingerprints are keyed by the secrets.
  */
 export const PLAN_FORMAT = 'kanka-infra-plan';
+export const PLAN_VERSION = 2;
 
 const approvedTask = z.object({ name: z.string(), fingerprint: z.string(), shown: z.array(z.string()) });
 
 const planFileSchema = z.object({
   format: z.literal(PLAN_FORMAT),
-  version: z.literal(1),
+  /** 2: task keys are "<role>/<task name>" (1 used positions, which an edit elsewhere could shift). */
+  version: z.literal(PLAN_VERSION),
   createdAt: z.string(),
   env: z.string(),
   /** The project directory and inventory, as they were resolved when planning. */
@@ -25,6 +27,8 @@ const planFileSchema = z.object({
   playbook: z.string(),
   limit: z.string().optional(),
   tags: z.array(z.string()).optional(),
+  skipTags: z.array(z.string()).optional(),
+  startAtTask: z.string().optional(),
   commit: z.string(),
   inputsHash: z.string(),
   approval: z.record(z.string(), z.record(z.string(), approvedTask)),
@@ -38,7 +42,7 @@ export function writePlanFile(
   file: string,
   plan: Omit<PlanFile, 'format' | 'version' | 'report'> & { report: RunReport },
 ): void {
-  const doc: PlanFile = { format: PLAN_FORMAT, version: 1, ...plan };
+  const doc: PlanFile = { format: PLAN_FORMAT, version: PLAN_VERSION, ...plan };
   // 0600: it names hosts, paths and commands of the fleet.
   writeAtomic(file, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
 }
@@ -71,6 +75,16 @@ export function readPlanFile(file: string): PlanFile & { approval: Approval } {
   } catch {
     throw new ConfigError([
       { file, message: 'not a saved plan (not JSON)', hint: 'make one with: kanka-infra plan <env> --out <file>' },
+    ]);
+  }
+  const version = (json as { version?: unknown } | null)?.version;
+  if (typeof version === 'number' && version < PLAN_VERSION) {
+    throw new ConfigError([
+      {
+        file,
+        message: `this plan was saved by an earlier kanka-infra (plan format ${version}, this one reads ${PLAN_VERSION}: tasks are now named by role and task name)`,
+        hint: 'plan again with: kanka-infra plan <env> --out <file>',
+      },
     ]);
   }
   const parsed = planFileSchema.safeParse(json);

@@ -2,7 +2,7 @@ import type { EngineEvent } from '../engine/events.js';
 import type { RunReport } from '../engine/report.js';
 import { renderReport } from '../output/human.js';
 import { renderJson } from '../output/json.js';
-import { Progress } from '../output/progress.js';
+import { Progress, progressMode } from '../output/progress.js';
 import { makeStyle } from '../output/style.js';
 import { write, type Io } from './io.js';
 import type { ProjectOptions } from './options.js';
@@ -15,14 +15,18 @@ export class RunOutput {
   constructor(
     private readonly io: Io,
     private readonly opts: ProjectOptions,
-    hostCount: number,
     behaviour: { quietOffTerminal?: boolean } = {},
   ) {
     this.style = makeStyle({ color: opts.color, isTTY: io.stdoutIsTTY });
     const progressStyle = makeStyle({ color: opts.color, isTTY: io.stderrIsTTY });
     // JSON consumers get only the document; people get progress on stderr.
-    const quiet = opts.json === true || (behaviour.quietOffTerminal === true && !io.stderrIsTTY);
-    this.progress = quiet ? undefined : new Progress(io.stderr, io.stderrIsTTY, hostCount, progressStyle);
+    const mode = progressMode({
+      json: opts.json === true,
+      stdoutIsTTY: io.stdoutIsTTY,
+      stderrIsTTY: io.stderrIsTTY,
+      ...behaviour,
+    });
+    this.progress = mode === 'none' ? undefined : new Progress(io.stderr, mode, progressStyle);
   }
 
   emit = (e: EngineEvent): void => {

@@ -52,6 +52,7 @@ export function loadRole(name: string, rolesDir: string, diagnostics: Diagnostic
     }
   }
   checkTemplatesText(join(dir, 'templates'), diagnostics);
+  checkTaskNamesUnique(tasks, diagnostics);
   const names = new Set<string>();
   // Two handlers may share a name only when `when` picks one of them per host (checked per host at compile).
   handlers.forEach((h) => {
@@ -68,6 +69,29 @@ export function loadRole(name: string, rolesDir: string, diagnostics: Diagnostic
     names.add(h.name);
   });
   return { name, dir, defaults, tasks, handlers };
+}
+
+/**
+ * A task's name is its identity: "<role>/<name>" keys saved plans, the JSON report and
+ * --start-at-task. A numeric suffix for twins would shift when one is inserted or removed, and two
+ * same-named tasks read alike in every report, so a second one is refused.
+ */
+function checkTaskNamesUnique(tasks: TaskDef[], diagnostics: Diagnostic[]): void {
+  const first = new Map<string, TaskDef>();
+  for (const t of tasks) {
+    const earlier = first.get(t.name);
+    if (!earlier) {
+      first.set(t.name, t);
+      continue;
+    }
+    diagnostics.push({
+      file: t.source.file,
+      path: [t.source.path[0] ?? 0, 'name'],
+      ...lineOf(t.source),
+      message: `two tasks of this role are named "${t.name}"${earlier.source.line !== undefined ? ` (the first on line ${earlier.source.line})` : ''}`,
+      hint: 'give each task its own name: it identifies the task in plans, saved plans and --start-at-task',
+    });
+  }
 }
 
 /**

@@ -11,14 +11,18 @@ import type { TaskContext } from '../modules/module.js';
 import { evaluateWhen, loopItems } from './conditions.js';
 import { emptyTaint, InterpolationError, interpolate, type Taint } from './interpolate.js';
 import type { CompiledTask, HostProgram, PlayRun } from './program.js';
-import { Targeting } from './targeting.js';
+import { effectiveTags, Targeting } from './targeting.js';
 import { hostContext, hostVars, inventoryContext, RESERVED_VARS } from './vars.js';
 
 export interface CompileOptions {
   /** Host pattern limiting the run (--limit). */
   limit?: string;
-  /** Only tasks with one of these tags (task or play tags). */
+  /** Only tasks with one of these tags (task, play or role name). */
   tags?: string[];
+  /** No task with one of these tags. */
+  skipTags?: string[];
+  /** Per host, skip the tasks before the first one with this name. */
+  startAtTask?: string;
   /**
    * Decrypted secrets (`Secret` values), seen by tasks and templates as `secrets.<name>`: a render
    * that reads one is sensitive, and so is what it produces.
@@ -39,6 +43,8 @@ export function compile(project: Project, opts: CompileOptions = {}): HostProgra
   const programs = new Map<string, HostProgram>();
   const everyone = inventoryContext(inventory);
   const byName = new Map(inventory.hosts.map((h) => [h.name, h]));
+  // One selector per host across plays: --start-at-task carries over from play to play.
+  const selectFor = new Map<string, ReturnType<Targeting['forHost']>>();
   project.plays.forEach((play, playIndex) => {
     const { hosts } = resolveHostPattern(play.hosts, inventory);
     const roles = play.roles.map((r) => project.roles.get(r)).filter((r): r is Role => r !== undefined);
@@ -49,14 +55,22 @@ export function compile(project: Project, opts: CompileOptions = {}): HostProgra
       const vars = hostVars(inventory, host, play, roles);
       const context = { ...vars, ...everyone, ...hostContext(host), secrets: opts.secrets ?? {} };
       const playRun: PlayRun = { index: playIndex, play, roles: [] };
+      const earlier = programs.get(hostName)?.plays ?? [];
+      const select = selectFor.get(hostName) ?? targeting.forHost();
+      selectFor.set(hostName, select);
       for (const role of roles) {
-        const select = (t: TaskDef) => targeting.selects(t, play);
+        // A role applied again by a later play on this host: its keys name the play to stay unique.
+        const again = earlier.some((p) => p.roles.some((r) => r.role === role.name));
+        const prefix = again ? `${playIndex}:${role.name}` : role.name;
+        const withTags = (t: TaskDef) => (c: CompiledTask) => ({ ...c, tags: effectiveTags(t, play, role.name) });
         const tasks = role.tasks.flatMap((t, i) =>
-          select(t) ? expandTask(t, i, playIndex, role, host, context, diagnostics) : [],
+          select(t, play, role.name)
+            ? expandTask(t, i, `${prefix}/${t.name}`, role, host, context, diagnostics).map(withTags(t))
+            : [],
         );
         // A handler whose `when` is false here does not exist on this host: notifying it does nothing.
         const handlers = role.handlers.flatMap((t, i) =>
-          expandTask(t, i, playIndex, role, host, context, diagnostics, 'handler/'),
+          expandTask(t, i, `${prefix}/handler/${t.name}`, role, host, context, diagnostics).map(withTags(t)),
         );
         for (const h of handlers) {
           if (handlers.filter((o) => o.name === h.name).length > 1) {
@@ -88,14 +102,12 @@ function isDefined<T>(x: T | undefined): x is T {
 function expandTask(
   task: TaskDef,
   index: number,
-  playIndex: number,
+  key: string,
   role: Role,
   host: Host,
   context: Record<string, unknown>,
   diagnostics: Diagnostic[],
-  kind: '' | 'handler/' = '',
 ): CompiledTask[] {
-  const key = `${playIndex}/${role.name}/${kind}${index}`;
   const fail = (err: unknown): CompiledTask[] => {
     if (!(err instanceof InterpolationError)) throw err;
     diagnostics.push({
@@ -125,7 +137,7 @@ function expandTask(
     }
     const label = loopTaint.strings.size > 0 ? `item ${j + 1}` : entry ? itemLabel(entry.item) : '';
     const named = entry ? { ...task, name: `${task.name} (${label})` } : task;
-    const compiled = compileTask(named, entry ? `${key}.${j}` : key, role, host, ctx, diagnostics, loopTaint);
+    const compiled = compileTask(named, entry ? `${key}[${j + 1}]` : key, role, host, ctx, diagnostics, loopTaint);
     if (compiled) out.push(compiled);
   });
   return out;

@@ -219,7 +219,7 @@ export class HostRunner {
 
   /** `rest`: this task and the ones after it in its role, re-read together when their plans are old. */
   private async applyTask(play: PlayRun, task: CompiledTask, rest: CompiledTask[]): Promise<void> {
-    this.taskStarted = Date.now();
+    this.started(task, false);
     if (this.plannedAt.get(task.key) !== this.changeCount) await this.replan(rest);
     // A task whose state must be read at its turn (a health check waits for what was just changed).
     if (task.module.atItsTurn) {
@@ -239,12 +239,18 @@ export class HostRunner {
   }
 
   private async applyHandler(h: CompiledTask): Promise<void> {
-    this.taskStarted = Date.now();
+    this.started(h, true);
     const plan =
       (await this.planTasks([h], await this.remote.probe(this.factsOf(h, true)), true)).get(h.key) ?? missingPlan(h);
     const nextPending = new Set([...this.pending].filter((k) => k !== handlerKey(h)));
     await this.run(h, plan, pendingOps(nextPending), true);
     this.pending = nextPending;
+  }
+
+  private started(task: CompiledTask, handler: boolean): void {
+    this.taskStarted = Date.now();
+    const { key, role, name } = task;
+    this.emit({ type: 'task-start', host: this.host, phase: 'apply', task: { key, role, name, handler } });
   }
 
   /** Runs a planned task (with extra bookkeeping ops); a failure ends this host's run. */

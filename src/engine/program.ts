@@ -3,13 +3,19 @@ import type { AnyModule, TaskContext } from '../modules/module.js';
 
 /** A task ready to run on one host: arguments rendered and validated. */
 export interface CompiledTask {
-  /** Unique within a host's program: "<play>/<role>/<index>" or ".../handler/<index>". */
+  /**
+   * Unique within a host's program and stable across edits of other tasks: "<role>/<task name>",
+   * "<role>/handler/<name>", "[n]" after it for the n-th item of a loop, and "<play index>:" before
+   * it when a later play applies the same role again on this host. load-role refuses two tasks of
+   * one role with the same name.
+   */
   key: string;
   role: string;
   name: string;
   module: AnyModule;
   args: unknown;
   notify: string[];
+  /** What --tags and --skip-tags see: its role's name, its own tags and its play's. */
   tags: string[];
   source: SourceRef;
   context: TaskContext;

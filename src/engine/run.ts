@@ -4,7 +4,7 @@ import { RemoteError, type RemoteHost } from '../transport/host.js';
 import { TransportError, type Connector, type ConnectionTarget } from '../transport/transport.js';
 import type { EventSink } from './events.js';
 import { HostRunner, TaskFailed } from './host-runner.js';
-import type { HostProgram } from './program.js';
+import { allTasks, type HostProgram } from './program.js';
 import type { HostReport, HostStatus, RunReport } from './report.js';
 import { holderGone, LOCK_DIR, lockOp, processAlive, releaseOps, type RunInfo } from './lock.js';
 import { LOCK_HELD_EXIT } from '../transport/ops-to-shell.js';
@@ -102,6 +102,7 @@ const NOT_STARTED_INTERRUPTED = 'not started: the run was interrupted (Ctrl-C)';
  */
 async function planAll(project: Project, states: HostState[], opts: RunOptions, deferProblems = true): Promise<void> {
   const limit = pLimit(opts.forks);
+  opts.emit({ type: 'phase-start', phase: 'plan', hosts: states.map(taskCount) });
   // Hosts whose only failures are health checks: reported once the other hosts' plans are known.
   const checksOnly: HostState[] = [];
   await Promise.all(
@@ -140,6 +141,10 @@ async function planAll(project: Project, states: HostState[], opts: RunOptions, 
   deferChecks(states, checksOnly, (state) =>
     opts.emit({ type: 'host-end', host: state.program.host.name, phase: 'plan', report: hostReport(state) }),
   );
+}
+
+function taskCount(state: HostState): { host: string; tasks: number } {
+  return { host: state.program.host.name, tasks: allTasks(state.program).length };
 }
 
 /** A host's status from its plan: failed, changes pending, or nothing to do. */
@@ -392,6 +397,11 @@ export async function applyRun(project: Project, programs: HostProgram[], opts: 
       // The plans were just made under the locks: fresh.
       stale = false;
     }
+    opts.emit({
+      type: 'phase-start',
+      phase: 'apply',
+      hosts: toApply.filter((s) => s.status === 'pending').map(taskCount),
+    });
     await applyPlays(programs, toApply, opts, stale);
     if (opts.lock) {
       const held = locked;
@@ -492,11 +502,8 @@ async function releaseLocks(
   await Promise.all(
     locked.map(async (state) => {
       try {
-        const changes = state.runner
-          ? [...state.runner.reports.values()]
-              .filter((r) => r.status === 'changed')
-              .flatMap((r) => r.changes.map((c) => `${c.action} ${c.subject}`))
-          : [];
+        const changed = state.runner ? [...state.runner.reports.values()].filter((r) => r.status === 'changed') : [];
+        const changes = changed.flatMap((r) => r.changes.map((c) => `${c.action} ${c.subject}`));
         const record = {
           when: new Date().toISOString(),
           who: `${lock.info.user}@${lock.info.machine}`,
@@ -506,6 +513,8 @@ async function releaseLocks(
           commit: lock.info.commit(),
           status: note ?? (state.interrupted ? 'interrupted' : state.status),
           changes,
+          // The tasks that changed, by the key reports and saved plans use ("<role>/<task name>").
+          tasks: changed.map((r) => r.key),
         };
         if (!state.remote) throw new Error('no connection');
         await state.remote.apply(releaseOps(lock.info, lock.redact(JSON.stringify(record))));

@@ -2,7 +2,7 @@ import { didYouMean } from '../config/closest.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { ConfigError } from '../diagnostics/diagnostic.js';
 import { resolveHostPattern } from '../config/host-pattern.js';
-import type { Inventory, Play, Project, TaskDef } from '../config/model.js';
+import type { Inventory, Play, Project, Role, TaskDef } from '../config/model.js';
 
 /** The terms of a host pattern, as host-pattern.ts splits them. */
 function patternTerms(pattern: string): string[] {
@@ -19,12 +19,13 @@ export function emptyLimitProblem(limit: string): string | undefined {
     : undefined;
 }
 
-/** Why a --tags list is unusable (empty, or an empty tag in it), or undefined. */
-export function emptyTagsProblem(raw: string): string | undefined {
+/** Why a --tags (or --skip-tags) list is unusable (empty, or an empty tag in it), or undefined. */
+export function emptyTagsProblem(raw: string, flag = '--tags'): string | undefined {
   const tags = raw.split(',').map((t) => t.trim());
-  if (tags.every((t) => t === '')) return `--tags ${JSON.stringify(raw)} names no tag (an unset variable in a script?)`;
+  if (tags.every((t) => t === ''))
+    return `${flag} ${JSON.stringify(raw)} names no tag (an unset variable in a script?)`;
   if (tags.some((t) => t === ''))
-    return `--tags ${JSON.stringify(raw)} has an empty tag (a leading, trailing or doubled comma)`;
+    return `${flag} ${JSON.stringify(raw)} has an empty tag (a leading, trailing or doubled comma)`;
   return undefined;
 }
 
@@ -32,39 +33,78 @@ export const EMPTY_LIMIT_HINT =
   'name a host or a group (see `kanka-infra inventory <env>`), or leave --limit out to target every host';
 export const EMPTY_TAGS_HINT = 'name one or more tags, comma-separated, or leave --tags out to run every task';
 
+/** The task selection flags: Ansible's --tags, --skip-tags and --start-at-task. */
+export interface Selection {
+  tags?: string[];
+  skipTags?: string[];
+  /** A task name, or "<role>/<task name>" when several roles have a task of that name. */
+  startAtTask?: string;
+}
+
 /**
- * What --limit and --tags select, checked so that they cannot silently mean something else:
- * an empty value, a name that matches nothing, or a selection with no host or no task is an
- * error (before any host is contacted), with the closest names as hints.
+ * Every task carries its role's name as a tag (`--tags nginx-php` runs that role), besides its own
+ * tags and its play's.
+ */
+export function effectiveTags(task: TaskDef, play: Play, role: string): string[] {
+  return [...new Set([role, ...task.tags, ...play.tags])];
+}
+
+/** Whether a task is the one --start-at-task names: by its name, or as "<role>/<name>". */
+export function isStartTask(name: string, task: TaskDef, role: string): boolean {
+  return task.name === name || `${role}/${task.name}` === name;
+}
+
+/**
+ * What --limit, --tags, --skip-tags and --start-at-task select, checked so that they cannot silently
+ * mean something else: an empty value, a name that matches nothing, or a selection with no host or
+ * no task is an error (before any host is contacted), with the closest names as hints.
  */
 export class Targeting {
   private readonly limited: Set<string> | undefined;
-  private readonly tags: string[] | undefined;
-  /** Tasks the tags select on the targeted hosts, before `when` (0 means the tags select nothing here). */
+  private readonly selection: Selection;
+  /** Tasks selected on the targeted hosts, before `when` (0 means the selection is empty here). */
   private selected = 0;
   /** Tags present on the targeted hosts' tasks (for the hint when none is selected). */
   private readonly tagsHere = new Set<string>();
 
   constructor(
     private readonly project: Project,
-    opts: { limit?: string; tags?: string[] },
+    opts: { limit?: string } & Selection,
   ) {
     this.limited = opts.limit === undefined ? undefined : resolveLimit(opts.limit, project.inventory);
-    if (opts.tags !== undefined) checkTags(opts.tags, project);
-    this.tags = opts.tags;
+    if (opts.tags !== undefined) checkTags('--tags', opts.tags, project);
+    if (opts.skipTags !== undefined) checkTags('--skip-tags', opts.skipTags, project);
+    if (opts.startAtTask !== undefined) checkStartTask(opts.startAtTask, project);
+    this.selection = {
+      ...(opts.tags !== undefined ? { tags: opts.tags } : {}),
+      ...(opts.skipTags !== undefined ? { skipTags: opts.skipTags } : {}),
+      ...(opts.startAtTask !== undefined ? { startAtTask: opts.startAtTask } : {}),
+    };
   }
 
   includesHost(name: string): boolean {
     return this.limited === undefined || this.limited.has(name);
   }
 
-  /** Whether a task runs under --tags (its own tags or its play's); counts what is selected. */
-  selects(task: TaskDef, play: Play): boolean {
-    const tags = [...task.tags, ...play.tags];
-    tags.forEach((t) => this.tagsHere.add(t));
-    const chosen = this.tags === undefined || tags.some((t) => this.tags?.includes(t));
-    if (chosen) this.selected += 1;
-    return chosen;
+  /**
+   * A selector for one host's tasks, called in program order: --start-at-task skips the tasks
+   * before the first one of that name on this host (whatever the tags: a host without it runs
+   * nothing), then --tags keeps the tasks with one of those tags and --skip-tags drops those with one.
+   */
+  forHost(): (task: TaskDef, play: Play, role: string) => boolean {
+    const { tags, skipTags, startAtTask } = this.selection;
+    let started = startAtTask === undefined;
+    return (task, play, role) => {
+      const own = effectiveTags(task, play, role);
+      own.forEach((t) => this.tagsHere.add(t));
+      if (!started && startAtTask !== undefined && isStartTask(startAtTask, task, role)) started = true;
+      const chosen =
+        started &&
+        (tags === undefined || own.some((t) => tags.includes(t))) &&
+        !(skipTags ?? []).some((t) => own.includes(t));
+      if (chosen) this.selected += 1;
+      return chosen;
+    };
   }
 
   /** Problems with the selection as a whole, once every host is compiled. */
@@ -80,17 +120,22 @@ export class Targeting {
         },
       ];
     }
-    if (this.tags !== undefined && this.selected === 0) {
-      const where = this.limited === undefined ? 'in this playbook' : `on ${hostsCompiled.join(', ')}`;
-      return [
-        {
-          file: playbookFile,
-          message: `--tags ${this.tags.join(',')} select${this.tags.length === 1 ? 's' : ''} no task ${where}`,
-          hint: `tags ${where}: ${[...this.tagsHere].sort().join(', ') || '(none)'}`,
-        },
-      ];
-    }
-    return [];
+    const { tags, skipTags, startAtTask } = this.selection;
+    if (this.selected > 0 || (tags === undefined && skipTags === undefined && startAtTask === undefined)) return [];
+    const where = this.limited === undefined ? 'in this playbook' : `on ${hostsCompiled.join(', ')}`;
+    const flags = [
+      ...(tags ? [`--tags ${tags.join(',')}`] : []),
+      ...(skipTags ? [`--skip-tags ${skipTags.join(',')}`] : []),
+      ...(startAtTask !== undefined ? [`--start-at-task ${JSON.stringify(startAtTask)}`] : []),
+    ];
+    const onlyTags = flags.length === 1 && tags !== undefined;
+    return [
+      {
+        file: playbookFile,
+        message: `${flags.join(' ')} select${onlyTags && tags.length === 1 ? 's' : ''} no task ${where}`,
+        hint: `tags ${where}: ${[...this.tagsHere].sort().join(', ') || '(none)'}`,
+      },
+    ];
   }
 }
 
@@ -122,24 +167,51 @@ export function resolveLimit(limit: string, inventory: Inventory): Set<string> {
   return new Set(hosts);
 }
 
-/** Every tag must be on some task or play of the playbook: a typo in one must not quietly drop its tasks. */
-function checkTags(tags: string[], project: Project): void {
+/** The roles the playbook's plays apply, loaded. */
+function playbookRoles(project: Project): Role[] {
+  const names = [...new Set(project.plays.flatMap((p) => p.roles))];
+  return names.map((n) => project.roles.get(n)).filter((r): r is Role => r !== undefined);
+}
+
+/** Every tag must be on some task, play or role of the playbook: a typo in one must not quietly drop (or keep) tasks. */
+function checkTags(flag: '--tags' | '--skip-tags', tags: string[], project: Project): void {
   const file = project.playbookFile;
-  const empty = emptyTagsProblem(tags.join(','));
+  const empty = emptyTagsProblem(tags.join(','), flag);
   if (empty) throw new ConfigError([{ file, message: empty, hint: EMPTY_TAGS_HINT }]);
-  const existing = new Set<string>(project.plays.flatMap((p) => p.tags));
-  for (const play of project.plays) {
-    for (const roleName of play.roles)
-      for (const t of project.roles.get(roleName)?.tasks ?? []) t.tags.forEach((tag) => existing.add(tag));
-  }
+  const written = new Set<string>(project.plays.flatMap((p) => p.tags));
+  const roles = playbookRoles(project);
+  for (const role of roles) for (const t of role.tasks) t.tags.forEach((tag) => written.add(tag));
+  const roleNames = roles.map((r) => r.name);
+  const existing = new Set([...written, ...roleNames]);
   const unknown = tags.filter((t) => !existing.has(t));
   if (unknown.length === 0) return;
-  const list = `tags in this playbook: ${[...existing].sort().join(', ') || '(none: no task or play has tags)'}`;
+  const list =
+    `tags in this playbook: ${[...written].sort().join(', ') || '(none: no task or play has tags)'}` +
+    `; every task also carries its role's name: ${roleNames.join(', ')}`;
   throw new ConfigError(
     unknown.map((tag) => ({
       file,
-      message: `--tags: no task or play has the tag "${tag}"`,
+      message: `${flag}: no task or play has the tag "${tag}"`,
       hint: `${didYouMean(tag, existing)}${list}`,
     })),
   );
+}
+
+/** --start-at-task must name a task of the playbook (a typo would otherwise skip everything). */
+function checkStartTask(name: string, project: Project): void {
+  const file = project.playbookFile;
+  if (name.trim() === '')
+    throw new ConfigError([
+      { file, message: '--start-at-task "" names no task', hint: 'name a task, or leave --start-at-task out' },
+    ]);
+  const roles = playbookRoles(project);
+  if (roles.some((r) => r.tasks.some((t) => isStartTask(name, t, r.name)))) return;
+  const names = roles.flatMap((r) => r.tasks.map((t) => t.name));
+  throw new ConfigError([
+    {
+      file,
+      message: `--start-at-task: no task of this playbook is named ${JSON.stringify(name)}`,
+      hint: `${didYouMean(name, names) || 'see the task names with: kanka-infra validate <env> --list-tasks; '}names are matched exactly (case included)`,
+    },
+  ]);
 }

@@ -1,51 +1,67 @@
 import type { ChalkInstance } from 'chalk';
 import type { EngineEvent } from '../engine/events.js';
+import { advance, emptyProgress, plainLine, renderLive } from './live-view.js';
 
 /**
- * Per-host progress on stderr: one live line on a terminal, a plain line per finished host
- * otherwise (cron mail, CI logs).
+ * How progress is shown on stderr: redrawn in place on a terminal, a plain line per host event
+ * where the output is kept (a pipe, a log file, CI, cron mail), nothing when a script reads JSON.
  */
+export type ProgressMode = 'live' | 'lines' | 'none';
+
+/**
+ * The choice: live only when both stdout and stderr are a terminal (`apply | tee log` keeps plain
+ * lines: a redrawn view would fill the log with cursor codes); none with --json (the document is
+ * the whole output) or when the command is quiet off a terminal (drift: cron mails only problems).
+ */
+export function progressMode(o: {
+  json: boolean;
+  stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+  quietOffTerminal?: boolean;
+}): ProgressMode {
+  if (o.json) return 'none';
+  if (o.stdoutIsTTY && o.stderrIsTTY) return 'live';
+  return o.quietOffTerminal === true && !o.stderrIsTTY ? 'none' : 'lines';
+}
+
+/** Per-host progress on stderr, in the given mode. */
 export class Progress {
-  private running = new Set<string>();
-  private done = 0;
-  private shown = false;
+  private readonly state = emptyProgress();
+  /** Lines of the live view on screen (the cursor is just below them). */
+  private drawn = 0;
 
   constructor(
-    private readonly out: NodeJS.WritableStream,
-    private readonly live: boolean,
-    private readonly total: number,
+    private readonly out: NodeJS.WritableStream & { columns?: number },
+    private readonly mode: Exclude<ProgressMode, 'none'>,
     private readonly style: ChalkInstance,
   ) {}
 
   handle = (e: EngineEvent): void => {
-    if (e.type === 'host-start') {
-      this.running.add(e.host);
-    } else if (e.type === 'host-end') {
-      this.running.delete(e.host);
-      this.done++;
-      if (!this.live) {
-        const r = e.report;
-        const changes = r.tasks.reduce((n, t) => n + t.changes.length, 0);
-        const what =
-          r.status === 'unreachable' || r.status === 'failed'
-            ? `${r.status}: ${r.error ?? ''}`
-            : `${r.status}, ${changes} change(s)`;
-        this.out.write(`${e.phase} ${e.host}: ${what} (${(r.durationMs / 1000).toFixed(1)} s)\n`);
-      }
+    advance(this.state, e);
+    if (this.mode === 'lines') {
+      const line = plainLine(e);
+      if (line !== undefined) this.out.write(`${line}\n`);
+      return;
     }
-    if (this.live) this.draw(e.phase);
+    // A burst of task reports (a plan's) is drawn once, at the host's end.
+    if (e.type === 'task' && e.phase === 'plan') return;
+    this.draw();
   };
 
-  private draw(phase: string): void {
-    const names = [...this.running].slice(0, 4).join(', ') + (this.running.size > 4 ? ', …' : '');
-    const line = `${this.style.cyan(phase)} ${Math.min(this.done, this.total)}/${this.total} hosts done${names ? this.style.dim(` · working on ${names}`) : ''}`;
-    this.out.write(`\r\x1b[K${line}`);
-    this.shown = true;
+  private draw(): void {
+    const lines = renderLive(this.state, this.style, this.out.columns ?? 80);
+    this.out.write(`${this.clearCodes()}${lines.map((l) => `${l}\n`).join('')}`);
+    this.drawn = lines.length;
   }
 
-  /** Clears the live line before the report is printed. */
+  /** Cursor up over the view drawn last, then clear to the end of the screen. */
+  private clearCodes(): string {
+    return this.drawn > 0 ? `\x1b[${this.drawn}A\r\x1b[J` : '';
+  }
+
+  /** Clears the live view before the report (or a question) is printed. */
   finish(): void {
-    if (this.live && this.shown) this.out.write('\r\x1b[K');
-    this.shown = false;
+    if (this.mode === 'live' && this.drawn > 0) this.out.write(this.clearCodes());
+    this.drawn = 0;
   }
 }

@@ -52,10 +52,18 @@ export async function applyCommand(
  * was made, so there is no question.
  */
 async function applySavedPlan(file: string, opts: ApplyCliOptions, io: Io, argv: readonly string[]): Promise<ExitCode> {
-  const given = (['limit', 'tags', 'playbook', 'project'] as const).filter((k) => opts[k] !== undefined);
+  const flags = {
+    limit: '--limit',
+    tags: '--tags',
+    skipTags: '--skip-tags',
+    startAtTask: '--start-at-task',
+    playbook: '--playbook',
+    project: '--project',
+  } as const;
+  const given = (Object.keys(flags) as Array<keyof typeof flags>).filter((k) => opts[k] !== undefined);
   if (given.length > 0) {
     throw new UsageError(
-      `a saved plan keeps the selection it was made with: apply ${file} without ${given.map((k) => `--${k}`).join(', ')} (nothing was changed)`,
+      `a saved plan keeps the selection it was made with: apply ${file} without ${given.map((k) => flags[k]).join(', ')} (nothing was changed)`,
     );
   }
   const saved = readPlanFile(file);
@@ -74,6 +82,8 @@ async function applySavedPlan(file: string, opts: ApplyCliOptions, io: Io, argv:
   const programs = compileWith(project, secrets, {
     ...(saved.limit !== undefined ? { limit: saved.limit } : {}),
     ...(saved.tags !== undefined ? { tags: saved.tags } : {}),
+    ...(saved.skipTags !== undefined ? { skipTags: saved.skipTags } : {}),
+    ...(saved.startAtTask !== undefined ? { startAtTask: saved.startAtTask } : {}),
   });
   const { code } = await applyPrograms(project, programs, { ...opts, yes: true }, io, argv, undefined, undefined, {
     key,
@@ -99,7 +109,7 @@ export async function applyPrograms(
   saved?: { key: Buffer; approval: Approval; file: string },
 ): Promise<{ code: ExitCode; result?: RunReport }> {
   const connect = await runConnector(project.inventory, io);
-  const out = new RunOutput(io, opts, programs.length);
+  const out = new RunOutput(io, opts);
   const run = (signal?: AbortSignal) =>
     applyRun(project, programs, {
       forks: opts.forks,

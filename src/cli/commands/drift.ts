@@ -20,7 +20,7 @@ export async function driftCommand(env: string, opts: DriftCliOptions, io: Io): 
   const { project, programs } = loadAndCompile(env, opts, io);
   const connect = await runConnector(project.inventory, io);
   // A cron mail wants the drift, not progress lines: progress only on a terminal.
-  const out = new RunOutput(io, opts, programs.length, { quietOffTerminal: true });
+  const out = new RunOutput(io, opts, { quietOffTerminal: true });
   const report = await planRun(project, programs, { forks: opts.forks, connect, emit: out.emit }, 'drift');
   const code = planExitCode(report);
   out.print(report, code);

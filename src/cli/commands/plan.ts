@@ -33,7 +33,7 @@ export async function planCommand(env: string, opts: PlanCliOptions, io: Io): Pr
   const { project, secrets } = loadWithSecrets(env, opts, io);
   const programs = compileWith(project, secrets, opts);
   const connect = await runConnector(project.inventory, io);
-  const out = new RunOutput(io, opts, programs.length);
+  const out = new RunOutput(io, opts);
   const key = opts.out !== undefined ? approvalKey(secrets) : undefined;
   const { report, approval } = await planWithApproval(
     project,
@@ -60,6 +60,8 @@ export async function planCommand(env: string, opts: PlanCliOptions, io: Io): Pr
       playbook: project.playbookFile,
       ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
       ...(opts.tags !== undefined ? { tags: opts.tags } : {}),
+      ...(opts.skipTags !== undefined ? { skipTags: opts.skipTags } : {}),
+      ...(opts.startAtTask !== undefined ? { startAtTask: opts.startAtTask } : {}),
       commit: runInfo(project.inventory.name, [], opts.project ?? io.cwd).commit(),
       inputsHash: inputsHash(project, key),
       approval,

@@ -5,11 +5,17 @@ import type { ProjectOptions } from '../options.js';
 import { allTasks } from '../../engine/program.js';
 import { checkSshAuth } from '../ssh-auth.js';
 import { securityWarnings } from '../security-warnings.js';
+import { renderTaskList, taskList } from '../../output/task-list.js';
+
+export interface ValidateCliOptions extends ProjectOptions {
+  /** List what the selection would run, per play and host. */
+  listTasks?: boolean;
+}
 
 const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Offline check of inventory, playbook, roles and every task's arguments for every host. */
-export function validateCommand(env: string, opts: ProjectOptions, io: Io): ExitCode {
+export function validateCommand(env: string, opts: ValidateCliOptions, io: Io): ExitCode {
   const { project, programs, secretsChecked } = loadAndCompile(env, opts, io, { passwordOptional: true });
   const tasks = programs.reduce((n, p) => n + allTasks(p).length, 0);
   const groups = new Set(project.inventory.hosts.flatMap((h) => h.groups));
@@ -34,12 +40,14 @@ export function validateCommand(env: string, opts: ProjectOptions, io: Io): Exit
           secretsChecked,
           notes,
           warnings,
+          ...(opts.listTasks ? { plays: taskList(programs) } : {}),
         },
         null,
         2,
       ),
     );
   } else {
+    if (opts.listTasks) write(io.stdout, `${renderTaskList(taskList(programs))}\n`);
     write(
       io.stdout,
       `${project.inventory.file}: valid (${count(project.inventory.hosts.length, 'host')}, ${count(groups.size, 'group')})\n` +

@@ -41,7 +41,7 @@ describe('saved plans', () => {
     const text = readFileSync(join(cwd, 'test.plan'), 'utf8');
     expect(text).not.toContain('with\\\\quote');
     expect(text).not.toContain('pw"with');
-    expect(JSON.parse(text)).toMatchObject({ format: 'kanka-infra-plan', version: 1, env: 'test' });
+    expect(JSON.parse(text)).toMatchObject({ format: 'kanka-infra-plan', version: 2, env: 'test' });
 
     // Off a terminal, no --yes: a saved plan was reviewed when it was made.
     const apply = await cli(['apply', 'test.plan'], { cwd, connect: f.connect });
@@ -71,6 +71,25 @@ describe('saved plans', () => {
     expect(f.hosts.get('db1')?.files.get('/var/lib/kanka-infra/lock')).toBeUndefined();
   });
 
+  it('the selection is saved with the plan: apply FILE runs only the tasks planned with --start-at-task', async () => {
+    const cwd = project();
+    const f = fakeFleet();
+    const plan = await cli(['plan', 'test', '--out', 'test.plan', '--start-at-task', 'app env', '--json'], {
+      cwd,
+      connect: f.connect,
+    });
+    expect(plan.code).toBe(2);
+    const saved = JSON.parse(readFileSync(join(cwd, 'test.plan'), 'utf8')) as {
+      startAtTask?: string;
+      approval: Record<string, Record<string, unknown>>;
+    };
+    expect(saved.startAtTask).toBe('app env');
+    expect(Object.keys(saved.approval.web1 ?? {})).toEqual(['base/app env']);
+    expect((await cli(['apply', 'test.plan'], { cwd, connect: f.connect })).code).toBe(0);
+    expect(motd(f, 'web1')).toBeUndefined();
+    expect(f.hosts.get('web1')?.files.get('/etc/app.env')?.type).toBe('file');
+  });
+
   it('a changed configuration, or --limit with a plan file: exit 1 before any connection', async () => {
     const cwd = project();
     const f = fakeFleet();
@@ -78,6 +97,19 @@ describe('saved plans', () => {
     const limited = await cli(['apply', 'test.plan', '--limit', 'web1'], { cwd, connect: f.connect });
     expect(limited.code).toBe(1);
     expect(limited.stderr).toMatch(/keeps the selection it was made with/);
+    const skipping = await cli(['apply', 'test.plan', '--skip-tags', 'base', '--start-at-task', 'motd'], {
+      cwd,
+      connect: f.connect,
+    });
+    expect(skipping.code).toBe(1);
+    expect(skipping.stderr).toMatch(/apply .*test\.plan without --skip-tags, --start-at-task/);
+    // A plan saved by an earlier version named tasks by position: refused, with what to do.
+    const saved = JSON.parse(readFileSync(join(cwd, 'test.plan'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(cwd, 'old.plan'), JSON.stringify({ ...saved, version: 1 }, null, 2));
+    const old = await cli(['apply', 'old.plan'], { cwd, connect: f.connect });
+    expect(old.code).toBe(1);
+    expect(old.stderr).toMatch(/saved by an earlier kanka-infra \(plan format 1.*hint: plan again/s);
+    expect(old.connected).toEqual([]);
     writeFileSync(join(cwd, 'roles/base/defaults.yml'), 'extra: 1\n');
     const r = await cli(['apply', 'test.plan'], { cwd, connect: f.connect });
     expect(r.code).toBe(1);

@@ -36,6 +36,23 @@ const BAD: Array<{ args: string[]; error: RegExp; hint: RegExp }> = [
     hint: /did you mean "one"\? tags in this playbook: one/,
   },
   { args: ['--tags', 'one,zzz'], error: /no task or play has the tag "zzz"/, hint: /tags in this playbook: one/ },
+  { args: ['--skip-tags', ''], error: /--skip-tags "" names no tag/, hint: /comma-separated/ },
+  {
+    args: ['--skip-tags', 'onne'],
+    error: /--skip-tags: no task or play has the tag "onne"/,
+    hint: /did you mean "one"/,
+  },
+  { args: ['--start-at-task', ' '], error: /--start-at-task "" names no task/, hint: /leave --start-at-task out/ },
+  {
+    args: ['--start-at-task', 'bb'],
+    error: /site\.yml: --start-at-task: no task of this playbook is named "bb"/,
+    hint: /did you mean "b"/,
+  },
+  {
+    args: ['--tags', 'one', '--skip-tags', 'one'],
+    error: /--tags one --skip-tags one select no task/,
+    hint: /tags in this playbook: base, one/,
+  },
 ];
 
 describe('--limit and --tags cannot silently mean something else', () => {

@@ -83,4 +83,21 @@ describe('handlers', () => {
     expect(host.files.has(PENDING_FILE)).toBe(false);
     expect((await cli(['plan', 'test'], { cwd, connect })).code).toBe(0);
   });
+
+  it('with a selection: a selected task notifies its handler; a handler left pending runs whatever is selected', async () => {
+    const cwd = project(`${twoConfigs}- name: motd\n  copy: { dest: /etc/motd, content: "hi\\n" }\n  tags: [motd]\n`);
+    const { host, connect } = fakeWeb1();
+    const started = await cli(['apply', 'test', '--yes', '--start-at-task', 'site b'], { cwd, connect });
+    expect(started.code).toBe(0);
+    expect(host.files.has('/etc/nginx/a.conf')).toBe(false);
+    expect(reloads(host)).toBe(1);
+
+    // A reload left pending by a run that stopped (as the host records it), then a run of other tasks only.
+    host.put(PENDING_FILE, { content: 'base\treload nginx\n' });
+    const other = await cli(['apply', 'test', '--yes', '--tags', 'motd'], { cwd, connect });
+    expect(other.code).toBe(0);
+    expect(host.files.has('/etc/nginx/a.conf')).toBe(false);
+    expect(reloads(host)).toBe(2);
+    expect(host.files.has(PENDING_FILE)).toBe(false);
+  });
 });

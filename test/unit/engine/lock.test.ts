@@ -28,11 +28,13 @@ describe('the run lock and the apply log', () => {
         command: string;
         status: string;
         changes: string[];
+        tasks: string[];
         commit: string;
       };
       expect(rec.command).toBe('kanka-infra apply test --yes');
       expect(rec.status).toBe('changed');
       expect(rec.changes).toEqual(['create /etc/motd', 'create /srv/app']);
+      expect(rec.tasks).toEqual(['base/motd', 'base/app dir']);
       expect(rec.who).toMatch(/@/);
     }
     // Nothing to change: no lock, no record.
