@@ -8,6 +8,7 @@ import { processIo, write, type Io } from './io.js';
 import { redactingIo } from './redacting-io.js';
 import {
   addChangeOptions,
+  addExtraVarsOption,
   addProjectOptions,
   addRunOptions,
   type ProjectOptions,
@@ -68,14 +69,16 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
     .addHelpText('after', EXAMPLES)
     .exitOverride();
 
-  addProjectOptions(program.command('validate').argument('<env>', 'environment name or inventory file'))
+  addExtraVarsOption(
+    addProjectOptions(program.command('validate').argument('<env>', 'environment name or inventory file')),
+  )
     .description('check the inventory, playbook, roles and every task argument, without contacting any host')
     .action(async (env: string, opts: ProjectOptions) => {
       const { validateCommand } = await import('./commands/validate.js');
       setExit(validateCommand(env, opts, io));
     });
 
-  addRunOptions(program.command('plan').argument('<env>', 'environment name or inventory file'))
+  addExtraVarsOption(addRunOptions(program.command('plan').argument('<env>', 'environment name or inventory file')))
     .description('dry run: connect, read the state, show every change with a diff; change nothing')
     .option(
       '-o, --out <file>',
@@ -90,11 +93,13 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
       setExit(await planCommand(env, opts, io));
     });
 
-  addChangeOptions(
-    addRunOptions(
-      program
-        .command('apply')
-        .argument('<env|plan-file>', 'environment name or inventory file, or a plan saved by plan --out'),
+  addExtraVarsOption(
+    addChangeOptions(
+      addRunOptions(
+        program
+          .command('apply')
+          .argument('<env|plan-file>', 'environment name or inventory file, or a plan saved by plan --out'),
+      ),
     ),
   )
     .description(
@@ -144,7 +149,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
       setExit(await removeHostCommand(name, opts, io, argv));
     });
 
-  addRunOptions(program.command('drift').argument('<env>', 'environment name or inventory file'))
+  addExtraVarsOption(addRunOptions(program.command('drift').argument('<env>', 'environment name or inventory file')))
     .description('the nightly check: plan every host, change nothing, take no lock, ask nothing')
     .option('--webhook <url>', 'post a short summary (Slack/Discord JSON) when there is drift or a failure')
     .addHelpText(

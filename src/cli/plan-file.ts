@@ -25,6 +25,8 @@ const planFileSchema = z.object({
   playbook: z.string(),
   limit: z.string().optional(),
   tags: z.array(z.string()).optional(),
+  /** The -e variables it was made with (plain values: an encrypted file cannot be given to -e). */
+  extraVars: z.record(z.string(), z.unknown()).optional(),
   commit: z.string(),
   inputsHash: z.string(),
   approval: z.record(z.string(), z.record(z.string(), approvedTask)),

@@ -52,19 +52,19 @@ export async function applyCommand(
  * was made, so there is no question.
  */
 async function applySavedPlan(file: string, opts: ApplyCliOptions, io: Io, argv: readonly string[]): Promise<ExitCode> {
-  const given = (['limit', 'tags', 'playbook', 'project'] as const).filter((k) => opts[k] !== undefined);
+  const given = (['limit', 'tags', 'playbook', 'project', 'extraVars'] as const).filter((k) => opts[k] !== undefined);
   if (given.length > 0) {
     throw new UsageError(
-      `a saved plan keeps the selection it was made with: apply ${file} without ${given.map((k) => `--${k}`).join(', ')} (nothing was changed)`,
+      `a saved plan keeps the selection it was made with, and its -e variables: apply ${file} without ${given.map((k) => (k === 'extraVars' ? '-e' : `--${k}`)).join(', ')} (nothing was changed)`,
     );
   }
   const saved = readPlanFile(file);
   const { project, secrets } = loadWithSecrets(
     saved.inventory,
-    { ...opts, project: saved.projectDir, playbook: saved.playbook },
+    { ...opts, project: saved.projectDir, playbook: saved.playbook, extraVarValues: saved.extraVars ?? {} },
     io,
   );
-  const key = approvalKey(secrets);
+  const key = approvalKey(secrets, project);
   if (inputsHash(project, key) !== saved.inputsHash) {
     const now = runInfo(project.inventory.name, [], saved.projectDir).commit();
     throw new UsageError(

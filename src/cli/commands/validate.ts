@@ -5,6 +5,7 @@ import type { ProjectOptions } from '../options.js';
 import { allTasks } from '../../engine/program.js';
 import { checkSshAuth } from '../ssh-auth.js';
 import { securityWarnings } from '../security-warnings.js';
+import { describeScope } from '../../config/vars-files.js';
 
 const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -17,6 +18,12 @@ export function validateCommand(env: string, opts: ProjectOptions, io: Io): Exit
   const notes = [...checkSshAuth(project.inventory, io.cwd), ...(secretsChecked ? [] : [SECRETS_NOT_CHECKED_NOTE])];
   // Valid, but not what production should run with: said, without failing the check.
   const warnings = securityWarnings(project, programs);
+  const varsFiles = (project.inventory.varsFiles ?? []).map((f) => ({
+    file: f.file,
+    for: describeScope(f.scope),
+    encrypted: f.encrypted,
+  }));
+  const extraVars = Object.keys(project.extraVars ?? {});
   if (opts.json) {
     write(
       io.stdout,
@@ -30,6 +37,8 @@ export function validateCommand(env: string, opts: ProjectOptions, io: Io): Exit
           groups: groups.size,
           roles: project.roles.size,
           tasks,
+          varsFiles,
+          extraVars,
           diagnostics: [],
           secretsChecked,
           notes,
@@ -43,7 +52,11 @@ export function validateCommand(env: string, opts: ProjectOptions, io: Io): Exit
     write(
       io.stdout,
       `${project.inventory.file}: valid (${count(project.inventory.hosts.length, 'host')}, ${count(groups.size, 'group')})\n` +
+        varsFiles
+          .map((f) => `${f.file}: valid (variables for ${f.for}${f.encrypted ? ', encrypted' : ''})\n`)
+          .join('') +
         `${project.playbookFile}: valid (${count(project.plays.length, 'play')}, ${count(project.roles.size, 'role')}, ${count(tasks, 'task')} on ${count(programs.length, 'host')})` +
+        (extraVars.length > 0 ? `\n-e: ${extraVars.join(', ')} (above every other variable)` : '') +
         notes.map((n) => `\nnote: ${n}`).join('') +
         warnings.map((w) => `\nwarning: ${w}`).join(''),
     );
