@@ -18,6 +18,11 @@ const FORMS = 'give -e name=value, -e \'{"name": value}\' or -e @file.yml';
 
 /** Commander's parser for a repeated -e: checks the form at once, keeps the arguments in order. */
 export function collectExtraVar(value: string, previous: string[] | undefined): string[] {
+  checkForm(value);
+  return [...(previous ?? []), value];
+}
+
+function checkForm(value: string): void {
   if (!value.startsWith('@') && !value.trimStart().startsWith('{')) {
     const eq = value.indexOf('=');
     if (eq < 0) throw new UsageError(`-e "${value}": not a variable (${FORMS})`);
@@ -27,7 +32,6 @@ export function collectExtraVar(value: string, previous: string[] | undefined): 
         `-e "${value}": "${name}" is not a variable name (letters, digits and _, not starting with a digit)`,
       );
   } else if (value === '@') throw new UsageError(`-e @: no file named (${FORMS})`);
-  return [...(previous ?? []), value];
 }
 
 /**
@@ -38,6 +42,7 @@ export function collectExtraVar(value: string, previous: string[] | undefined): 
  */
 export function readExtraVars(args: readonly string[], cwd: string): Vars {
   const out: Vars = {};
+  args.forEach(checkForm);
   for (const arg of args) Object.assign(out, arg.startsWith('@') ? fromFile(arg.slice(1), cwd) : fromArgument(arg));
   const reserved = RESERVED_VARS.filter((n) => n in out);
   if (reserved.length > 0)
