@@ -46,6 +46,7 @@ export function loadWithSecrets(env: string, opts: ProjectOptions, io: Io, need:
     projectDir: opts.project ?? io.cwd,
     ...(opts.playbook ? { playbook: opts.playbook } : {}),
     extraVars,
+    ...(opts.newHost !== undefined ? { newHosts: [opts.newHost] } : {}),
   });
   const file = project.inventory.secretsFile;
   const encryptedVars = (project.inventory.varsFiles ?? []).filter((f) => f.encrypted).map((f) => f.file);
@@ -67,7 +68,10 @@ export function loadWithSecrets(env: string, opts: ProjectOptions, io: Io, need:
   if (encryptedVars.length > 0)
     project = {
       ...project,
-      inventory: loadInventory(project.inventory.file, { vaultPassword: password }),
+      inventory: loadInventory(project.inventory.file, {
+        vaultPassword: password,
+        ...(opts.newHost !== undefined ? { newHosts: [opts.newHost] } : {}),
+      }),
     };
   const secrets = file ? loadSecrets(file, password).values : {};
   // Before anything is printed: every value from the vault is masked in all output.

@@ -20,6 +20,8 @@ export interface ProjectOptions {
   extraVars?: string[];
   /** Extra variables already read (a saved plan's): used instead of `extraVars`. */
   extraVarValues?: Record<string, unknown>;
+  /** The host add-host is adding: its host_vars files are expected before it is in the inventory. */
+  newHost?: string;
 }
 
 export interface RunCliOptions extends ProjectOptions {

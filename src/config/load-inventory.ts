@@ -16,6 +16,8 @@ export function resolveFrom(dir: string, p: string): string {
 export interface InventoryLoadOptions {
   /** Opens encrypted group_vars/host_vars files; without it their variables are not read. */
   vaultPassword?: string;
+  /** Hosts about to be added (add-host): their host_vars files are read rather than refused as unknown. */
+  newHosts?: string[];
 }
 
 /**
@@ -77,7 +79,7 @@ export function loadInventory(file: string, opts: InventoryLoadOptions = {}): In
     });
   }
   if (diagnostics.length > 0) throw new ConfigError(diagnostics);
-  const varsFiles = loadVarsFiles(dir, inlineScopes(file, data, yaml), opts.vaultPassword);
+  const varsFiles = loadVarsFiles(dir, inlineScopes(file, data, yaml, opts.newHosts ?? []), opts.vaultPassword);
   const ssh = {
     ...data.ssh,
     known_hosts: resolveFrom(dir, data.ssh.known_hosts),
@@ -99,7 +101,7 @@ export function loadInventory(file: string, opts: InventoryLoadOptions = {}): In
 }
 
 /** The inventory's own variables per scope, and where each is written (for "also set in" messages). */
-function inlineScopes(file: string, data: InventoryFileData, yaml: YamlFile): InlineScopes {
+function inlineScopes(file: string, data: InventoryFileData, yaml: YamlFile, newHosts: string[]): InlineScopes {
   const pathOf = (scope: VarsScope): string[] =>
     scope.kind === 'all'
       ? ['vars']
@@ -108,7 +110,7 @@ function inlineScopes(file: string, data: InventoryFileData, yaml: YamlFile): In
         : ['hosts', scope.name, 'vars'];
   return {
     groups: Object.keys(data.groups),
-    hosts: Object.keys(data.hosts),
+    hosts: [...Object.keys(data.hosts), ...newHosts],
     vars: (scope) =>
       scope.kind === 'all'
         ? data.vars

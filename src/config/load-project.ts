@@ -17,13 +17,15 @@ export interface LoadOptions {
   playbook?: string;
   /** -e variables, already read: above every other variable. */
   extraVars?: Vars;
+  /** Hosts about to be added (add-host): their host_vars files are expected. */
+  newHosts?: string[];
 }
 
 /** Loads and cross-checks inventory, playbook and roles; throws ConfigError with every problem found. */
 export function loadProject(opts: LoadOptions): Project {
   const projectDir = resolve(opts.projectDir ?? process.cwd());
   const inventoryFile = resolveInventoryFile(opts.env, projectDir);
-  const inventory = loadInventory(inventoryFile);
+  const inventory = loadInventory(inventoryFile, opts.newHosts ? { newHosts: opts.newHosts } : {});
   const playbookFile = opts.playbook
     ? resolve(opts.playbook)
     : inventory.playbook

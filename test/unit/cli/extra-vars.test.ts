@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -177,5 +178,34 @@ describe('validate and vars files', () => {
       const e = f.hosts.get('db1')?.files.get('/etc/app.env');
       expect(e?.type === 'file' && e.content.toString()).toBe('PASS=zq-very-secret\n');
     });
+  });
+});
+
+describe('add-host and host_vars', () => {
+  it('a host_vars file prepared for the new host is read for its first apply', async () => {
+    const cwd = projectDir({
+      'inventory/host_vars/web2.yml': 'greeting: prepared\n',
+      'roles/base/tasks.yml':
+        '- name: motd\n  copy: { dest: /etc/motd, content: "{{ greeting }} {{ host.name }}\\n" }\n',
+    });
+    // Without add-host, a file for a host the inventory does not have is refused.
+    const v = await cli(['validate', 'test'], { cwd });
+    expect(v.code).toBe(1);
+    expect(v.stderr).toMatch(/host_vars\/web2\.yml: no host named "web2"/);
+    const f = fakeFleet();
+    const key = Buffer.concat([
+      Buffer.from([0, 0, 0, 11]),
+      Buffer.from('ssh-ed25519'),
+      Buffer.from([0, 0, 0, 32]),
+      Buffer.alloc(32, 7),
+    ]);
+    const shown = `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+    const r = await cli(
+      ['add-host', 'web2', '-e', 'test', '--group', 'web', '--address', '10.9.9.3', '--host-key', shown, '--yes'],
+      { cwd, connect: f.connect, hostKey: async () => ({ key, type: 'ssh-ed25519', fingerprint: shown }) },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(motd(f, 'web2')).toBe('prepared web2\n');
+    expect((await cli(['validate', 'test'], { cwd })).code).toBe(0);
   });
 });
