@@ -161,15 +161,34 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
       setExit(await driftCommand(env, opts, io));
     });
 
-  program
+  const inventory = program
     .command('inventory')
     .argument('<env>', 'environment name or inventory file')
-    .description('list the hosts, their addresses and groups')
+    .description('list the hosts, their addresses and groups (or: inventory import <ansible-inventory>)')
     .option('-p, --project <dir>', 'project directory')
     .option('--json', 'JSON output')
     .action(async (env: string, opts: { json?: boolean; project?: string }) => {
       const { inventoryCommand } = await import('./commands/inventory.js');
       setExit(inventoryCommand(env, opts, io));
+    });
+  inventory
+    .command('import')
+    .argument('<file>', 'an Ansible inventory, INI or YAML')
+    .description(
+      'write an inventory of this project (and its group_vars/host_vars files) from an Ansible inventory, listing what does not carry over',
+    )
+    .option(
+      '--group-vars <dir>',
+      "folder holding Ansible's group_vars/ and host_vars/ (default: the inventory's folder)",
+    )
+    .option('-o, --out <file>', 'write the inventory here and the vars files beside it (default: print the inventory)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  kanka-infra inventory import ansible/hosts.ini -o inventory/prod.yml && kanka-infra validate prod\nExit: 0 written (read the list of what did not carry over), 1 unreadable input or an output file already there.',
+    )
+    .action(async (file: string, opts: { groupVars?: string; out?: string }) => {
+      const { inventoryImportCommand } = await import('./commands/inventory-import.js');
+      setExit(inventoryImportCommand(file, opts, io));
     });
 
   program
