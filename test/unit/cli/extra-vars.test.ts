@@ -209,3 +209,19 @@ describe('add-host and host_vars', () => {
     expect((await cli(['validate', 'test'], { cwd })).code).toBe(0);
   });
 });
+
+describe('group_vars/all.yml is the env level', () => {
+  it('`production: true` there makes the inventory production for validate', async () => {
+    const cwd = projectDir({
+      'inventory/group_vars/all.yml': 'production: true\n',
+      'roles/base/defaults.yml': 'ssh_allowed_networks: []\n',
+      'roles/base/tasks.yml':
+        '- name: firewall\n  copy: { dest: /etc/x, content: "{{ join ssh_allowed_networks \\",\\" }}\\n" }\n',
+    });
+    const r = await cli(['validate', 'test'], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /^warning: SSH is open to any address on 2 hosts web1, db1 of the production inventory "test"/m,
+    );
+  });
+});
