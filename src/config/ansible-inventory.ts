@@ -126,9 +126,15 @@ function readIni(inv: AnsibleInventory, text: string, file: string): void {
       group(inv, section.name).vars[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
       return;
     }
-    const [host, ...rest] = words(line);
-    if (host === undefined) return;
-    const vars: Vars = {};
+    // A word starting with # ends the line (Ansible's inline comment).
+    const all = words(line);
+    const comment = all.findIndex((w) => w.startsWith('#'));
+    const [first, ...rest] = comment < 0 ? all : all.slice(0, comment);
+    if (first === undefined) return;
+    // host:port, Ansible's INI shorthand for ansible_port (not an IPv6 address: one colon only).
+    const hostPort = /^([^:]+):(\d+)$/.exec(first);
+    const host = hostPort?.[1] ?? first;
+    const vars: Vars = hostPort?.[2] ? { ansible_port: Number(hostPort[2]) } : {};
     for (const w of rest) {
       const eq = w.indexOf('=');
       if (eq < 0) inv.unmapped.push(`${where}: "${w}" after host ${host} is not name=value: skipped`);

@@ -5,6 +5,7 @@ import { hostGroups, readAnsibleInventory, type AnsibleInventory } from '../../c
 import type { Vars } from '../../config/model.js';
 import { pathKind } from '../../config/path-kind.js';
 import { nameSchema } from '../../config/schema/common.js';
+import { ConfigError, describeFsError } from '../../diagnostics/diagnostic.js';
 import { UsageError } from '../../diagnostics/usage-error.js';
 import { writeAtomic } from '../../local/write-atomic.js';
 import { isVaultText } from '../../secrets/vault-format.js';
@@ -142,7 +143,7 @@ export function inventoryImportCommand(source: string, opts: ImportOptions, io: 
     for (const f of files) {
       const target = join(dirname(out), f.target);
       mkdirSync(dirname(target), { recursive: true });
-      writeAtomic(target, readFileSync(f.source), f.encrypted ? { mode: 0o600 } : {});
+      writeAtomic(target, readBytes(f.source), f.encrypted ? { mode: 0o600 } : {});
     }
   }
   const summary = `imported ${hostNames.length} host(s), ${Object.keys(groups).length} group(s), ${files.length} vars file(s)`;
@@ -178,7 +179,7 @@ function findAnsibleVarsFiles(dir: string, inv: AnsibleInventory, unmapped: stri
             .map((f) => ({ source: join(path, f), target: `${kind}_vars/${name}/${f.replace(/\.(yaml|json)$/, '')}` }))
         : [{ source: path, target: `${kind}_vars/${name}` }];
       for (const s of sources) {
-        const bytes = readFileSync(s.source);
+        const bytes = readBytes(s.source);
         const encrypted = isVaultText(bytes);
         const target = `${s.target.replace(/\.yml$/, '')}.yml`;
         if (encrypted) {
@@ -202,9 +203,21 @@ function findAnsibleVarsFiles(dir: string, inv: AnsibleInventory, unmapped: stri
 }
 
 function sortedEntries(dir: string): string[] {
-  return readdirSync(dir)
-    .filter((n) => !n.startsWith('.'))
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  try {
+    return readdirSync(dir)
+      .filter((n) => !n.startsWith('.'))
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  } catch (err) {
+    throw new ConfigError([{ file: dir, message: `cannot read the folder: ${describeFsError(err)}` }]);
+  }
+}
+
+function readBytes(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new ConfigError([{ file, message: `cannot read the vars file: ${describeFsError(err)}` }]);
+  }
 }
 
 /**

@@ -12,7 +12,7 @@ const INI = [
   'lb1 ansible_host=10.0.0.1',
   '',
   '[web]',
-  'web1 ansible_host=10.0.0.2 ansible_port=2222 weight=10',
+  'web1:2222 ansible_host=10.0.0.2 weight=10 # the first one',
   'web2 ansible_host=10.0.0.3',
   'web[3:4]',
   '',
@@ -103,6 +103,8 @@ describe('inventory import', () => {
       expect(r.stderr).toContain('group backend: "tier" is set inline and in a vars file');
       expect(r.stderr).toContain('host web1: "weight" is set inline and in a vars file');
       expect(r.stderr).not.toMatch(/would be .* here but/);
+      // web1:2222 and the trailing # comment are Ansible's INI forms, understood.
+      expect(r.stderr).not.toContain('not name=value');
 
       const v = await cli(['validate', 'prod'], { cwd });
       expect(v.code, v.stderr).toBe(0);
