@@ -56,9 +56,9 @@ export function loadWithSecrets(env: string, opts: ProjectOptions, io: Io, need:
     // Stand-ins answer any secrets.<name>; the names inside an encrypted vars file cannot be guessed.
     if (!need.passwordOptional || encryptedVars.length > 0)
       throw new ConfigError(
-        [...(file ? [file] : []), ...encryptedVars].map((f) => ({
+        [...(file && !need.passwordOptional ? [file] : []), ...encryptedVars].map((f) => ({
           file: f,
-          message: `${f === file ? 'the inventory has encrypted secrets' : 'this vars file is encrypted'} but no vault password was given`,
+          message: `${f === file ? 'the inventory has encrypted secrets' : 'this vars file is encrypted'} but no password was given`,
           hint: PASSWORD_HINT,
         })),
       );

@@ -9,7 +9,7 @@ import { cli } from '../../support/cli.js';
 import { fakeFleet } from '../../support/fake-fleet.js';
 import { projectDir } from '../../support/project.js';
 import { tempTree } from '../../support/tmp.js';
-import { useVaultPassword } from '../../support/vault-env.js';
+import { projectWithSecrets, useVaultPassword } from '../../support/vault-env.js';
 
 const args = (...values: string[]) => values.reduce<string[]>((all, v) => collectExtraVar(v, all), []);
 
@@ -153,7 +153,18 @@ describe('validate and vars files', () => {
     const cwd = projectDir({ 'inventory/group_vars/db/vault.yml': encryptVault('db_pass: zq-very-secret\n', 'pw') });
     const r = await cli(['validate', 'test'], { cwd });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/group_vars\/db\/vault\.yml: this vars file is encrypted but no vault password was given/);
+    expect(r.stderr).toMatch(/group_vars\/db\/vault\.yml: this vars file is encrypted but no password was given/);
+  });
+
+  it('validate without the password names only the encrypted vars file (the secrets file alone would be fine)', async () => {
+    const cwd = projectWithSecrets('db_password: x\n', 'pw', {
+      'inventory/host_vars/db1.yml': encryptVault('y: 1\n', 'pw'),
+    });
+    const r = await cli(['validate', 'test'], { cwd });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/host_vars\/db1\.yml: this vars file is encrypted but no password was given/);
+    expect(r.stderr).not.toContain('test.secrets.yml');
+    expect(r.stderr).toContain('1 problem found');
   });
 
   describe('with the password', () => {
