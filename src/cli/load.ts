@@ -6,6 +6,10 @@ import type { Io } from './io.js';
 import type { ProjectOptions } from './options.js';
 import { ConfigError } from '../diagnostics/diagnostic.js';
 import { loadSecrets, PASSWORD_HINT, resolveVaultPassword } from '../secrets/load-secrets.js';
+import { Redactor } from '../secrets/redact.js';
+import { Secret } from '../secrets/secret.js';
+import { loadInventory } from '../config/load-inventory.js';
+import { readExtraVars } from './extra-vars.js';
 import { checkVaultEnvelope, standInSecrets } from '../secrets/stand-in.js';
 import { pathKind } from '../config/path-kind.js';
 
@@ -35,23 +39,46 @@ export function loadAndCompile(
 
 /** The project and its decrypted secrets (output masking is set up on the way). */
 export function loadWithSecrets(env: string, opts: ProjectOptions, io: Io, need: SecretsNeed = {}): Loaded {
-  const project = loadProject({
+  // Read before the project: a bad -e is a usage error whatever else is wrong.
+  const extraVars = opts.extraVarValues ?? readExtraVars(opts.extraVars ?? [], io.cwd);
+  let project = loadProject({
     env,
     projectDir: opts.project ?? io.cwd,
     ...(opts.playbook ? { playbook: opts.playbook } : {}),
+    extraVars,
+    ...(opts.newHost !== undefined ? { newHosts: [opts.newHost] } : {}),
   });
   const file = project.inventory.secretsFile;
-  if (!file) return { project, secrets: {}, secretsChecked: true };
+  const encryptedVars = (project.inventory.varsFiles ?? []).filter((f) => f.encrypted).map((f) => f.file);
+  if (!file && encryptedVars.length === 0) return { project, secrets: {}, secretsChecked: true };
   const password = findPassword(project.inventory.vaultPasswordFile, opts, io, need);
   if (password === undefined) {
-    if (!need.passwordOptional)
-      throw new ConfigError([
-        { file, message: 'the inventory has encrypted secrets but no password was given', hint: PASSWORD_HINT },
-      ]);
-    checkVaultEnvelope(file);
+    // Stand-ins answer any secrets.<name>; the names inside an encrypted vars file cannot be guessed.
+    if (!need.passwordOptional || encryptedVars.length > 0)
+      throw new ConfigError(
+        [...(file && !need.passwordOptional ? [file] : []), ...encryptedVars].map((f) => ({
+          file: f,
+          message: `${f === file ? 'the inventory has encrypted secrets' : 'this vars file is encrypted'} but no password was given`,
+          hint: PASSWORD_HINT,
+        })),
+      );
+    if (file) checkVaultEnvelope(file);
     return { project, secrets: standInSecrets(), secretsChecked: false };
   }
-  return { project, secrets: openSecrets(file, password, io), secretsChecked: true };
+  if (encryptedVars.length > 0)
+    project = {
+      ...project,
+      inventory: loadInventory(project.inventory.file, {
+        vaultPassword: password,
+        ...(opts.newHost !== undefined ? { newHosts: [opts.newHost] } : {}),
+      }),
+    };
+  const secrets = file ? loadSecrets(file, password).values : {};
+  // Before anything is printed: every value from the vault is masked in all output.
+  io.setRedactor?.(new Redactor([...secretsIn(secrets), ...secretsIn(encryptedVarsOf(project))]));
+  // Kept as `Secret`s: templates and arguments get the value when they read it, and what they
+  // render is marked sensitive (template/strict-context.ts).
+  return { project, secrets: { ...secrets }, secretsChecked: true };
 }
 
 /** The one-line note validate prints when it ran without the vault password. */
@@ -92,11 +119,12 @@ function findPassword(
   return resolveVaultPassword({ passwordFile: inventoryPasswordFile, env: {} });
 }
 
-/** Decrypts the inventory's secrets and, before anything is printed, masks their values in all output. */
-function openSecrets(file: string, password: string, io: Io): Record<string, unknown> {
-  const loaded = loadSecrets(file, password);
-  io.setRedactor?.(loaded.redactor);
-  // Kept as `Secret`s: templates and arguments get the value when they read it, and what they
-  // render is marked sensitive (template/strict-context.ts).
-  return { ...loaded.values };
+function encryptedVarsOf(project: Project): unknown[] {
+  return (project.inventory.varsFiles ?? []).filter((f) => f.encrypted).map((f) => f.vars);
+}
+
+function secretsIn(value: unknown): Secret[] {
+  if (value instanceof Secret) return [value];
+  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(secretsIn);
+  return [];
 }

@@ -6,7 +6,13 @@ import { registerDbCommand } from './commands/db.js';
 import { UsageError } from '../diagnostics/usage-error.js';
 import { processIo, write, type Io } from './io.js';
 import { redactingIo } from './redacting-io.js';
-import { addChangeOptions, addProjectOptions, addRunOptions, type RunCliOptions } from './options.js';
+import {
+  addChangeOptions,
+  addExtraVarsOption,
+  addProjectOptions,
+  addRunOptions,
+  type RunCliOptions,
+} from './options.js';
 import type { PlanCliOptions } from './commands/plan.js';
 import type { ValidateCliOptions } from './commands/validate.js';
 import type { AddHostOptions } from './commands/add-host.js';
@@ -65,7 +71,9 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
     .addHelpText('after', EXAMPLES)
     .exitOverride();
 
-  addProjectOptions(program.command('validate').argument('<env>', 'environment name or inventory file'))
+  addExtraVarsOption(
+    addProjectOptions(program.command('validate').argument('<env>', 'environment name or inventory file')),
+  )
     .description('check the inventory, playbook, roles and every task argument, without contacting any host')
     .option('--list-tasks', 'also list, per play and host, the tasks the selection (--limit, --tags, ...) would run')
     .action(async (env: string, opts: ValidateCliOptions) => {
@@ -73,7 +81,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
       setExit(validateCommand(env, opts, io));
     });
 
-  addRunOptions(program.command('plan').argument('<env>', 'environment name or inventory file'))
+  addExtraVarsOption(addRunOptions(program.command('plan').argument('<env>', 'environment name or inventory file')))
     .description('dry run: connect, read the state, show every change with a diff; change nothing')
     .option(
       '-o, --out <file>',
@@ -88,11 +96,13 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
       setExit(await planCommand(env, opts, io));
     });
 
-  addChangeOptions(
-    addRunOptions(
-      program
-        .command('apply')
-        .argument('<env|plan-file>', 'environment name or inventory file, or a plan saved by plan --out'),
+  addExtraVarsOption(
+    addChangeOptions(
+      addRunOptions(
+        program
+          .command('apply')
+          .argument('<env|plan-file>', 'environment name or inventory file, or a plan saved by plan --out'),
+      ),
     ),
   )
     .description(
@@ -142,7 +152,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
       setExit(await removeHostCommand(name, opts, io, argv));
     });
 
-  addRunOptions(program.command('drift').argument('<env>', 'environment name or inventory file'))
+  addExtraVarsOption(addRunOptions(program.command('drift').argument('<env>', 'environment name or inventory file')))
     .description('the nightly check: plan every host, change nothing, take no lock, ask nothing')
     .option('--webhook <url>', 'post a short summary (Slack/Discord JSON) when there is drift or a failure')
     .addHelpText(
@@ -157,7 +167,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
   const inventory = program
     .command('inventory')
     .argument('<env>', 'environment name or inventory file')
-    .description('list the hosts, their addresses and groups')
+    .description('list the hosts, their addresses and groups (or: inventory import <ansible-inventory>)')
     .option('-p, --project <dir>', 'project directory')
     .option('--json', 'JSON output')
     .action(async (env: string, opts: { json?: boolean; project?: string }) => {

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../diagnostics/usage-error.js';
+import { collectExtraVar } from './extra-vars.js';
 import { EMPTY_LIMIT_HINT, EMPTY_TAGS_HINT, emptyLimitProblem, emptyTagsProblem } from '../engine/targeting.js';
 
 /** Hosts handled at once unless --forks says otherwise. */
@@ -17,6 +18,12 @@ export interface ProjectOptions {
   verbose?: boolean;
   color?: boolean;
   vaultPasswordFile?: string;
+  /** -e arguments as given (name=value, {...} or @file), in order. */
+  extraVars?: string[];
+  /** Extra variables already read (a saved plan's): used instead of `extraVars`. */
+  extraVarValues?: Record<string, unknown>;
+  /** The host add-host is adding: its host_vars files are expected before it is in the inventory. */
+  newHost?: string;
 }
 
 export interface RunCliOptions extends ProjectOptions {
@@ -104,4 +111,16 @@ export function addChangeOptions(cmd: Command): Command {
   return cmd
     .option('-y, --yes', 'apply without asking (required when not on a terminal)')
     .option('--break-lock', 'take over host locks left by a run that is gone (kanka-infra says when that is safe)');
+}
+
+/**
+ * -e for the commands that take extra variables (validate, plan, apply, drift). add-host and
+ * remove-host keep -e for --env, as they always had: they take no extra variables.
+ */
+export function addExtraVarsOption(cmd: Command): Command {
+  return cmd.option(
+    '-e, --extra-vars <var>',
+    'set a variable above all others: name=value (typed as in YAML), \'{"name": value}\' or @file.yml; repeatable, the last wins (add-host and remove-host use -e for --env)',
+    collectExtraVar,
+  );
 }

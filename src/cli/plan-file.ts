@@ -29,6 +29,8 @@ const planFileSchema = z.object({
   tags: z.array(z.string()).optional(),
   skipTags: z.array(z.string()).optional(),
   startAtTask: z.string().optional(),
+  /** The -e variables it was made with (plain values: an encrypted file cannot be given to -e). */
+  extraVars: z.record(z.string(), z.unknown()).optional(),
   commit: z.string(),
   inputsHash: z.string(),
   approval: z.record(z.string(), z.record(z.string(), approvedTask)),

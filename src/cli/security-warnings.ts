@@ -1,12 +1,14 @@
 import { networksContain, parseNetwork, type Network } from '../values/cidr.js';
 import type { Project } from '../config/model.js';
+import { scopeVars } from '../config/vars-files.js';
 import { allTasks, type HostProgram } from '../engine/program.js';
 
 /** Inventory names taken as production when their vars do not say (`production: true|false` does). */
 const PRODUCTION_NAMES = new Set(['prod', 'production']);
 
 export function isProduction(project: Project): boolean {
-  const said = project.inventory.vars['production'];
+  // The env level: the inventory's vars: and group_vars/all.
+  const said = scopeVars(project.inventory, { kind: 'all' })['production'];
   return typeof said === 'boolean' ? said : PRODUCTION_NAMES.has(project.inventory.name);
 }
 

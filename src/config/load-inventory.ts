@@ -2,9 +2,10 @@ import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { ConfigError } from '../diagnostics/diagnostic.js';
-import type { Host, Inventory } from './model.js';
-import { inventorySchema } from './schema/inventory.js';
-import { loadYamlFile } from './yaml-file.js';
+import type { Host, Inventory, VarsScope } from './model.js';
+import { inventorySchema, type InventoryFileData } from './schema/inventory.js';
+import { loadVarsFiles, type InlineScopes } from './vars-files.js';
+import { loadYamlFile, type YamlFile } from './yaml-file.js';
 import { validateWith } from './zod-diagnostics.js';
 
 export function resolveFrom(dir: string, p: string): string {
@@ -12,7 +13,18 @@ export function resolveFrom(dir: string, p: string): string {
   return isAbsolute(p) ? p : resolve(dir, p);
 }
 
-export function loadInventory(file: string): Inventory {
+export interface InventoryLoadOptions {
+  /** Opens encrypted group_vars/host_vars files; without it their variables are not read. */
+  vaultPassword?: string;
+  /** Hosts about to be added (add-host): their host_vars files are read rather than refused as unknown. */
+  newHosts?: string[];
+}
+
+/**
+ * Reads an inventory file and the group_vars/ and host_vars/ beside it. Throws a ConfigError with
+ * every problem found.
+ */
+export function loadInventory(file: string, opts: InventoryLoadOptions = {}): Inventory {
   const yaml = loadYamlFile(file, 'inventory');
   const checked = validateWith(inventorySchema, yaml.data ?? {}, yaml);
   if (!checked.ok) throw new ConfigError(checked.diagnostics);
@@ -67,6 +79,7 @@ export function loadInventory(file: string): Inventory {
     });
   }
   if (diagnostics.length > 0) throw new ConfigError(diagnostics);
+  const varsFiles = loadVarsFiles(dir, inlineScopes(file, data, yaml, opts.newHosts ?? []), opts.vaultPassword);
   const ssh = {
     ...data.ssh,
     known_hosts: resolveFrom(dir, data.ssh.known_hosts),
@@ -80,8 +93,34 @@ export function loadInventory(file: string): Inventory {
     vars: data.vars,
     groups: new Map(Object.entries(data.groups)),
     hosts,
+    varsFiles,
     ...(data.secrets ? { secretsFile: resolveFrom(dir, data.secrets) } : {}),
     ...(data.playbook ? { playbook: data.playbook } : {}),
     ...(data.vault_password_file ? { vaultPasswordFile: resolveFrom(dir, data.vault_password_file) } : {}),
+  };
+}
+
+/** The inventory's own variables per scope, and where each is written (for "also set in" messages). */
+function inlineScopes(file: string, data: InventoryFileData, yaml: YamlFile, newHosts: string[]): InlineScopes {
+  const pathOf = (scope: VarsScope): string[] =>
+    scope.kind === 'all'
+      ? ['vars']
+      : scope.kind === 'group'
+        ? ['groups', scope.name, 'vars']
+        : ['hosts', scope.name, 'vars'];
+  return {
+    groups: Object.keys(data.groups),
+    hosts: [...Object.keys(data.hosts), ...newHosts],
+    vars: (scope) =>
+      scope.kind === 'all'
+        ? data.vars
+        : scope.kind === 'group'
+          ? (data.groups[scope.name]?.vars ?? {})
+          : (data.hosts[scope.name]?.vars ?? {}),
+    origin: (scope, key) => {
+      const path = [...pathOf(scope), key];
+      const pos = yaml.locate(path);
+      return { file, path, ...(pos ? { line: pos.line } : {}) };
+    },
   };
 }

@@ -5,7 +5,7 @@ import { loadInventory, resolveFrom } from './load-inventory.js';
 import { loadPlaybook } from './load-playbook.js';
 import { loadRole } from './load-role.js';
 import { pathKind } from './path-kind.js';
-import type { Project, Role } from './model.js';
+import type { Project, Role, Vars } from './model.js';
 import { resolveInventoryFile } from './resolve-env.js';
 
 export interface LoadOptions {
@@ -15,13 +15,17 @@ export interface LoadOptions {
   projectDir?: string;
   /** Playbook file; default: the inventory's `playbook:` key, else playbooks/site.yml. */
   playbook?: string;
+  /** -e variables, already read: above every other variable. */
+  extraVars?: Vars;
+  /** Hosts about to be added (add-host): their host_vars files are expected. */
+  newHosts?: string[];
 }
 
 /** Loads and cross-checks inventory, playbook and roles; throws ConfigError with every problem found. */
 export function loadProject(opts: LoadOptions): Project {
   const projectDir = resolve(opts.projectDir ?? process.cwd());
   const inventoryFile = resolveInventoryFile(opts.env, projectDir);
-  const inventory = loadInventory(inventoryFile);
+  const inventory = loadInventory(inventoryFile, opts.newHosts ? { newHosts: opts.newHosts } : {});
   const playbookFile = opts.playbook
     ? resolve(opts.playbook)
     : inventory.playbook
@@ -50,7 +54,7 @@ export function loadProject(opts: LoadOptions): Project {
   }
   checkNotify(roles, diagnostics);
   if (diagnostics.length > 0) throw new ConfigError(diagnostics);
-  return { inventory, playbookFile, plays, roles };
+  return { inventory, playbookFile, plays, roles, ...(opts.extraVars ? { extraVars: opts.extraVars } : {}) };
 }
 
 /** Roles live in roles/ beside the playbook's folder (playbooks/../roles), or in the project. */

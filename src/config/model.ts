@@ -12,6 +12,19 @@ export interface Host {
   vars: Vars;
 }
 
+/** Whose variables a vars file holds: every host (group_vars/all), one group, or one host. */
+export type VarsScope = { kind: 'all' } | { kind: 'group'; name: string } | { kind: 'host'; name: string };
+
+/** A group_vars/ or host_vars/ file beside the inventory (absolute path). */
+export interface VarsFile {
+  file: string;
+  scope: VarsScope;
+  /** ansible-vault encrypted: its values are `Secret`s. */
+  encrypted: boolean;
+  /** Undefined while an encrypted file is not opened (no password asked for yet). */
+  vars?: Vars;
+}
+
 export interface Inventory {
   name: string;
   file: string;
@@ -20,6 +33,8 @@ export interface Inventory {
   vars: Vars;
   groups: Map<string, { vars: Vars }>;
   hosts: Host[];
+  /** group_vars/ and host_vars/ files, in the order they were read. */
+  varsFiles?: VarsFile[];
   secretsFile?: string;
   /** Where the secrets password is, if the inventory says (absolute). */
   vaultPasswordFile?: string;
@@ -73,4 +88,6 @@ export interface Project {
   playbookFile: string;
   plays: Play[];
   roles: Map<string, Role>;
+  /** -e on the command line: above every other variable. */
+  extraVars?: Vars;
 }

@@ -52,7 +52,7 @@ export function compile(project: Project, opts: CompileOptions = {}): HostProgra
       if (!targeting.includesHost(hostName)) continue;
       const host = byName.get(hostName);
       if (!host) continue;
-      const vars = hostVars(inventory, host, play, roles);
+      const vars = hostVars(inventory, host, play, roles, project.extraVars);
       const context = { ...vars, ...everyone, ...hostContext(host), secrets: opts.secrets ?? {} };
       const playRun: PlayRun = { index: playIndex, play, roles: [] };
       const earlier = programs.get(hostName)?.plays ?? [];
@@ -265,6 +265,12 @@ function checkReservedVars(project: Project, diagnostics: Diagnostic[]): void {
       r.defaults,
       [],
     ]),
+    ...(inv.varsFiles ?? []).map((f): [string, Record<string, unknown>, ReadonlyArray<string | number>] => [
+      f.file,
+      f.vars ?? {},
+      [],
+    ]),
+    ['-e (extra vars)', project.extraVars ?? {}, []],
   ];
   for (const [file, vars, path] of scopes) {
     for (const name of RESERVED_VARS) {

@@ -8,7 +8,7 @@ import { Secret } from '../secrets/secret.js';
  * The key that approval fingerprints and the inputs hash are made with: derived from the secrets
  * (so a saved plan's hashes cannot be used to guess a short secret offline), a constant without.
  */
-export function approvalKey(secrets: Record<string, unknown>): Buffer {
+export function approvalKey(secrets: Record<string, unknown>, project?: Project): Buffer {
   const h = createHash('sha256').update('kanka-infra approval v1\n');
   const walk = (v: unknown, path: string): void => {
     if (v instanceof Secret) h.update(`${path}=${v.reveal().length}:${v.reveal()}\n`);
@@ -16,6 +16,8 @@ export function approvalKey(secrets: Record<string, unknown>): Buffer {
       for (const k of Object.keys(v).sort()) walk((v as Record<string, unknown>)[k], `${path}.${k}`);
   };
   walk(secrets, 'secrets');
+  // Encrypted group_vars/host_vars files hold secrets too.
+  for (const f of project?.inventory.varsFiles ?? []) if (f.encrypted) walk(f.vars, `vars:${f.file}`);
   return h.digest();
 }
 
@@ -37,14 +39,15 @@ function filesUnder(dir: string): string[] {
 }
 
 /**
- * A hash of everything a plan was computed from on this machine: the inventory, the secrets file,
- * the playbook and every file of the roles it uses. Apply of a saved plan refuses when it differs:
+ * A hash of everything a plan was computed from on this machine: the inventory, its vars files,
+ * the secrets file, the playbook, every file of the roles it uses and the -e variables. Apply of a saved plan refuses when it differs:
  * the configuration changed since the plan was reviewed.
  */
 export function inputsHash(project: Project, key: Buffer): string {
   const files = [
     project.inventory.file,
     ...(project.inventory.secretsFile ? [project.inventory.secretsFile] : []),
+    ...(project.inventory.varsFiles ?? []).map((f) => f.file),
     project.playbookFile,
     ...[...project.roles.values()].flatMap((r) => filesUnder(r.dir)),
   ];
@@ -58,5 +61,7 @@ export function inputsHash(project: Project, key: Buffer): string {
     }
     h.update(`${f}\n${content.length}\n`).update(content);
   }
+  // -e values are inputs too: the same plan with another -e is another plan.
+  h.update(`extra vars\n${JSON.stringify(project.extraVars ?? {})}\n`);
   return h.digest('hex');
 }

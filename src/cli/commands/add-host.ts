@@ -45,7 +45,8 @@ export async function addHostCommand(
   requireYesOffTerminal(opts, io, 'add-host');
   const file = resolveInventoryFile(opts.env, opts.project ?? io.cwd);
   // The whole project is loaded and checked once, before anything is touched.
-  const { project, secrets } = loadWithSecrets(file, opts, io);
+  // A host_vars file prepared for the new host is read: its first apply needs those variables.
+  const { project, secrets } = loadWithSecrets(file, { ...opts, newHost: name }, io);
   const inventory = project.inventory;
   const checkedName = nameSchema.safeParse(name);
   if (!checkedName.success)

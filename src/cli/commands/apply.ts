@@ -59,20 +59,21 @@ async function applySavedPlan(file: string, opts: ApplyCliOptions, io: Io, argv:
     startAtTask: '--start-at-task',
     playbook: '--playbook',
     project: '--project',
+    extraVars: '-e',
   } as const;
   const given = (Object.keys(flags) as Array<keyof typeof flags>).filter((k) => opts[k] !== undefined);
   if (given.length > 0) {
     throw new UsageError(
-      `a saved plan keeps the selection it was made with: apply ${file} without ${given.map((k) => flags[k]).join(', ')} (nothing was changed)`,
+      `a saved plan keeps the selection it was made with, and its -e variables: apply ${file} without ${given.map((k) => flags[k]).join(', ')} (nothing was changed)`,
     );
   }
   const saved = readPlanFile(file);
   const { project, secrets } = loadWithSecrets(
     saved.inventory,
-    { ...opts, project: saved.projectDir, playbook: saved.playbook },
+    { ...opts, project: saved.projectDir, playbook: saved.playbook, extraVarValues: saved.extraVars ?? {} },
     io,
   );
-  const key = approvalKey(secrets);
+  const key = approvalKey(secrets, project);
   if (inputsHash(project, key) !== saved.inputsHash) {
     const now = runInfo(project.inventory.name, [], saved.projectDir).commit();
     throw new UsageError(

@@ -34,7 +34,7 @@ export async function planCommand(env: string, opts: PlanCliOptions, io: Io): Pr
   const programs = compileWith(project, secrets, opts);
   const connect = await runConnector(project.inventory, io);
   const out = new RunOutput(io, opts);
-  const key = opts.out !== undefined ? approvalKey(secrets) : undefined;
+  const key = opts.out !== undefined ? approvalKey(secrets, project) : undefined;
   const { report, approval } = await planWithApproval(
     project,
     programs,
@@ -62,6 +62,7 @@ export async function planCommand(env: string, opts: PlanCliOptions, io: Io): Pr
       ...(opts.tags !== undefined ? { tags: opts.tags } : {}),
       ...(opts.skipTags !== undefined ? { skipTags: opts.skipTags } : {}),
       ...(opts.startAtTask !== undefined ? { startAtTask: opts.startAtTask } : {}),
+      ...(project.extraVars && Object.keys(project.extraVars).length > 0 ? { extraVars: project.extraVars } : {}),
       commit: runInfo(project.inventory.name, [], opts.project ?? io.cwd).commit(),
       inputsHash: inputsHash(project, key),
       approval,

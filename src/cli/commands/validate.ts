@@ -5,6 +5,7 @@ import type { ProjectOptions } from '../options.js';
 import { allTasks } from '../../engine/program.js';
 import { checkSshAuth } from '../ssh-auth.js';
 import { securityWarnings } from '../security-warnings.js';
+import { describeScope } from '../../config/vars-files.js';
 import { renderTaskList, taskList } from '../../output/task-list.js';
 
 export interface ValidateCliOptions extends ProjectOptions {
@@ -23,6 +24,12 @@ export function validateCommand(env: string, opts: ValidateCliOptions, io: Io): 
   const notes = [...checkSshAuth(project.inventory, io.cwd), ...(secretsChecked ? [] : [SECRETS_NOT_CHECKED_NOTE])];
   // Valid, but not what production should run with: said, without failing the check.
   const warnings = securityWarnings(project, programs);
+  const varsFiles = (project.inventory.varsFiles ?? []).map((f) => ({
+    file: f.file,
+    for: describeScope(f.scope),
+    encrypted: f.encrypted,
+  }));
+  const extraVars = Object.keys(project.extraVars ?? {});
   if (opts.json) {
     write(
       io.stdout,
@@ -36,6 +43,8 @@ export function validateCommand(env: string, opts: ValidateCliOptions, io: Io): 
           groups: groups.size,
           roles: project.roles.size,
           tasks,
+          varsFiles,
+          extraVars,
           diagnostics: [],
           secretsChecked,
           notes,
@@ -51,7 +60,11 @@ export function validateCommand(env: string, opts: ValidateCliOptions, io: Io): 
     write(
       io.stdout,
       `${project.inventory.file}: valid (${count(project.inventory.hosts.length, 'host')}, ${count(groups.size, 'group')})\n` +
+        varsFiles
+          .map((f) => `${f.file}: valid (variables for ${f.for}${f.encrypted ? ', encrypted' : ''})\n`)
+          .join('') +
         `${project.playbookFile}: valid (${count(project.plays.length, 'play')}, ${count(project.roles.size, 'role')}, ${count(tasks, 'task')} on ${count(programs.length, 'host')})` +
+        (extraVars.length > 0 ? `\n-e: ${extraVars.join(', ')} (above every other variable)` : '') +
         notes.map((n) => `\nnote: ${n}`).join('') +
         warnings.map((w) => `\nwarning: ${w}`).join(''),
     );
