@@ -1,5 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
-import { dirname, extname, join, relative, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { convertAnsibleInventory, type ImportResult } from '../../config/ansible/convert.js';
 import { parseIniInventory } from '../../config/ansible/ini-inventory.js';
@@ -32,6 +32,34 @@ function varsDir(given: string | undefined, inventoryFile: string, name: string,
   }
   const beside = join(dirname(inventoryFile), name);
   return existsSync(beside) && statSync(beside).isDirectory() ? beside : undefined;
+}
+
+/**
+ * Where each encrypted vars file goes: `<kind>_vars/<name>/<file>.yml` beside the written inventory,
+ * for a group or host the inventory has. Without -o there is nowhere to copy them: they are listed.
+ */
+function encryptedCopies(
+  result: ImportResult,
+  out: string | undefined,
+): { planned: Array<{ from: string; to: string }>; unmapped: UnmappedFeature[] } {
+  const planned: Array<{ from: string; to: string }> = [];
+  const unmapped: UnmappedFeature[] = [];
+  for (const e of result.encryptedFiles) {
+    const known =
+      e.kind === 'host' ? e.name in result.inventory.hosts : e.name === 'all' || e.name in result.inventory.groups;
+    if (!known) continue;
+    if (!out) {
+      unmapped.push({
+        file: e.file,
+        where: `${e.kind} ${e.name}`,
+        what: 'an ansible-vault encrypted vars file: give -o to copy it beside the inventory',
+      });
+      continue;
+    }
+    const base = basename(e.file).replace(/\.(ya?ml|json)$/, '');
+    planned.push({ from: e.file, to: join(dirname(out), `${e.kind}_vars`, e.name, `${base}.yml`) });
+  }
+  return { planned, unmapped };
 }
 
 function featureLine(u: UnmappedFeature, cwd: string): string {
@@ -75,6 +103,10 @@ export function inventoryImportCommand(source: string, opts: InventoryImportOpti
     ...(hostVarsDir ? { hostVarsDir } : {}),
     ...(opts.name ? { name: opts.name } : {}),
   });
+  const copies = encryptedCopies(result, out);
+  for (const c of copies.planned)
+    if (existsSync(c.to) && !opts.force)
+      throw new UsageError(`${relative(io.cwd, c.to)} exists: not overwritten (--force replaces it)`);
   // What validate would refuse is said now, not at the first plan.
   const check = inventorySchema.safeParse(result.inventory);
   const invalid: UnmappedFeature[] = check.success
@@ -84,9 +116,16 @@ export function inventoryImportCommand(source: string, opts: InventoryImportOpti
         where: formatKeyPath(i.path as Array<string | number>),
         what: `the imported value is not valid here: ${i.message}`,
       }));
-  const all = { ...result, unmapped: [...result.unmapped, ...invalid] };
+  const all = { ...result, unmapped: [...result.unmapped, ...copies.unmapped, ...invalid] };
   const yaml = header(file, all, io.cwd) + stringify(result.inventory, { lineWidth: 0 });
-  if (out) writeAtomic(out, yaml);
+  if (out) {
+    for (const c of copies.planned) {
+      mkdirSync(dirname(c.to), { recursive: true });
+      // Byte for byte: the import never opens an encrypted file.
+      writeAtomic(c.to, readFileSync(c.from));
+    }
+    writeAtomic(out, yaml);
+  }
   const code = all.unmapped.length > 0 ? EXIT.CHANGES : EXIT.OK;
   if (opts.json) {
     write(
@@ -96,6 +135,7 @@ export function inventoryImportCommand(source: string, opts: InventoryImportOpti
           source: file,
           written: out ?? null,
           varsFiles: result.varsFiles,
+          encryptedCopies: copies.planned,
           hosts: Object.keys(result.inventory.hosts).length,
           groups: Object.keys(result.inventory.groups).length,
           unmapped: all.unmapped,
@@ -117,6 +157,12 @@ export function inventoryImportCommand(source: string, opts: InventoryImportOpti
           ...all.unmapped.map((u) => `  ${featureLine(u, io.cwd)}`),
         ]
       : ['every Ansible setting found was mapped']),
+    ...(copies.planned.length > 0
+      ? [
+          `encrypted vars files copied as they are (${copies.planned.length}): validate and plan open them with the vault password`,
+          ...copies.planned.map((c) => `  ${relative(io.cwd, c.from)} -> ${relative(io.cwd, c.to)}`),
+        ]
+      : []),
     ...(result.dropped.length > 0
       ? [
           `left out, not needed here (${result.dropped.length}):`,

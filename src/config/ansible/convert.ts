@@ -20,6 +20,8 @@ export interface ImportResult {
   inventory: ImportedInventory;
   /** Every vars file read (group_vars/, host_vars/). */
   varsFiles: string[];
+  /** ansible-vault encrypted vars files, by the group or host they are for (copied as they are). */
+  encryptedFiles: Array<{ kind: 'group' | 'host'; name: string; file: string }>;
   unmapped: UnmappedFeature[];
   /** Ansible settings left out because kanka-infra has no need of them (said, not silently dropped). */
   dropped: UnmappedFeature[];
@@ -94,6 +96,7 @@ export function convertAnsibleInventory(inv: AnsibleInventory, opts: ImportOptio
   const unmapped: UnmappedFeature[] = [...inv.unmapped];
   const dropped: UnmappedFeature[] = [];
   const varsFiles: string[] = [];
+  const encryptedFiles: ImportResult['encryptedFiles'] = [];
   const hostGroups = groupsOfHosts(inv);
 
   // Group vars: the inventory file's, then group_vars/<group> over them (Ansible's order).
@@ -110,6 +113,7 @@ export function convertAnsibleInventory(inv: AnsibleInventory, opts: ImportOptio
     varsFiles.push(...files.files);
     unmapped.push(...files.unmapped);
     noteOrigin(`group ${name}`, files);
+    encryptedFiles.push(...files.encrypted.map((file) => ({ kind: 'group' as const, name, file })));
     groupVars.set(name, { ...g.vars, ...files.vars });
   }
   if (opts.groupVarsDir) reportStrayVarsFiles(opts.groupVarsDir, new Set(inv.groups.keys()), 'group', unmapped);
@@ -123,6 +127,7 @@ export function convertAnsibleInventory(inv: AnsibleInventory, opts: ImportOptio
     varsFiles.push(...files.files);
     unmapped.push(...files.unmapped);
     noteOrigin(`host ${host}`, files);
+    encryptedFiles.push(...files.encrypted.map((file) => ({ kind: 'host' as const, name: host, file })));
     hostVars.set(host, { ...(hostVars.get(host) ?? {}), ...files.vars });
   }
   if (opts.hostVarsDir) reportStrayVarsFiles(opts.hostVarsDir, new Set(hostVars.keys()), 'host', unmapped);
@@ -262,7 +267,7 @@ export function convertAnsibleInventory(inv: AnsibleInventory, opts: ImportOptio
     groups,
     hosts,
   };
-  return { inventory, varsFiles, unmapped: dedupe(unmapped), dropped: dedupe(dropped) };
+  return { inventory, varsFiles, encryptedFiles, unmapped: dedupe(unmapped), dropped: dedupe(dropped) };
 }
 
 function reportStrayVarsFiles(

@@ -9,6 +9,8 @@ import type { UnmappedFeature } from './model.js';
 export interface VarsFromFiles {
   vars: Record<string, unknown>;
   files: string[];
+  /** ansible-vault encrypted files: not read here (no password), copied as they are by the import. */
+  encrypted: string[];
   /** The file each key was read from (the last one, when several set it). */
   origin: Map<string, string>;
   unmapped: UnmappedFeature[];
@@ -42,18 +44,13 @@ function filesUnder(dir: string): string[] {
 
 /** Reads group_vars/<name> (or host_vars/<name>) the way Ansible's host_group_vars plugin finds them. */
 export function readVarsFiles(dir: string | undefined, name: string): VarsFromFiles {
-  const out: VarsFromFiles = { vars: {}, files: [], origin: new Map(), unmapped: [] };
+  const out: VarsFromFiles = { vars: {}, files: [], encrypted: [], origin: new Map(), unmapped: [] };
   if (!dir) return out;
   for (const file of varsFilesFor(dir, name)) {
     const text = readTextFile(file, 'vars file');
     out.files.push(file);
     if (isVaultText(text)) {
-      out.unmapped.push({
-        file,
-        where: file,
-        what: 'an ansible-vault encrypted vars file: not decrypted by the import',
-        hint: "move its values into the inventory's secrets file (kanka-infra vault edit) and use them as {{ secrets.<name> }}",
-      });
+      out.encrypted.push(file);
       continue;
     }
     // Inline !vault values are reported and left out; the rest is read with the usual checks.

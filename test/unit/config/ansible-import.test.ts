@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { expandHostPattern } from '../../../src/config/ansible/host-range.js';
 import { parseIniInventory, shellWords } from '../../../src/config/ansible/ini-inventory.js';
 import { pythonLiteral } from '../../../src/config/ansible/python-literal.js';
+import { encryptVault } from '../../../src/secrets/vault-format.js';
 import { loadInventory } from '../../../src/config/load-inventory.js';
 import type { Play } from '../../../src/config/model.js';
 import { hostVars } from '../../../src/engine/vars.js';
@@ -131,6 +132,29 @@ describe('inventory import', () => {
       port: 3306,
       listen: '{{ http_port }}',
     });
+  });
+
+  it('an encrypted vars file is copied byte for byte beside the written inventory, never opened; validate opens it with the password', async () => {
+    const cwd = withAnsibleFixture();
+    const vault = encryptVault('backend_db_password: s3cret-import\n', 'pw');
+    writeFileSync(join(cwd, 'ansible/group_vars/backend.yml'), vault);
+    const r = await cli(['inventory', 'import', 'ansible/hosts.ini', '-o', 'inventory/imported.yml'], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      'encrypted vars files copied as they are (1): validate and plan open them with the vault password\n  ansible/group_vars/backend.yml -> inventory/group_vars/backend/backend.yml',
+    );
+    expect(readFileSync(join(cwd, 'inventory/group_vars/backend/backend.yml'), 'utf8')).toBe(vault);
+    expect(r.stdout + r.stderr + readFileSync(join(cwd, 'inventory/imported.yml'), 'utf8')).not.toContain('s3cret');
+    writeFileSync(join(cwd, 'pw'), 'pw\n');
+    const validate = await cli(['validate', 'imported', '--vault-password-file', 'pw'], { cwd });
+    expect(validate.stderr).toBe('');
+    expect(validate.code).toBe(0);
+    // Without -o there is nowhere to put it: listed, exit 2.
+    const printed = await cli(['inventory', 'import', 'ansible/hosts.ini'], { cwd });
+    expect(printed.code).toBe(2);
+    expect(printed.stderr).toMatch(
+      /ansible\/group_vars\/backend\.yml: group backend: an ansible-vault encrypted vars file: give -o/,
+    );
   });
 
   it('never replaces an existing file without --force; a missing file is exit 1 naming it', async () => {
