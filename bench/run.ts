@@ -20,7 +20,7 @@ import { allTasks } from '../src/engine/program.js';
 import { loadSecrets, resolveVaultPassword } from '../src/secrets/load-secrets.js';
 import { DEFAULT_FLEET, fleetCpuSeconds, fleetResetHosts, fleetSupport, fleetUp } from '../test/fleet/index.js';
 import { DEFAULT_FORKS } from '../src/cli/options.js';
-import { LIGHT_FLEET, lightDown, lightUp } from '../test/fleet/light.js';
+import { LIGHT_FLEET, lightDown, lightUp } from '../test/fleet/light/index.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'bin', 'kanka-infra');

@@ -65,7 +65,8 @@ export async function ensureHostKey(fleet: string, h: HostState): Promise<string
   return pub;
 }
 
-function hostsFile(name: string): string {
+/** /etc/hosts of a host named `name` (the light hosts use it too). */
+export function hostsFile(name: string): string {
   return [
     '127.0.0.1\tlocalhost',
     `127.0.1.1\t${name}`,

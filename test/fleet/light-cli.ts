@@ -1,11 +1,11 @@
 /**
- * The light hosts (test/fleet/light.ts) from a terminal:
+ * The light hosts (test/fleet/light/) from a terminal:
  *   up N            make exactly N light hosts run (l001..lNNN, 10.213.7.101..); writes .fleet/light/inventory.yml
  *   down [--purge]  stop them all, unmount, delete their netns and veths (--purge: also their SSH host keys)
  *   status          the recorded hosts, their sshd pid, and whether port 22 answers
  */
 import { relative } from 'node:path';
-import { LIGHT_MAX_HOSTS, lightDown, lightLeftovers, lightStatus, lightUp, tcpOpen } from './light.js';
+import { LIGHT_MAX_HOSTS, lightDown, lightLeftovers, lightStatus, lightUp, tcpOpen } from './light/index.js';
 import { runHarnessCli, UsageError } from './cli-support.js';
 
 const USAGE = `usage: tsx test/fleet/light-cli.ts <command>
