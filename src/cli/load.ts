@@ -6,6 +6,7 @@ import type { Io } from './io.js';
 import type { ProjectOptions } from './options.js';
 import { ConfigError } from '../diagnostics/diagnostic.js';
 import { loadSecrets, PASSWORD_HINT, resolveVaultPassword } from '../secrets/load-secrets.js';
+import { readPasswordSource } from '../secrets/password-source.js';
 import { checkVaultEnvelope, standInSecrets } from '../secrets/stand-in.js';
 import { pathKind } from '../config/path-kind.js';
 
@@ -87,7 +88,13 @@ function findPassword(
   if (fromEnvOrOption !== undefined || !inventoryPasswordFile) return fromEnvOrOption;
   if (need.passwordOptional && pathKind(inventoryPasswordFile, 'the vault password file') === 'missing')
     return undefined;
-  return resolveVaultPassword({ passwordFile: inventoryPasswordFile, env: {} });
+  // Read, never run: a password script named by the project (not the operator) is refused.
+  return readPasswordSource({
+    path: inventoryPasswordFile,
+    shown: inventoryPasswordFile,
+    from: 'vault_password_file in the inventory',
+    allowScript: false,
+  });
 }
 
 /** Decrypts the inventory's secrets and, before anything is printed, masks their values in all output. */
