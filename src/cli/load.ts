@@ -7,6 +7,8 @@ import type { ProjectOptions } from './options.js';
 import { ConfigError } from '../diagnostics/diagnostic.js';
 import { loadSecrets, PASSWORD_HINT, resolveVaultPassword } from '../secrets/load-secrets.js';
 import { readPasswordSource } from '../secrets/password-source.js';
+import { DEFAULT_VAULT_ID, type VaultSecret } from '../secrets/vault-id.js';
+import { fileVaultSecrets } from './vault-passwords.js';
 import { checkVaultEnvelope, standInSecrets } from '../secrets/stand-in.js';
 import { pathKind } from '../config/path-kind.js';
 
@@ -71,34 +73,38 @@ export function compileWith(
 }
 
 /**
- * The vault password: --vault-password-file or KANKA_VAULT_PASSWORD(_FILE) first, else the
- * inventory's vault_password_file. When the password is optional, that file being absent (it is
- * kept out of the repository: a fresh clone has none) means no password rather than an error.
+ * The vault passwords: each --vault-id and --vault-password-file, else KANKA_VAULT_PASSWORD(_FILE),
+ * else the inventory's vault_password_file. When the password is optional, that file being absent
+ * (it is kept out of the repository: a fresh clone has none) means no password rather than an error.
  */
 function findPassword(
   inventoryPasswordFile: string | undefined,
   opts: ProjectOptions,
   io: Io,
   need: SecretsNeed,
-): string | undefined {
-  const fromEnvOrOption = resolveVaultPassword({
+): VaultSecret[] | undefined {
+  const given = fileVaultSecrets(opts.vaultId ?? [], io.cwd);
+  const fromOption = resolveVaultPassword({
     ...(opts.vaultPasswordFile ? { passwordFile: opts.vaultPasswordFile } : {}),
+    ...(given.length > 0 ? { env: {} } : {}),
     cwd: io.cwd,
   });
-  if (fromEnvOrOption !== undefined || !inventoryPasswordFile) return fromEnvOrOption;
+  if (fromOption !== undefined) given.push({ label: DEFAULT_VAULT_ID, password: fromOption });
+  if (given.length > 0 || !inventoryPasswordFile) return given.length > 0 ? given : undefined;
   if (need.passwordOptional && pathKind(inventoryPasswordFile, 'the vault password file') === 'missing')
     return undefined;
   // Read, never run: a password script named by the project (not the operator) is refused.
-  return readPasswordSource({
+  const password = readPasswordSource({
     path: inventoryPasswordFile,
     shown: inventoryPasswordFile,
     from: 'vault_password_file in the inventory',
     allowScript: false,
   });
+  return [{ label: DEFAULT_VAULT_ID, password }];
 }
 
 /** Decrypts the inventory's secrets and, before anything is printed, masks their values in all output. */
-function openSecrets(file: string, password: string, io: Io): Record<string, unknown> {
+function openSecrets(file: string, password: readonly VaultSecret[], io: Io): Record<string, unknown> {
   const loaded = loadSecrets(file, password);
   io.setRedactor?.(loaded.redactor);
   // Kept as `Secret`s: templates and arguments get the value when they read it, and what they

@@ -15,6 +15,8 @@ export interface ProjectOptions {
   verbose?: boolean;
   color?: boolean;
   vaultPasswordFile?: string;
+  /** `--vault-id label@file`, repeatable. */
+  vaultId?: string[];
 }
 
 export interface RunCliOptions extends ProjectOptions {
@@ -62,7 +64,12 @@ export function addProjectOptions(cmd: Command, choice: OptionChoice = {}): Comm
     .option('--no-color', 'no colours (also when NO_COLOR is set or output is not a terminal)')
     .option(
       '--vault-password-file <file>',
-      'file holding the secrets password (or set KANKA_VAULT_PASSWORD / KANKA_VAULT_PASSWORD_FILE)',
+      'file holding the secrets password, or a script printing it (or set KANKA_VAULT_PASSWORD / KANKA_VAULT_PASSWORD_FILE)',
+    )
+    .option(
+      '--vault-id <label@file>',
+      'a labelled secrets password from a file or script (repeatable; the matching label is tried first)',
+      (v: string, all: string[] | undefined) => [...(all ?? []), v],
     );
 }
 

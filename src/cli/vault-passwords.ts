@@ -33,6 +33,27 @@ export async function vaultSecrets(opts: VaultPasswordOptions, io: Io): Promise<
   return fromEnv === undefined ? [] : [{ label: DEFAULT_VAULT_ID, password: fromEnv }];
 }
 
+/**
+ * The --vault-id passwords of the project commands (plan, apply, ...): files and scripts only, since
+ * the project is loaded before anything can be asked; "prompt" is refused with what to do instead.
+ */
+export function fileVaultSecrets(vaultIds: readonly string[], cwd: string): VaultSecret[] {
+  return vaultIds.map((text) => {
+    const spec = parseVaultId(text);
+    if (spec.file === undefined)
+      throw new UsageError(
+        `--vault-id ${text}: this command reads passwords from files or scripts only; give ${spec.label}@<file>, or a script that asks (it may use the terminal)`,
+      );
+    const password = readPasswordSource({
+      path: resolve(cwd, spec.file),
+      shown: spec.file,
+      from: `--vault-id ${text}`,
+      label: spec.label,
+    });
+    return { label: spec.label, password };
+  });
+}
+
 /** Like vaultSecrets, but none is a ConfigError about `file`. */
 export async function requiredVaultSecrets(opts: VaultPasswordOptions, io: Io, file: string): Promise<VaultSecret[]> {
   const secrets = await vaultSecrets(opts, io);
