@@ -5,11 +5,20 @@ import type { HostProgram } from '../engine/program.js';
 import type { Io } from './io.js';
 import type { ProjectOptions } from './options.js';
 import { ConfigError } from '../diagnostics/diagnostic.js';
-import { loadSecrets, PASSWORD_HINT, resolveVaultPassword } from '../secrets/load-secrets.js';
+import {
+  allSecrets,
+  decryptWithSecrets,
+  loadSecrets,
+  PASSWORD_HINT,
+  resolveVaultPassword,
+} from '../secrets/load-secrets.js';
+import { findInlineVaults, type InlineVault } from '../secrets/inline-vault.js';
+import { Redactor } from '../secrets/redact.js';
+import { Secret } from '../secrets/secret.js';
 import { readPasswordSource } from '../secrets/password-source.js';
 import { DEFAULT_VAULT_ID, type VaultSecret } from '../secrets/vault-id.js';
 import { fileVaultSecrets } from './vault-passwords.js';
-import { checkVaultEnvelope, standInSecrets } from '../secrets/stand-in.js';
+import { checkVaultEnvelope, standInSecrets, standInValue } from '../secrets/stand-in.js';
 import { pathKind } from '../config/path-kind.js';
 
 /** Whether a command can do without the vault password (validate) or needs the real secrets. */
@@ -44,17 +53,50 @@ export function loadWithSecrets(env: string, opts: ProjectOptions, io: Io, need:
     ...(opts.playbook ? { playbook: opts.playbook } : {}),
   });
   const file = project.inventory.secretsFile;
-  if (!file) return { project, secrets: {}, secretsChecked: true };
+  const inline = findInlineVaults(project);
+  if (!file && inline.length === 0) return { project, secrets: {}, secretsChecked: true };
   const password = findPassword(project.inventory.vaultPasswordFile, opts, io, need);
   if (password === undefined) {
-    if (!need.passwordOptional)
-      throw new ConfigError([
-        { file, message: 'the inventory has encrypted secrets but no password was given', hint: PASSWORD_HINT },
-      ]);
-    checkVaultEnvelope(file);
-    return { project, secrets: standInSecrets(), secretsChecked: false };
+    if (!need.passwordOptional) {
+      const first = inline[0]?.vault;
+      const where = file || !first ? { file: file ?? project.inventory.file } : inlineWhere(first);
+      const what = file ? 'the inventory has encrypted secrets' : 'the project has !vault values';
+      throw new ConfigError([{ ...where, message: `${what} but no password was given`, hint: PASSWORD_HINT }]);
+    }
+    if (file) checkVaultEnvelope(file);
+    // validate without the password: the names are known, the values are stand-ins.
+    for (const slot of inline) slot.replace(new Secret(standInValue(slot.key)));
+    return { project, secrets: file ? standInSecrets() : {}, secretsChecked: !file };
   }
-  return { project, secrets: openSecrets(file, password, io), secretsChecked: true };
+  const loaded = file ? loadSecrets(file, password) : undefined;
+  const opened = inline.map((slot) => {
+    const secret = new Secret(openInlineVault(slot.vault, password));
+    slot.replace(secret);
+    return secret;
+  });
+  // Before anything is printed, every value is masked in all output.
+  io.setRedactor?.(new Redactor([...(loaded ? allSecrets(loaded.values) : []), ...opened]));
+  // Kept as `Secret`s: templates and arguments get the value when they read it, and what they
+  // render is marked sensitive (template/strict-context.ts).
+  return { project, secrets: loaded ? { ...loaded.values } : {}, secretsChecked: true };
+}
+
+function inlineWhere(vault: InlineVault): { file: string; line?: number } {
+  return vault.line === undefined ? { file: vault.file } : { file: vault.file, line: vault.line };
+}
+
+/** Decrypts one `!vault |` value; a problem names its file and line, never the content. */
+function openInlineVault(vault: InlineVault, secrets: readonly VaultSecret[]): string {
+  let plaintext: Buffer;
+  try {
+    plaintext = decryptWithSecrets(vault.text, secrets, vault.file).plaintext;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new ConfigError(
+      err.diagnostics.map((d) => ({ ...d, ...inlineWhere(vault), message: `!vault value: ${d.message}` })),
+    );
+  }
+  return plaintext.toString('utf8');
 }
 
 /** The one-line note validate prints when it ran without the vault password. */
@@ -101,13 +143,4 @@ function findPassword(
     allowScript: false,
   });
   return [{ label: DEFAULT_VAULT_ID, password }];
-}
-
-/** Decrypts the inventory's secrets and, before anything is printed, masks their values in all output. */
-function openSecrets(file: string, password: readonly VaultSecret[], io: Io): Record<string, unknown> {
-  const loaded = loadSecrets(file, password);
-  io.setRedactor?.(loaded.redactor);
-  // Kept as `Secret`s: templates and arguments get the value when they read it, and what they
-  // render is marked sensitive (template/strict-context.ts).
-  return { ...loaded.values };
 }

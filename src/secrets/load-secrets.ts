@@ -31,9 +31,7 @@ export function loadSecrets(file: string, password: string | readonly VaultSecre
   const data = readVaultFile(file);
   const plaintext = decryptOrThrow(data, password, file);
   const values = parseSecretsYaml(plaintext, file);
-  const all: Secret[] = [];
-  collect(values, all);
-  return { values, redactor: new Redactor(all) };
+  return { values, redactor: new Redactor(allSecrets(values)) };
 }
 
 /** Decrypts vault data, turning format and password problems into a `ConfigError` with a hint. */
@@ -184,11 +182,13 @@ export function parseSecretsYaml(plaintext: Uint8Array, file: string): SecretVal
   return values;
 }
 
-function collect(values: SecretValues, into: Secret[]): void {
+/** Every Secret in the (nested) values. */
+export function allSecrets(values: SecretValues, into: Secret[] = []): Secret[] {
   for (const v of Object.values(values)) {
     if (v instanceof Secret) into.push(v);
-    else collect(v, into);
+    else allSecrets(v, into);
   }
+  return into;
 }
 
 function readVaultFile(file: string): Buffer {
