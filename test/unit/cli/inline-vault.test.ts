@@ -11,7 +11,21 @@ const FIXTURES = join(import.meta.dirname, '..', 'secrets', 'fixtures');
 const ANSIBLE_BLOCK = readFileSync(join(FIXTURES, 'prod.encrypt-string.yml'), 'utf8');
 const VALUE = 'inline-s3cret-from-ansible';
 const INVENTORY = projectFiles()['inventory/test.yml'] ?? '';
-const TASKS = '- name: env\n  copy: { dest: /etc/app.env, content: "PW={{ db_password }}\\n" }\n';
+/** The same block, as it would be pasted straight into a task's arguments. */
+const IN_ARGS = ANSIBLE_BLOCK.replace('db_password: ', '')
+  .trimEnd()
+  .split('\n')
+  .map((l, i) => (i === 0 ? l : `    ${l}`))
+  .join('\n');
+const TASKS = [
+  '- name: env',
+  '  copy: { dest: /etc/app.env, content: "PW={{ db_password }}\\n" }',
+  '- name: raw',
+  '  copy:',
+  '    dest: /etc/raw.txt',
+  `    content: ${IN_ARGS}`,
+  '',
+].join('\n');
 
 /** The test project with the ansible-printed block pasted under the inventory's vars:. */
 function project(): string {
@@ -47,12 +61,17 @@ describe('inline !vault values in project YAML', () => {
     };
     const plan = await cli(['plan', 'test', '--vault-id', 'prod@prod.pw'], { cwd, connect });
     expect(plan.code).toBe(2);
-    expect(plan.stdout).toContain('(sensitive');
     const apply = await cli(['apply', 'test', '--yes', '--vault-id', 'prod@prod.pw'], { cwd, connect });
     expect(apply.code).toBe(0);
     for (const r of [plan, apply]) expect(r.stdout + r.stderr).not.toContain(VALUE);
     const file = hosts.get('web1')?.files.get('/etc/app.env');
     expect(file?.type === 'file' && file.content.toString()).toBe(`PW=${VALUE}\n`);
+    // Pasted straight into a task's arguments (as Ansible allows): the value, sensitive too.
+    const raw = hosts.get('web1')?.files.get('/etc/raw.txt');
+    expect(raw?.type === 'file' && raw.content.toString()).toBe(VALUE);
+    expect(plan.stdout).toMatch(
+      /\+ create \/etc\/raw\.txt {2}\[base\] raw\n {6}\(sensitive content: 1 line changed; sha256 [0-9a-f]{12}\)/,
+    );
   });
 
   it('validate needs no password for them; plan does, and says where', async () => {
