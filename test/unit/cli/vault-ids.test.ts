@@ -29,6 +29,10 @@ function ansible(cmd: string, args: string[], cwd: string): { status: number | n
     encoding: 'utf8',
     env: { ...process.env, ANSIBLE_LOCALHOST_WARNING: 'false', ANSIBLE_INVENTORY_UNPARSED_WARNING: 'false' },
   });
+  if (r.error)
+    throw new Error(
+      `cannot run ${cmd} (${r.error.message}): ansible-core is installed by \`npm test\` (test/fleet/host-packages.ts), or: apt-get install ansible-core`,
+    );
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
