@@ -148,7 +148,7 @@ export async function vaultCommand(
 
 interface VaultCliOptions {
   vaultPasswordFile?: string;
-  vaultId: string[];
+  vaultId?: string[];
   encryptVaultId?: string;
   newVaultPasswordFile?: string;
   newVaultId?: string;
@@ -179,8 +179,7 @@ export function registerVaultCommand(program: Command, io: Io, setExit: (c: Exit
     .option(
       '--vault-id <label@source>',
       'a labelled password: label@file, label@script or label@prompt (repeatable; tried matching label first)',
-      (v: string, all: string[]) => [...all, v],
-      [] as string[],
+      (v: string, all: string[] | undefined) => [...(all ?? []), v],
     )
     .option('--encrypt-vault-id <label>', 'which --vault-id encrypts, when several are given')
     .option('--new-vault-password-file <file>', 'rekey: the new password (file or script)')
@@ -191,7 +190,7 @@ export function registerVaultCommand(program: Command, io: Io, setExit: (c: Exit
     .action(async (action: VaultAction, file: string | undefined, opts: VaultCliOptions) => {
       const options: VaultOptions = {};
       if (opts.vaultPasswordFile !== undefined) options.passwordFile = opts.vaultPasswordFile;
-      if (opts.vaultId.length > 0) options.vaultIds = opts.vaultId;
+      if (opts.vaultId !== undefined) options.vaultIds = opts.vaultId;
       if (opts.encryptVaultId !== undefined) options.encryptVaultId = opts.encryptVaultId;
       if (opts.newVaultPasswordFile !== undefined) options.newPasswordFile = opts.newVaultPasswordFile;
       if (opts.newVaultId !== undefined) options.newVaultId = opts.newVaultId;
