@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { encryptVault } from '../../../src/secrets/vault-format.js';
@@ -47,5 +47,24 @@ describe('--vault-id on the project commands', () => {
     expect(prompt.code).toBe(1);
     expect(prompt.stderr).toMatch(/--vault-id prod@prompt: this command reads passwords from files or scripts only/);
     expect(prompt.connected).toEqual([]);
+  });
+
+  it("the inventory's vault_password_file is never run: an executable one is refused", async () => {
+    vi.stubEnv('KANKA_VAULT_PASSWORD', '');
+    const dir = project('db_password');
+    const inventory = join(dir, 'inventory', 'test.yml');
+    writeFileSync(inventory, `vault_password_file: pw.sh\n${readFileSync(inventory, 'utf8')}`);
+    writeFileSync(join(dir, 'inventory', 'pw.sh'), `#!/bin/sh\ntouch ${join(dir, 'ran')}\necho prod-pw\n`);
+    chmodSync(join(dir, 'inventory', 'pw.sh'), 0o755);
+    const r = await cli(['validate', 'test'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /pw\.sh: the vault password file \(from vault_password_file in the inventory\) is executable/,
+    );
+    expect(existsSync(join(dir, 'ran'))).toBe(false);
+    // Named by the operator, the same script is run.
+    const ok = await cli(['validate', 'test', '--vault-password-file', 'inventory/pw.sh'], { cwd: dir });
+    expect(ok.code).toBe(0);
+    expect(existsSync(join(dir, 'ran'))).toBe(true);
   });
 });
