@@ -5,12 +5,22 @@ import type { HostProgram } from '../engine/program.js';
 import type { Io } from './io.js';
 import type { ProjectOptions } from './options.js';
 import { ConfigError } from '../diagnostics/diagnostic.js';
-import { loadSecrets, PASSWORD_HINT, resolveVaultPassword } from '../secrets/load-secrets.js';
+import {
+  allSecrets,
+  decryptWithSecrets,
+  loadSecrets,
+  PASSWORD_HINT,
+  resolveVaultPassword,
+} from '../secrets/load-secrets.js';
+import { findInlineVaults, type InlineVault } from '../secrets/inline-vault.js';
 import { Redactor } from '../secrets/redact.js';
 import { Secret } from '../secrets/secret.js';
+import { readPasswordSource } from '../secrets/password-source.js';
+import { DEFAULT_VAULT_ID, type VaultSecret } from '../secrets/vault-id.js';
+import { fileVaultSecrets } from './vault-passwords.js';
+import { checkVaultEnvelope, standInSecrets, standInValue } from '../secrets/stand-in.js';
 import { loadInventory } from '../config/load-inventory.js';
 import { readExtraVars } from './extra-vars.js';
-import { checkVaultEnvelope, standInSecrets } from '../secrets/stand-in.js';
 import { pathKind } from '../config/path-kind.js';
 
 /** Whether a command can do without the vault password (validate) or needs the real secrets. */
@@ -50,20 +60,39 @@ export function loadWithSecrets(env: string, opts: ProjectOptions, io: Io, need:
   });
   const file = project.inventory.secretsFile;
   const encryptedVars = (project.inventory.varsFiles ?? []).filter((f) => f.encrypted).map((f) => f.file);
-  if (!file && encryptedVars.length === 0) return { project, secrets: {}, secretsChecked: true };
+  if (!file && encryptedVars.length === 0 && findInlineVaults(project).length === 0)
+    return { project, secrets: {}, secretsChecked: true };
   const password = findPassword(project.inventory.vaultPasswordFile, opts, io, need);
   if (password === undefined) {
-    // Stand-ins answer any secrets.<name>; the names inside an encrypted vars file cannot be guessed.
-    if (!need.passwordOptional || encryptedVars.length > 0)
-      throw new ConfigError(
-        [...(file && !need.passwordOptional ? [file] : []), ...encryptedVars].map((f) => ({
+    const inline = findInlineVaults(project);
+    // Stand-ins answer any secrets.<name> and inline !vault value; the names inside an encrypted
+    // vars file cannot be guessed, so those need the password even for validate.
+    if (!need.passwordOptional || encryptedVars.length > 0) {
+      const first = inline[0]?.vault;
+      throw new ConfigError([
+        ...(file && !need.passwordOptional
+          ? [{ file, message: 'the inventory has encrypted secrets but no password was given', hint: PASSWORD_HINT }]
+          : []),
+        ...encryptedVars.map((f) => ({
           file: f,
-          message: `${f === file ? 'the inventory has encrypted secrets' : 'this vars file is encrypted'} but no password was given`,
+          message: 'this vars file is encrypted but no password was given',
           hint: PASSWORD_HINT,
         })),
-      );
+        ...(!file && !need.passwordOptional && first
+          ? [
+              {
+                ...inlineWhere(first),
+                message: 'the project has !vault values but no password was given',
+                hint: PASSWORD_HINT,
+              },
+            ]
+          : []),
+      ]);
+    }
     if (file) checkVaultEnvelope(file);
-    return { project, secrets: standInSecrets(), secretsChecked: false };
+    // validate without the password: the names are known, the values are stand-ins.
+    for (const slot of inline) slot.replace(new Secret(standInValue(slot.key)));
+    return { project, secrets: file ? standInSecrets() : {}, secretsChecked: !file };
   }
   if (encryptedVars.length > 0)
     project = {
@@ -73,12 +102,38 @@ export function loadWithSecrets(env: string, opts: ProjectOptions, io: Io, need:
         ...(opts.newHost !== undefined ? { newHosts: [opts.newHost] } : {}),
       }),
     };
-  const secrets = file ? loadSecrets(file, password).values : {};
+  // After the inventory is final: the slots are the objects the compiler will read.
+  const opened = findInlineVaults(project).map((slot) => {
+    const secret = new Secret(openInlineVault(slot.vault, password));
+    slot.replace(secret);
+    return secret;
+  });
+  const loaded = file ? loadSecrets(file, password) : undefined;
   // Before anything is printed: every value from the vault is masked in all output.
-  io.setRedactor?.(new Redactor([...secretsIn(secrets), ...secretsIn(encryptedVarsOf(project))]));
+  io.setRedactor?.(
+    new Redactor([...(loaded ? allSecrets(loaded.values) : []), ...opened, ...secretsIn(encryptedVarsOf(project))]),
+  );
   // Kept as `Secret`s: templates and arguments get the value when they read it, and what they
   // render is marked sensitive (template/strict-context.ts).
-  return { project, secrets: { ...secrets }, secretsChecked: true };
+  return { project, secrets: loaded ? { ...loaded.values } : {}, secretsChecked: true };
+}
+
+function inlineWhere(vault: InlineVault): { file: string; line?: number } {
+  return vault.line === undefined ? { file: vault.file } : { file: vault.file, line: vault.line };
+}
+
+/** Decrypts one `!vault |` value; a problem names its file and line, never the content. */
+function openInlineVault(vault: InlineVault, secrets: readonly VaultSecret[]): string {
+  let plaintext: Buffer;
+  try {
+    plaintext = decryptWithSecrets(vault.text, secrets, vault.file).plaintext;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new ConfigError(
+      err.diagnostics.map((d) => ({ ...d, ...inlineWhere(vault), message: `!vault value: ${d.message}` })),
+    );
+  }
+  return plaintext.toString('utf8');
 }
 
 /** The one-line note validate prints when it ran without the vault password. */
@@ -99,24 +154,34 @@ export function compileWith(
 }
 
 /**
- * The vault password: --vault-password-file or KANKA_VAULT_PASSWORD(_FILE) first, else the
- * inventory's vault_password_file. When the password is optional, that file being absent (it is
- * kept out of the repository: a fresh clone has none) means no password rather than an error.
+ * The vault passwords: each --vault-id and --vault-password-file, else KANKA_VAULT_PASSWORD(_FILE),
+ * else the inventory's vault_password_file. When the password is optional, that file being absent
+ * (it is kept out of the repository: a fresh clone has none) means no password rather than an error.
  */
 function findPassword(
   inventoryPasswordFile: string | undefined,
   opts: ProjectOptions,
   io: Io,
   need: SecretsNeed,
-): string | undefined {
-  const fromEnvOrOption = resolveVaultPassword({
+): VaultSecret[] | undefined {
+  const given = fileVaultSecrets(opts.vaultId ?? [], io.cwd);
+  const fromOption = resolveVaultPassword({
     ...(opts.vaultPasswordFile ? { passwordFile: opts.vaultPasswordFile } : {}),
+    ...(given.length > 0 ? { env: {} } : {}),
     cwd: io.cwd,
   });
-  if (fromEnvOrOption !== undefined || !inventoryPasswordFile) return fromEnvOrOption;
+  if (fromOption !== undefined) given.push({ label: DEFAULT_VAULT_ID, password: fromOption });
+  if (given.length > 0 || !inventoryPasswordFile) return given.length > 0 ? given : undefined;
   if (need.passwordOptional && pathKind(inventoryPasswordFile, 'the vault password file') === 'missing')
     return undefined;
-  return resolveVaultPassword({ passwordFile: inventoryPasswordFile, env: {} });
+  // Read, never run: a password script named by the project (not the operator) is refused.
+  const password = readPasswordSource({
+    path: inventoryPasswordFile,
+    shown: inventoryPasswordFile,
+    from: 'vault_password_file in the inventory',
+    allowScript: false,
+  });
+  return [{ label: DEFAULT_VAULT_ID, password }];
 }
 
 function encryptedVarsOf(project: Project): unknown[] {

@@ -24,6 +24,8 @@ export interface ProjectOptions {
   extraVarValues?: Record<string, unknown>;
   /** The host add-host is adding: its host_vars files are expected before it is in the inventory. */
   newHost?: string;
+  /** `--vault-id label@file`, repeatable. */
+  vaultId?: string[];
 }
 
 export interface RunCliOptions extends ProjectOptions {
@@ -94,7 +96,12 @@ export function addProjectOptions(cmd: Command, choice: OptionChoice = {}): Comm
     .option('--no-color', 'no colours (also when NO_COLOR is set or output is not a terminal)')
     .option(
       '--vault-password-file <file>',
-      'file holding the secrets password (or set KANKA_VAULT_PASSWORD / KANKA_VAULT_PASSWORD_FILE)',
+      'file holding the secrets password, or a script printing it (or set KANKA_VAULT_PASSWORD / KANKA_VAULT_PASSWORD_FILE)',
+    )
+    .option(
+      '--vault-id <label@file>',
+      'a labelled secrets password from a file or script (repeatable; the matching label is tried first)',
+      (v: string, all: string[] | undefined) => [...(all ?? []), v],
     );
 }
 

@@ -1,3 +1,4 @@
+import type { VaultSecret } from '../secrets/vault-id.js';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
@@ -15,7 +16,7 @@ export function resolveFrom(dir: string, p: string): string {
 
 export interface InventoryLoadOptions {
   /** Opens encrypted group_vars/host_vars files; without it their variables are not read. */
-  vaultPassword?: string;
+  vaultPassword?: string | readonly VaultSecret[];
   /** Hosts about to be added (add-host): their host_vars files are read rather than refused as unknown. */
   newHosts?: string[];
 }

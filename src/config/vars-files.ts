@@ -1,3 +1,4 @@
+import type { VaultSecret } from '../secrets/vault-id.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, describeFsError, formatKeyPath, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -43,7 +44,11 @@ interface Found {
  * is no group or host of the inventory, a file that is not a mapping of variables, and a variable
  * set twice for the same group or host (inline and in a file, or in two files).
  */
-export function loadVarsFiles(dir: string, inline: InlineScopes, vaultPassword?: string): VarsFile[] {
+export function loadVarsFiles(
+  dir: string,
+  inline: InlineScopes,
+  vaultPassword?: string | readonly VaultSecret[],
+): VarsFile[] {
   const diagnostics: Diagnostic[] = [];
   const found = (['group', 'host'] as const).flatMap((kind) =>
     findVarsFiles(join(dir, FOLDERS[kind]), kind, diagnostics),
@@ -161,7 +166,11 @@ interface Read {
   yaml?: YamlFile;
 }
 
-function readVarsFile(file: string, vaultPassword: string | undefined, diagnostics: Diagnostic[]): Read | undefined {
+function readVarsFile(
+  file: string,
+  vaultPassword: string | readonly VaultSecret[] | undefined,
+  diagnostics: Diagnostic[],
+): Read | undefined {
   try {
     let data: Buffer;
     try {

@@ -64,11 +64,13 @@ export function checkYamlNodes(doc: Document, lineCounter: LineCounter, file: st
       }
       continue;
     }
-    if (!isAlias(node) && node.tag !== undefined && !PLAIN_TAGS.has(node.tag)) {
+    // An inline `!vault |` value (ansible-vault encrypt_string) is a scalar holding vault text.
+    const inlineVault = node.tag === '!vault' && isScalar(node) && typeof node.value === 'string';
+    if (!isAlias(node) && node.tag !== undefined && !PLAIN_TAGS.has(node.tag) && !inlineVault) {
       const shown = node.tag.replace('tag:yaml.org,2002:', '!!');
       const hint =
         shown === '!vault'
-          ? 'inline vault values are not decrypted: put the secret in the secrets file and use {{ secrets.<name> }}'
+          ? 'a !vault value is a block of vault text: paste what `kanka-infra vault encrypt-string` prints'
           : 'write a plain string, number, list or mapping';
       diagnostics.push({ file, ...at(node), message: `the YAML tag ${shown} is not supported here`, hint });
       continue;

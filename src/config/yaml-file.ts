@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
-import { isMap, isSeq, isScalar, isPair, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
+import { isMap, isSeq, isScalar, isPair, LineCounter, parseDocument, visit, type Node, type Pair } from 'yaml';
 import { ConfigError, describeFsError, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { InlineVault } from '../secrets/inline-vault.js';
 import { decodeUtf8 } from './utf8.js';
 import { checkYamlNodes, MAX_ALIAS_NODES } from './yaml-checks.js';
 import { checkYamlDepth } from './yaml-depth.js';
@@ -64,6 +65,19 @@ export function parseYaml(text: string, file: string): YamlFile {
   }
   const problems = checkYamlNodes(doc, lineCounter, file);
   if (problems.length > 0) throw new ConfigError(problems);
+  // `!vault |` scalars (ansible-vault encrypt_string) become InlineVaults, decrypted once the
+  // password is known (cli/load.ts); checkYamlNodes allows the tag on scalars only.
+  visit(doc, {
+    Scalar(_key, node) {
+      if (node.tag !== '!vault') return;
+      const offset = node.range?.[0];
+      node.value = new InlineVault(
+        String(node.value),
+        file,
+        offset === undefined ? undefined : lineCounter.linePos(offset).line,
+      );
+    },
+  });
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_NODES });

@@ -2,6 +2,8 @@ import type { z } from 'zod';
 import { editDistance } from './closest.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { YamlFile } from './yaml-file.js';
+import { InlineVault } from '../secrets/inline-vault.js';
+import { Secret } from '../secrets/secret.js';
 
 /**
  * Validates `data` against `schema`, turning every zod issue into a diagnostic that names the
@@ -116,6 +118,8 @@ function describeIssue(issue: Issue): string {
 function describeValue(v: unknown): string {
   if (v === null) return 'null (an empty value)';
   if (Array.isArray(v)) return 'a list';
+  // An inline !vault value, before or after it is decrypted: never shown.
+  if (v instanceof InlineVault || v instanceof Secret) return 'a !vault value (an encrypted string)';
   if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
   // What is left is a number, boolean or bigint (YAML and JSON make nothing else).

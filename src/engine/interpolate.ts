@@ -1,4 +1,5 @@
 import { evaluateExpression, renderInline } from '../template/render.js';
+import { Secret } from '../secrets/secret.js';
 import { plainValue, strictContext, traced } from '../template/strict-context.js';
 
 /**
@@ -77,6 +78,13 @@ export function interpolate(
   path: ReadonlyArray<string | number> = [],
   taint?: Taint,
 ): unknown {
+  // An inline `!vault` value written straight into the arguments: the value, marked sensitive.
+  if (value instanceof Secret) {
+    const revealed = value.reveal();
+    taint?.strings.add(revealed);
+    taint?.secrets.add(revealed);
+    return revealed;
+  }
   if (typeof value === 'string') {
     const { value: rendered, trace } = traced(() => renderString(value, context, path));
     if (trace.sensitive && taint) {

@@ -1,10 +1,12 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { ConfigError, describeFsError, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { Redactor } from './redact.js';
 import { Secret } from './secret.js';
-import { decryptVault, VaultError } from './vault-format.js';
+import { readPasswordSource } from './password-source.js';
+import { decryptVault, parseVaultEnvelope, VaultError } from './vault-format.js';
+import { DEFAULT_VAULT_ID, tryOrder, type VaultSecret } from './vault-id.js';
 
 /** Secret values by name; nested mappings in the vault stay nested. */
 export interface SecretValues {
@@ -25,19 +27,44 @@ export const PASSWORD_HINT =
  * them as `Secret`s plus a `Redactor` for all of them. Numbers and booleans become strings; nested
  * mappings become nested objects; lists and nulls are rejected (with the key path, never the value).
  */
-export function loadSecrets(file: string, password: string): LoadedSecrets {
+export function loadSecrets(file: string, password: string | readonly VaultSecret[]): LoadedSecrets {
   const data = readVaultFile(file);
   const plaintext = decryptOrThrow(data, password, file);
   const values = parseSecretsYaml(plaintext, file);
-  const all: Secret[] = [];
-  collect(values, all);
-  return { values, redactor: new Redactor(all) };
+  return { values, redactor: new Redactor(allSecrets(values)) };
 }
 
 /** Decrypts vault data, turning format and password problems into a `ConfigError` with a hint. */
-export function decryptOrThrow(data: string | Uint8Array, password: string, file: string): Buffer {
+export function decryptOrThrow(
+  data: string | Uint8Array,
+  password: string | readonly VaultSecret[],
+  file: string,
+): Buffer {
+  const secrets = typeof password === 'string' ? [{ label: DEFAULT_VAULT_ID, password }] : password;
+  return decryptWithSecrets(data, secrets, file).plaintext;
+}
+
+/**
+ * Tries the passwords on vault data, those whose label matches the file's vault ID first (as
+ * ansible-vault does), and says which one opened it. None: a `ConfigError` naming the labels tried.
+ */
+export function decryptWithSecrets(
+  data: string | Uint8Array,
+  secrets: readonly VaultSecret[],
+  file: string,
+): { plaintext: Buffer; secret: VaultSecret } {
   try {
-    return decryptVault(data, password, file);
+    const { vaultId } = parseVaultEnvelope(data, file);
+    for (const secret of tryOrder(secrets, vaultId)) {
+      try {
+        return { plaintext: decryptVault(data, secret.password, file), secret };
+      } catch (err) {
+        if (!(err instanceof VaultError && err.kind === 'wrong-password')) throw err;
+      }
+    }
+    const labels = [...new Set(secrets.map((s) => s.label))].join(', ');
+    const tried = secrets.length > 1 ? ` (tried ${secrets.length} passwords, vault IDs: ${labels})` : '';
+    throw new VaultError(file, 'wrong-password', `wrong vault password (HMAC mismatch)${tried}`);
   } catch (err) {
     if (err instanceof VaultError) throw vaultErrorToConfig(err);
     throw err;
@@ -47,7 +74,7 @@ export function decryptOrThrow(data: string | Uint8Array, password: string, file
 export function vaultErrorToConfig(err: VaultError): ConfigError {
   const hint =
     err.kind === 'wrong-password'
-      ? 'the file was encrypted with another password: check KANKA_VAULT_PASSWORD, KANKA_VAULT_PASSWORD_FILE or --vault-password-file'
+      ? 'the file was encrypted with another password: check KANKA_VAULT_PASSWORD, KANKA_VAULT_PASSWORD_FILE, --vault-password-file or --vault-id'
       : err.kind === 'not-a-vault'
         ? 'encrypt it with `kanka-infra vault encrypt <file>`'
         : undefined;
@@ -155,11 +182,13 @@ export function parseSecretsYaml(plaintext: Uint8Array, file: string): SecretVal
   return values;
 }
 
-function collect(values: SecretValues, into: Secret[]): void {
+/** Every Secret in the (nested) values. */
+export function allSecrets(values: SecretValues, into: Secret[] = []): Secret[] {
   for (const v of Object.values(values)) {
     if (v instanceof Secret) into.push(v);
-    else collect(v, into);
+    else allSecrets(v, into);
   }
+  return into;
 }
 
 function readVaultFile(file: string): Buffer {
@@ -170,9 +199,6 @@ function readVaultFile(file: string): Buffer {
   }
 }
 
-// Python's bytes.strip(): ASCII whitespace only, like ansible-vault does for password files.
-const EDGE_WHITESPACE = /^[ \t\n\r\v\f]+|[ \t\n\r\v\f]+$/g;
-
 /**
  * Finds the vault password, first match wins:
  *   1. the --vault-password-file option,
@@ -180,50 +206,31 @@ const EDGE_WHITESPACE = /^[ \t\n\r\v\f]+|[ \t\n\r\v\f]+$/g;
  *   3. KANKA_VAULT_PASSWORD itself (used as is).
  * Returns undefined when none is set (the caller decides whether a password is needed).
  *
- * A password file is only READ, never executed, even when it is executable (unlike ansible-vault,
- * which runs executable password files as scripts): running whatever a path points to is not
- * something a config option should be able to do. Surrounding whitespace, including the trailing
- * newline editors add, is stripped, as ansible-vault does, so the same file works for both tools.
+ * A password file is read as ansible-vault reads it (src/secrets/password-source.ts): surrounding
+ * whitespace stripped, and an executable file is run and its output used, so the same file or
+ * script works for both tools. `allowScript: false` refuses an executable one instead (a file the
+ * project names, not the operator).
  */
 export function resolveVaultPassword(opts: {
   passwordFile?: string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  allowScript?: boolean;
 }): string | undefined {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
+  const read = (shown: string, from: string) =>
+    readPasswordSource({
+      path: resolve(cwd, shown),
+      shown,
+      from,
+      ...(opts.allowScript === false ? { allowScript: false } : {}),
+    });
   if (opts.passwordFile !== undefined && opts.passwordFile !== '')
-    return readPasswordFile(resolve(cwd, opts.passwordFile), opts.passwordFile, '--vault-password-file');
+    return read(opts.passwordFile, '--vault-password-file');
   const envFile = env['KANKA_VAULT_PASSWORD_FILE'];
-  if (envFile !== undefined && envFile !== '')
-    return readPasswordFile(resolve(cwd, envFile), envFile, 'KANKA_VAULT_PASSWORD_FILE');
+  if (envFile !== undefined && envFile !== '') return read(envFile, 'KANKA_VAULT_PASSWORD_FILE');
   const direct = env['KANKA_VAULT_PASSWORD'];
   if (direct !== undefined && direct !== '') return direct;
   return undefined;
-}
-
-function readPasswordFile(path: string, shown: string, from: string): string {
-  let content: string;
-  try {
-    if (statSync(path).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    content = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError([
-      {
-        file: shown,
-        message: `cannot read the vault password file (from ${from}): ${describeFsError(err)}`,
-        hint: PASSWORD_HINT,
-      },
-    ]);
-  }
-  const password = content.replace(EDGE_WHITESPACE, '');
-  if (password === '')
-    throw new ConfigError([
-      {
-        file: shown,
-        message: `the vault password file (from ${from}) is empty`,
-        hint: 'write the password on its first line',
-      },
-    ]);
-  return password;
 }

@@ -131,10 +131,18 @@ const CASES: Case[] = [
   },
   {
     name: 'a custom tag',
-    files: { 'roles/base/defaults.yml': 'a: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  3561\n' },
+    files: { 'roles/base/defaults.yml': 'a: !vault { x: 1 }\n' },
     file: 'roles/base/defaults.yml',
     line: 1,
-    message: /the YAML tag !vault is not supported[\s\S]*put the secret in the secrets file/,
+    message: /the YAML tag !vault is not supported[\s\S]*paste what `kanka-infra vault encrypt-string` prints/,
+  },
+  {
+    name: 'a damaged inline !vault value',
+    files: { 'roles/base/defaults.yml': 'b: 2\na: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  3561\n', pw: 'pw\n' },
+    args: ['plan', 'test', '--vault-password-file', 'pw'],
+    file: 'roles/base/defaults.yml',
+    line: 2,
+    message: /!vault value: malformed vault payload/,
   },
   {
     name: 'tabs as indentation',

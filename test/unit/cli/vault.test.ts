@@ -273,9 +273,9 @@ describe('registerVaultCommand', () => {
   it('rejects an unknown action; help lists actions and examples', async () => {
     const c = capture(tempTree());
     const p = program(c.io);
-    const err = await rejection(p.prog.parseAsync(['vault', 'rekey', 'v.yml'], { from: 'user' }));
+    const err = await rejection(p.prog.parseAsync(['vault', 'rekeys', 'v.yml'], { from: 'user' }));
     expect(err).toBeInstanceOf(CommanderError);
-    expect(p.help()).toMatch(/Allowed choices are encrypt, decrypt, view, edit, create/);
+    expect(p.help()).toMatch(/Allowed choices are encrypt, decrypt, view, edit, create, rekey, encrypt-string/);
     const h = program(c.io);
     await rejection(h.prog.parseAsync(['vault', '--help'], { from: 'user' }));
     expect(h.help()).toMatch(/--vault-password-file <file>/);

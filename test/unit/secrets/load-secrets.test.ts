@@ -101,16 +101,20 @@ describe('resolveVaultPassword', () => {
     expect(resolveVaultPassword({ passwordFile: 'opt.pw', env: {}, cwd: dir })).toBe('from-option');
   });
 
-  it('an executable password file is read, not run', () => {
+  it('an executable password file is run, as ansible-vault does; refused where allowScript is false', () => {
     const dir = tempTree({ 'pw.sh': '#!/bin/sh\necho from-script\n' });
     chmodSync(join(dir, 'pw.sh'), 0o755);
-    expect(resolveVaultPassword({ passwordFile: join(dir, 'pw.sh'), env: {} })).toBe('#!/bin/sh\necho from-script');
+    expect(resolveVaultPassword({ passwordFile: join(dir, 'pw.sh'), env: {} })).toBe('from-script');
+    expect(resolveVaultPassword({ env: { KANKA_VAULT_PASSWORD_FILE: join(dir, 'pw.sh') } })).toBe('from-script');
+    expect(
+      configErrorOf(() => resolveVaultPassword({ passwordFile: join(dir, 'pw.sh'), env: {}, allowScript: false })),
+    ).toMatch(/is executable: a password script named by the project is not run/);
   });
 
   it('missing or empty password file: ConfigError with a hint', () => {
     const dir = tempTree({ 'empty.pw': '\n' });
     expect(configErrorOf(() => resolveVaultPassword({ passwordFile: join(dir, 'nope.pw'), env: {} }))).toMatch(
-      /nope\.pw: cannot read the vault password file \(from --vault-password-file\): file not found\n {2}hint: set KANKA_VAULT_PASSWORD/,
+      /nope\.pw: cannot read the vault password file \(from --vault-password-file\): file not found\n {2}hint: check the path/,
     );
     expect(
       configErrorOf(() => resolveVaultPassword({ env: { KANKA_VAULT_PASSWORD_FILE: join(dir, 'empty.pw') } })),
