@@ -8,6 +8,9 @@ import { ConfigError } from '../diagnostics/diagnostic.js';
 import { loadSecrets, PASSWORD_HINT, resolveVaultPassword } from '../secrets/load-secrets.js';
 import { checkVaultEnvelope, standInSecrets } from '../secrets/stand-in.js';
 import { pathKind } from '../config/path-kind.js';
+import { loadInventory } from '../config/load-inventory.js';
+import { resolveInventoryFile } from '../config/resolve-env.js';
+import type { Inventory } from '../config/model.js';
 
 /** Whether a command can do without the vault password (validate) or needs the real secrets. */
 export interface SecretsNeed {
@@ -54,6 +57,32 @@ export function loadWithSecrets(env: string, opts: ProjectOptions, io: Io, need:
   return { project, secrets: openSecrets(file, password, io), secretsChecked: true };
 }
 
+/**
+ * The inventory alone (no playbook or roles: `run` must work while a role is broken), with its
+ * secrets opened only so that their values are masked in everything printed.
+ */
+export function loadInventoryMasked(
+  env: string,
+  opts: Pick<ProjectOptions, 'project' | 'vaultPasswordFile'>,
+  io: Io,
+): Inventory {
+  const inventory = loadInventory(resolveInventoryFile(env, opts.project ?? io.cwd));
+  const file = inventory.secretsFile;
+  if (!file) return inventory;
+  const password = findPassword(inventory.vaultPasswordFile, opts, io, {});
+  if (password === undefined)
+    throw new ConfigError([
+      {
+        file,
+        message:
+          'the inventory has encrypted secrets but no password was given (run needs them to mask their values in what the command prints)',
+        hint: PASSWORD_HINT,
+      },
+    ]);
+  openSecrets(file, password, io);
+  return inventory;
+}
+
 /** The one-line note validate prints when it ran without the vault password. */
 export const SECRETS_NOT_CHECKED_NOTE = `secret names (secrets.*) were not checked: no vault password was given (to check them, ${PASSWORD_HINT})`;
 
@@ -76,7 +105,7 @@ export function compileWith(
  */
 function findPassword(
   inventoryPasswordFile: string | undefined,
-  opts: ProjectOptions,
+  opts: Pick<ProjectOptions, 'vaultPasswordFile'>,
   io: Io,
   need: SecretsNeed,
 ): string | undefined {

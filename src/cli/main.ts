@@ -3,6 +3,7 @@ import { ConfigError, formatDiagnostic } from '../diagnostics/diagnostic.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { registerVaultCommand } from './commands/vault.js';
 import { registerDbCommand } from './commands/db.js';
+import { registerRunCommand } from './commands/run.js';
 import { UsageError } from '../diagnostics/usage-error.js';
 import { processIo, write, type Io } from './io.js';
 import { redactingIo } from './redacting-io.js';
@@ -183,6 +184,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
 
   registerVaultCommand(program, io, setExit);
   registerDbCommand(program, io, setExit, argv);
+  registerRunCommand(program, io, setExit, argv);
 
   return program;
 }

@@ -4,7 +4,8 @@ import type { HostFacts } from '../facts/host-facts.js';
 import type { Op } from '../modules/ops.js';
 import { MYSQL } from '../facts/mysql.js';
 import { FakeMysql } from './fake-mysql.js';
-import { RemoteError, type FactOutcome, type RemoteHost } from './host.js';
+import type { ShellCommand } from '../shell/command.js';
+import { RemoteError, type CommandOutput, type FactOutcome, type RemoteHost } from './host.js';
 
 export type FakeEntry =
   | { type: 'file'; mode: string; owner: string; group: string; content: Buffer }
@@ -21,6 +22,9 @@ export interface FakeUnit {
 
 /** A command run on the fake host: returns its exit code. */
 export type FakeCommand = (command: string, host: FakeHost) => number;
+
+/** An operator's command (`run`) on the fake host: what it prints; undefined: no output, `command`'s exit code. */
+export type FakeCommandOutput = (command: string, host: FakeHost) => CommandOutput | undefined;
 
 const DEFAULT_FACTS: HostFacts = {
   hostname: 'fake',
@@ -48,6 +52,8 @@ export class FakeHost implements RemoteHost {
   facts: HostFacts = { ...DEFAULT_FACTS };
   /** Decides exit codes of `exec` ops and guards; default: every command succeeds. */
   command: FakeCommand = () => 0;
+  /** What an operator's command (runCommand) prints; default: nothing, with the exit code `command` gives. */
+  commandOutput: FakeCommandOutput = () => undefined;
   /** Decides whether a `validate` command accepts new content; default: accept. */
   validator: (command: string, content: Buffer) => boolean = () => true;
   closed = false;
@@ -111,6 +117,16 @@ export class FakeHost implements RemoteHost {
       }
     }
     return out;
+  }
+
+  runCommand(command: ShellCommand): Promise<CommandOutput> {
+    this.roundTrips++;
+    const given = this.commandOutput(command.text, this);
+    if (given) {
+      this.executed.push(command.text);
+      return Promise.resolve(given);
+    }
+    return Promise.resolve({ stdout: '', stderr: '', code: this.run(command.text) });
   }
 
   /** The text the real snippet would print on a host in this state. */
