@@ -5,6 +5,7 @@ import type { ProjectOptions } from '../options.js';
 import { allTasks } from '../../engine/program.js';
 import { checkSshAuth } from '../ssh-auth.js';
 import { securityWarnings } from '../security-warnings.js';
+import { cliVersion } from '../version.js';
 
 const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -22,6 +23,7 @@ export function validateCommand(env: string, opts: ProjectOptions, io: Io): Exit
       io.stdout,
       JSON.stringify(
         {
+          version: cliVersion(),
           valid: true,
           env: project.inventory.name,
           inventory: project.inventory.file,
