@@ -4,6 +4,7 @@ import { EXIT, type ExitCode } from './exit-codes.js';
 import { registerVaultCommand } from './commands/vault.js';
 import { registerDbCommand } from './commands/db.js';
 import { registerRunCommand } from './commands/run.js';
+import { registerCompletionCommands } from './commands/completion.js';
 import { UsageError } from '../diagnostics/usage-error.js';
 import { processIo, write, type Io } from './io.js';
 import { redactingIo } from './redacting-io.js';
@@ -194,6 +195,7 @@ export function buildProgram(
   registerVaultCommand(program, io, setExit);
   registerDbCommand(program, io, setExit, argv);
   registerRunCommand(program, io, setExit, argv);
+  registerCompletionCommands(program, io, setExit, argv);
 
   return program;
 }
