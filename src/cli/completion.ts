@@ -94,7 +94,7 @@ function optionValues(option: Option, current: string, names: ProjectNames): str
   switch (option.long) {
     case '--limit': {
       const known = [...names.groups(), ...names.hosts()];
-      return known.length > 0 ? patternCandidates(current, ['all', ...known]) : [];
+      return known.length > 0 ? patternCandidates(current, known) : [];
     }
     case '--tags': {
       // A comma-separated list: complete its last tag.
@@ -118,8 +118,9 @@ function optionValues(option: Option, current: string, names: ProjectNames): str
 function patternCandidates(current: string, names: string[]): string[] {
   const cut = Math.max(current.lastIndexOf(':'), current.lastIndexOf(','), current.lastIndexOf('!')) + 1;
   const head = current.slice(0, cut);
+  // "all" starts a pattern ("all:!backend2"); later terms name what to add or take away.
   return startingWith(
-    names.map((n) => head + n),
+    (head === '' ? ['all', ...names] : names).map((n) => head + n),
     current,
   );
 }
