@@ -3,7 +3,7 @@ import { resolveLimit } from '../../engine/targeting.js';
 import { UsageError } from '../../diagnostics/usage-error.js';
 import { renderCommandJson, renderCommandReport } from '../../output/adhoc.js';
 import { makeStyle } from '../../output/style.js';
-import { raw } from '../../shell/command.js';
+import { operatorShell } from '../../shell/operator-shell.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { write, type Io } from '../io.js';
 import { loadInventoryMasked } from '../load.js';
@@ -34,14 +34,12 @@ export async function runCommand(
     throw new UsageError(
       `put the command after --, so that its options are not taken for kanka-infra's: kanka-infra run ${env} -- ${given.words.join(' ')}`,
     );
-  const line = given.words.join(' ');
-  if (line.trim() === '') throw new UsageError(`no command given: ${USAGE}`);
+  if (given.words.join('').trim() === '') throw new UsageError(`no command given: ${USAGE}`);
   const inventory = loadInventoryMasked(env, opts, io);
   const selected = opts.limit === undefined ? undefined : resolveLimit(opts.limit, inventory);
   const hosts = inventory.hosts.filter((h) => selected === undefined || selected.has(h.name));
   const connect = await runConnector(inventory, io);
-  // The operator's command line is shell by nature: it goes to the host's sh as typed, like ssh's.
-  const report = await runOnHosts(inventory, hosts, raw(line), {
+  const report = await runOnHosts(inventory, hosts, operatorShell(given.words), {
     forks: opts.forks,
     connect,
     info: runInfo(inventory.name, argv, opts.project ?? io.cwd),
