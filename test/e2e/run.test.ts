@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fleetOrSkip, hostShell, kanka } from './support.js';
+import { fleetOrSkip, hostShell, inventoryVariant, kanka, VAULT_PASSWORD } from './support.js';
 
 const { fleet, reason } = fleetOrSkip();
 const { must } = hostShell(fleet);
@@ -32,5 +32,20 @@ describe.skipIf(!fleet)(`run: ad-hoc commands on the local fleet${reason ? ` (sk
     const doc = JSON.parse(json.stdout) as { version: string; summary: { failed: string[] } };
     expect(doc.summary.failed).toEqual(['backend1']);
     expect(doc.version).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("a value of the vault the command prints is masked, on screen and in the host's apply log", async () => {
+    if (!fleet) throw new Error('no fleet');
+    const token = 'e2e-run-token-5d41402a';
+    const inv = inventoryVariant(fleet, { secrets: { api_token: token } });
+    const r = await kanka(['run', inv, '-l', 'backend1', '--', `echo "token=${token}"`], {
+      env: { KANKA_VAULT_PASSWORD: VAULT_PASSWORD },
+    });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('backend1 | ok | exit 0\n  token=<secret>\n');
+    expect(r.stdout + r.stderr).not.toContain(token);
+    const last = await must('backend1', 'tail -n 1 /var/lib/kanka-infra/apply.log');
+    expect(last).toContain('echo \\"token=<secret>\\"');
+    expect(last).not.toContain(token);
   });
 });
