@@ -89,6 +89,31 @@ describe('CLI conventions', () => {
       expect((JSON.parse(plan.stdout) as { version: string }).version).toBe(VERSION);
     });
 
+    it('remove-host, which applies in stages, prints one document holding each stage', async () => {
+      const cwd = projectDir({
+        'playbooks/site.yml': '- hosts: all\n  roles: [base]\n- hosts: web\n  roles: [lb]\n',
+        'roles/lb/tasks.yml':
+          "- name: lb\n  copy: { dest: /etc/lb, content: \"{{ join (addressesOf 'all') ' ' }}\\n\" }\n",
+      });
+      const r = await cli(['remove-host', 'db1', '--env', 'test', '--drain', 'web', '--yes', '--json'], {
+        cwd,
+        connect: fakeFleet().connect,
+      });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const doc = JSON.parse(r.stdout) as {
+        version: string;
+        host: string;
+        removed: boolean;
+        exitCode: number;
+        stages: Array<{ step: string; report: { command: string; hosts: Array<{ host: string }> } }>;
+      };
+      expect(doc).toMatchObject({ version: VERSION, command: 'remove-host', host: 'db1', removed: true, exitCode: 0 });
+      expect(doc.stages.map((s) => [s.step, s.report.command, s.report.hosts.map((h) => h.host)])).toEqual([
+        ['drain db1 from web', 'apply', ['web1']],
+        ['update the rest of the fleet without db1', 'apply', ['web1']],
+      ]);
+    });
+
     it("--json after run's -- belongs to the command, not to kanka-infra", async () => {
       const f = fakeFleet();
       const r = await cli(['run', 'test', '-l', 'web1', '--', 'echo', '--json'], {
