@@ -19,9 +19,11 @@ import { readPasswordSource } from '../secrets/password-source.js';
 import { DEFAULT_VAULT_ID, type VaultSecret } from '../secrets/vault-id.js';
 import { fileVaultSecrets } from './vault-passwords.js';
 import { checkVaultEnvelope, standInSecrets, standInValue } from '../secrets/stand-in.js';
-import { loadInventory } from '../config/load-inventory.js';
 import { readExtraVars } from './extra-vars.js';
 import { pathKind } from '../config/path-kind.js';
+import { loadInventory } from '../config/load-inventory.js';
+import { resolveInventoryFile } from '../config/resolve-env.js';
+import type { Inventory } from '../config/model.js';
 
 /** Whether a command can do without the vault password (validate) or needs the real secrets. */
 export interface SecretsNeed {
@@ -111,7 +113,11 @@ export function loadWithSecrets(env: string, opts: ProjectOptions, io: Io, need:
   const loaded = file ? loadSecrets(file, password) : undefined;
   // Before anything is printed: every value from the vault is masked in all output.
   io.setRedactor?.(
-    new Redactor([...(loaded ? allSecrets(loaded.values) : []), ...opened, ...secretsIn(encryptedVarsOf(project))]),
+    new Redactor([
+      ...(loaded ? allSecrets(loaded.values) : []),
+      ...opened,
+      ...secretsIn(encryptedVarsOf(project.inventory)),
+    ]),
   );
   // Kept as `Secret`s: templates and arguments get the value when they read it, and what they
   // render is marked sensitive (template/strict-context.ts).
@@ -134,6 +140,42 @@ function openInlineVault(vault: InlineVault, secrets: readonly VaultSecret[]): s
     );
   }
   return plaintext.toString('utf8');
+}
+
+/**
+ * The inventory alone (no playbook or roles: `run` must work while a role is broken), with its
+ * secrets opened only so that their values are masked in everything printed.
+ */
+export function loadInventoryMasked(
+  env: string,
+  opts: Pick<ProjectOptions, 'project' | 'vaultPasswordFile' | 'vaultId'>,
+  io: Io,
+): Inventory {
+  const inventoryFile = resolveInventoryFile(env, opts.project ?? io.cwd);
+  let inventory = loadInventory(inventoryFile);
+  const file = inventory.secretsFile;
+  const encryptedVars = (inventory.varsFiles ?? []).filter((f) => f.encrypted).map((f) => f.file);
+  if (!file && encryptedVars.length === 0 && findInlineVaults(inventory).length === 0) return inventory;
+  const password = findPassword(inventory.vaultPasswordFile, opts, io, {});
+  if (password === undefined)
+    throw new ConfigError([
+      {
+        file: file ?? encryptedVars[0] ?? inventory.file,
+        message: `${file ? 'the inventory has encrypted secrets' : encryptedVars.length > 0 ? 'this vars file is encrypted' : 'the inventory has !vault values'} but no password was given (run needs them to mask their values in what the command prints)`,
+        hint: PASSWORD_HINT,
+      },
+    ]);
+  if (encryptedVars.length > 0) inventory = loadInventory(inventoryFile, { vaultPassword: password });
+  const opened = findInlineVaults(inventory).map((slot) => {
+    const secret = new Secret(openInlineVault(slot.vault, password));
+    slot.replace(secret);
+    return secret;
+  });
+  const loaded = file ? loadSecrets(file, password) : undefined;
+  io.setRedactor?.(
+    new Redactor([...(loaded ? allSecrets(loaded.values) : []), ...opened, ...secretsIn(encryptedVarsOf(inventory))]),
+  );
+  return inventory;
 }
 
 /** The one-line note validate prints when it ran without the vault password. */
@@ -160,7 +202,7 @@ export function compileWith(
  */
 function findPassword(
   inventoryPasswordFile: string | undefined,
-  opts: ProjectOptions,
+  opts: Pick<ProjectOptions, 'vaultPasswordFile' | 'vaultId'>,
   io: Io,
   need: SecretsNeed,
 ): VaultSecret[] | undefined {
@@ -184,8 +226,8 @@ function findPassword(
   return [{ label: DEFAULT_VAULT_ID, password }];
 }
 
-function encryptedVarsOf(project: Project): unknown[] {
-  return (project.inventory.varsFiles ?? []).filter((f) => f.encrypted).map((f) => f.vars);
+function encryptedVarsOf(inventory: Inventory): unknown[] {
+  return (inventory.varsFiles ?? []).filter((f) => f.encrypted).map((f) => f.vars);
 }
 
 function secretsIn(value: unknown): Secret[] {

@@ -3,9 +3,13 @@ import { ConfigError, formatDiagnostic } from '../diagnostics/diagnostic.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { registerVaultCommand } from './commands/vault.js';
 import { registerDbCommand } from './commands/db.js';
+import { registerRunCommand } from './commands/run.js';
+import { registerCompletionCommands } from './commands/completion.js';
 import { UsageError } from '../diagnostics/usage-error.js';
 import { processIo, write, type Io } from './io.js';
 import { redactingIo } from './redacting-io.js';
+import { JsonOutcome, wantsJson, type JsonProblem } from './json-outcome.js';
+import { cliVersion } from './version.js';
 import {
   addChangeOptions,
   addExtraVarsOption,
@@ -33,12 +37,13 @@ Examples:
   kanka-infra remove-host backend3 --env prod
   kanka-infra db backup prod                backup now; db restore prod --from latest; db reseed prod backend2
   kanka-infra vault edit inventory/prod.secrets.yml   edit the encrypted secrets in $EDITOR
+  kanka-infra run prod --limit backend -- uptime   a command on the selected hosts, each host's output
   kanka-infra plan ./.fleet/kanka/inventory.yml --json   any inventory file; a JSON report
 
 Exit codes:
   0  success / no changes       2  changes pending (plan), drift found (drift), or a problem that needs a person (plan, drift, apply)
   1  invalid input or usage, or the question answered other than "yes" (or end of input): nothing changed
-  3  a host failed (an internal error on one host included), was unreachable or is locked by another run
+  3  a host failed (an internal error on one host included; for run: the command exited non-zero), was unreachable or is locked by another run
   4  internal error (a bug in kanka-infra: please report it)
   130  interrupted (Ctrl-C) during apply: the changes in flight finished, no new one started, locks released
 
@@ -59,14 +64,20 @@ function parsePort(value: string): number {
 }
 
 /** Builds the CLI. Each action stores its exit code; only the entry point exits the process. */
-export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: readonly string[] = []): Command {
+export function buildProgram(
+  io: Io,
+  setExit: (code: ExitCode) => void,
+  argv: readonly string[] = [],
+  /** Where commander's own messages (usage errors) go instead of stderr: the --json document. */
+  commanderErr?: (text: string) => void,
+): Command {
   const program = new Command('kanka-infra')
     .description("Typed, honest infrastructure as code for Kanka's servers: plan and apply roles over SSH, with diffs.")
-    .version('0.1.0', '-V, --version')
+    .version(cliVersion(), '-V, --version')
     .showSuggestionAfterError(true)
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
+      writeErr: commanderErr ?? ((s) => io.stderr.write(s)),
     })
     .addHelpText('after', EXAMPLES)
     .exitOverride();
@@ -215,13 +226,17 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: re
 
   registerVaultCommand(program, io, setExit);
   registerDbCommand(program, io, setExit, argv);
+  registerRunCommand(program, io, setExit, argv);
+  registerCompletionCommands(program, io, setExit, argv);
 
   return program;
 }
 
 /** Runs the CLI with these arguments; returns the exit code. Never exits the process itself. */
 export async function runCli(argv: string[], rawIo: Io = processIo()): Promise<ExitCode> {
-  const io = redactingIo(rawIo);
+  const redacting = redactingIo(rawIo);
+  const json = wantsJson(argv) ? new JsonOutcome() : undefined;
+  const io = json ? json.track(redacting) : redacting;
   let code: ExitCode = EXIT.OK;
   const program = buildProgram(
     io,
@@ -229,36 +244,67 @@ export async function runCli(argv: string[], rawIo: Io = processIo()): Promise<E
       code = c;
     },
     argv,
+    json?.commanderOutput,
   );
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return code;
   } catch (err) {
-    return reportError(err, io);
+    const { code: failed, problem } = classifyError(err, json?.commanderMessage ?? '');
+    if (!json) {
+      if (problem) write(io.stderr, textOf(problem));
+      return failed;
+    }
+    json.finish(io, failed, problem);
+    return failed;
   }
+  json?.finish(io, code);
+  return code;
 }
 
-function reportError(err: unknown, io: Io): ExitCode {
+/** The exit code of an error, and what to tell (nothing: commander already said it, or all went well). */
+function classifyError(err: unknown, commanderMessage: string): { code: ExitCode; problem?: JsonProblem } {
   if (err instanceof CommanderError) {
-    // Help and version end in a "error" internally; they are successes.
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
-      return EXIT.OK;
-    if (err.code === 'commander.executeSubCommandAsync') return EXIT.INTERNAL;
-    return EXIT.INVALID; // commander already printed its message
+    // Help and version end in an "error" internally; they are successes, unless the help stands for
+    // a missing command (`kanka-infra` alone, `kanka-infra vault`): that is a usage error.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return { code: EXIT.OK };
+    if (err.code === 'commander.help') {
+      if (err.exitCode === 0) return { code: EXIT.OK };
+      return { code: EXIT.INVALID, ...(commanderMessage ? { problem: usage('no command given') } : {}) };
+    }
+    if (err.code === 'commander.executeSubCommandAsync') return { code: EXIT.INTERNAL };
+    // commander printed its message (or, with --json, kept it for the document)
+    return { code: EXIT.INVALID, ...(commanderMessage ? { problem: usage(commanderMessage) } : {}) };
   }
   if (err instanceof ConfigError) {
-    const n = err.diagnostics.length;
-    write(
-      io.stderr,
-      `${err.diagnostics.map(formatDiagnostic).join('\n')}\n\n${n} problem${n > 1 ? 's' : ''} found; nothing was changed and no host was contacted.`,
-    );
-    return EXIT.INVALID;
+    return {
+      code: EXIT.INVALID,
+      problem: { kind: 'config', message: configSummary(err), diagnostics: err.diagnostics },
+    };
   }
-  if (err instanceof UsageError) {
-    write(io.stderr, `error: ${err.message}`);
-    return EXIT.INVALID;
-  }
+  if (err instanceof UsageError) return { code: EXIT.INVALID, problem: usage(err.message) };
   const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
-  write(io.stderr, `internal error (a bug in kanka-infra, please report it with this output):\n${detail}`);
-  return EXIT.INTERNAL;
+  return {
+    code: EXIT.INTERNAL,
+    problem: {
+      kind: 'internal',
+      message: `internal error (a bug in kanka-infra, please report it with this output):\n${detail}`,
+    },
+  };
+}
+
+function usage(message: string): JsonProblem {
+  return { kind: 'usage', message };
+}
+
+function configSummary(err: ConfigError): string {
+  const n = err.diagnostics.length;
+  return `${n} problem${n > 1 ? 's' : ''} found; nothing was changed and no host was contacted.`;
+}
+
+/** The problem as people read it on stderr. */
+function textOf(problem: JsonProblem): string {
+  if (problem.kind === 'config')
+    return `${(problem.diagnostics ?? []).map(formatDiagnostic).join('\n')}\n\n${problem.message}`;
+  if (problem.kind === 'usage') return `error: ${problem.message}`;
+  return problem.message;
 }

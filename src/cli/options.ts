@@ -42,7 +42,7 @@ export function parsePositiveInt(name: string) {
 }
 
 /** An empty --limit (an unset $HOST in a script) must not mean "every host". */
-function parseLimit(value: string): string {
+export function parseLimit(value: string): string {
   const problem = emptyLimitProblem(value);
   if (problem) throw new UsageError(`${problem}\n  hint: ${EMPTY_LIMIT_HINT}`);
   return value;

@@ -6,6 +6,7 @@ import { Progress, progressMode } from '../output/progress.js';
 import { makeStyle } from '../output/style.js';
 import { write, type Io } from './io.js';
 import type { ProjectOptions } from './options.js';
+import { cliVersion } from './version.js';
 
 /** The pieces plan, apply and drift share: progress while running, the report at the end. */
 export class RunOutput {
@@ -35,7 +36,7 @@ export class RunOutput {
 
   print(report: RunReport, exitCode: number, extra: Record<string, unknown> = {}): void {
     this.progress?.finish();
-    if (this.opts.json) write(this.io.stdout, renderJson(report, exitCode, extra));
+    if (this.opts.json) write(this.io.stdout, renderJson(report, exitCode, cliVersion(), extra));
     else write(this.io.stdout, renderReport(report, { style: this.style, verbose: this.opts.verbose === true }));
   }
 }

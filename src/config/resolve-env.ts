@@ -30,12 +30,7 @@ export function resolveInventoryFile(env: string, projectDir: string): string {
     const file = join(dir, `${env}${ext}`);
     if (pathKind(file, 'the inventory') !== 'missing') return file;
   }
-  const known =
-    pathKind(dir, 'the inventory directory') === 'directory'
-      ? listDir(dir)
-          .filter((f) => /\.ya?ml$/.test(f) && !isVaultFile(join(dir, f)))
-          .map((f) => basename(f).replace(/\.ya?ml$/, ''))
-      : [];
+  const known = knownEnvironments(projectDir);
   throw new ConfigError([
     {
       file: join(dir, `${env}.yml`),
@@ -46,6 +41,15 @@ export function resolveInventoryFile(env: string, projectDir: string): string {
           : `create ${join(dir, `${env}.yml`)} or pass a path to an inventory file`,
     },
   ]);
+}
+
+/** The environments of a project: inventory/*.yml (an encrypted secrets file beside them is not one). */
+export function knownEnvironments(projectDir: string): string[] {
+  const dir = join(projectDir, 'inventory');
+  if (pathKind(dir, 'the inventory directory') !== 'directory') return [];
+  return listDir(dir)
+    .filter((f) => /\.ya?ml$/.test(f) && !isVaultFile(join(dir, f)))
+    .map((f) => basename(f).replace(/\.ya?ml$/, ''));
 }
 
 function listDir(dir: string): string[] {

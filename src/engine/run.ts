@@ -62,6 +62,7 @@ function stoppable(remote: RemoteHost, signal: AbortSignal | undefined): RemoteH
   return {
     probe: (facts) => remote.probe(facts),
     apply: (ops) => (signal.aborted ? Promise.reject(new Interrupted('interrupted')) : remote.apply(ops)),
+    runCommand: (command) => remote.runCommand(command),
     get roundTrips() {
       return remote.roundTrips;
     },

@@ -28,6 +28,10 @@ const COMMANDS = new Set([
   'inventory',
   'schema',
   'vault',
+  'run',
+  'completion',
+  // Called on each Tab by the completion script: a fast start matters most there.
+  '__complete',
 ]);
 const MAGIC = 'kanka-infra-v8cache 1';
 

@@ -1,11 +1,19 @@
 import { problemsOf, type RunReport } from '../engine/report.js';
 import { changeCounts } from './summary.js';
 
-/** The --json document: the whole report, a summary, and the exit code it leads to. */
-export function renderJson(report: RunReport, exitCode: number, extra: Record<string, unknown> = {}): string {
+/**
+ * The --json document: kanka-infra's version (package.json's), the whole report, a summary, and the
+ * exit code it leads to.
+ */
+export function renderJson(
+  report: RunReport,
+  exitCode: number,
+  version: string,
+  extra: Record<string, unknown> = {},
+): string {
   const statuses = report.command === 'apply' ? ['changed'] : ['pending'];
   const doc = {
-    version: 1,
+    version,
     ...report,
     summary: {
       changes: changeCounts(report.hosts, statuses),

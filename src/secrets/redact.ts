@@ -10,8 +10,10 @@ export const MIN_REDACTED_LENGTH = 4;
 
 /**
  * The same value as other programs print it back escaped: a JSON string, an SQL literal (MariaDB
- * echoes `IDENTIFIED BY '...'` in replication errors), a shell single-quoted word, a C/dotenv
- * double-quoted string. Masking only the raw spelling would let these through.
+ * echoes `IDENTIFIED BY '...'` in replication errors), a shell single-quoted word, a C/shell
+ * double-quoted string; and as the template encoders write it into the files `run` can print
+ * (a .env or php.ini value: \\ \" \$; systemd: C escapes with %% and $$). Masking only the raw
+ * spelling would let these through.
  */
 export function escapedSpellings(s: string): string[] {
   const forms = [
@@ -19,8 +21,25 @@ export function escapedSpellings(s: string): string[] {
     s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n'),
     s.replace(/'/g, "'\\''"),
     s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$').replace(/`/g, '\\`'),
+    s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$'),
+    cEscaped(s, { '%': '%%' }),
+    cEscaped(s, { '%': '%%', $: '$$' }),
+    s.replace(/%/g, '%%'),
   ];
   return [...new Set(forms)].filter((f) => f !== s);
+}
+
+const C_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** The inside of a C double-quoted string as redis.conf and systemd read it (see template/encoders.ts). */
+function cEscaped(s: string, extra: Readonly<Record<string, string>>): string {
+  let out = '';
+  for (const ch of s) {
+    const code = ch.codePointAt(0) ?? 0;
+    out +=
+      extra[ch] ?? C_ESCAPES[ch] ?? (code < 0x20 || code === 0x7f ? `\\x${code.toString(16).padStart(2, '0')}` : ch);
+  }
+  return out;
 }
 
 /** Lines of a multi-line secret (a PEM key) are masked one by one too: diffs show them apart. */

@@ -1,5 +1,13 @@
 import type { Fact } from '../facts/fact.js';
 import type { Op } from '../modules/ops.js';
+import type { ShellCommand } from '../shell/command.js';
+
+/** What a command printed and its exit status (an ad-hoc `run`). */
+export interface CommandOutput {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
 
 /** A fact value, or why it could not be read. */
 export type FactOutcome = { ok: true; value: unknown } | { ok: false; error: string };
@@ -13,6 +21,12 @@ export interface RemoteHost {
   probe(facts: readonly Fact<unknown>[]): Promise<Map<string, FactOutcome>>;
   /** Applies ops in order, stopping at the first failure (throws RemoteError). One round trip. */
   apply(ops: readonly Op[]): Promise<void>;
+  /**
+   * Runs an operator's command (`kanka-infra run`) as the inventory says (through sudo when set),
+   * returning its output and exit status as they are: a non-zero status is an answer, not a throw.
+   * One round trip.
+   */
+  runCommand(command: ShellCommand): Promise<CommandOutput>;
   readonly roundTrips: number;
   close(): void;
 }

@@ -1,4 +1,4 @@
-import type { ShellCommand } from '../shell/command.js';
+import { sh, type ShellCommand } from '../shell/command.js';
 import type { ExecResult, Transport } from './transport.js';
 
 /**
@@ -19,4 +19,14 @@ export function sudoProblem(r: ExecResult): string | undefined {
     return 'sudo is not installed on the host but ssh.sudo is set';
   }
   return undefined;
+}
+
+/**
+ * Runs an operator's command line as the host's own shell would, in the login user's locale (no
+ * LC_ALL=C: the output is for a person). It travels on stdin like a script, so it is not limited by
+ * argument length; with sudo it runs as root. It reads /dev/null, not the rest of its script; the
+ * newline before ")" keeps a trailing comment from swallowing it.
+ */
+export function runCommandLine(transport: Transport, command: ShellCommand, sudo: boolean): Promise<ExecResult> {
+  return transport.exec(sudo ? 'sudo -n -- sh -s' : 'sh -s', `${sh`(${command}\n) </dev/null`.text}\n`);
 }

@@ -1,9 +1,10 @@
 import type { Fact } from '../facts/fact.js';
 import type { Op } from '../modules/ops.js';
-import { RemoteError, type FactOutcome, type RemoteHost } from './host.js';
+import type { ShellCommand } from '../shell/command.js';
+import { RemoteError, type CommandOutput, type FactOutcome, type RemoteHost } from './host.js';
 import { LOCK_HELD_EXIT, opsToScript, VALIDATION_FAILED_EXIT } from './ops-to-shell.js';
 import { probeFacts } from './probe-script.js';
-import { runScript, sudoProblem } from './run-script.js';
+import { runCommandLine, runScript, sudoProblem } from './run-script.js';
 import type { Transport } from './transport.js';
 
 /** The real host: facts and ops compiled to POSIX sh, run over one SSH connection. */
@@ -33,6 +34,14 @@ export class ShellHost implements RemoteHost {
     if (r.code === VALIDATION_FAILED_EXIT)
       throw new RemoteError(`validation failed, the file was not installed:\n${output}`, r.code, output);
     throw new RemoteError(`command failed with exit code ${r.code}${output ? `:\n${output}` : ''}`, r.code, output);
+  }
+
+  async runCommand(command: ShellCommand): Promise<CommandOutput> {
+    const r = await runCommandLine(this.transport, command, this.sudo);
+    // sudo refusing to run it is the connection's set-up failing, not the command's answer.
+    const problem = this.sudo && r.code !== 0 ? sudoProblem(r) : undefined;
+    if (problem) throw new RemoteError(problem, r.code, r.stderr);
+    return r;
   }
 
   close(): void {

@@ -2,6 +2,7 @@ import { loadInventory } from '../../config/load-inventory.js';
 import { resolveInventoryFile } from '../../config/resolve-env.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { write, type Io } from '../io.js';
+import { cliVersion } from '../version.js';
 
 /** Lists hosts, addresses and groups, without contacting anything. */
 export function inventoryCommand(env: string, opts: { json?: boolean; project?: string }, io: Io): ExitCode {
@@ -13,6 +14,7 @@ export function inventoryCommand(env: string, opts: { json?: boolean; project?: 
       io.stdout,
       JSON.stringify(
         {
+          version: cliVersion(),
           env: inv.name,
           file: inv.file,
           hosts: inv.hosts.map((h) => ({

@@ -6,6 +6,7 @@ import { UsageError } from '../../diagnostics/usage-error.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { write, type Io } from '../io.js';
 import { compileWith, loadWithSecrets } from '../load.js';
+import { StageDocuments } from '../stage-documents.js';
 import { applyPrograms, requireYesOffTerminal, type ApplyCliOptions } from './apply.js';
 
 export interface RemoveHostOptions extends ApplyCliOptions {
@@ -49,6 +50,8 @@ export async function removeHostCommand(
       : []),
     { what: `update the rest of the fleet without ${name}`, programs: all },
   ];
+  // --json: one document for the whole removal, holding each stage's report.
+  const documents = opts.json ? new StageDocuments(io, 'remove-host') : undefined;
   for (const stage of stages) {
     write(io.stderr, `remove-host ${name}: ${stage.what}`);
     const programs = stage.programs;
@@ -56,12 +59,14 @@ export async function removeHostCommand(
       without,
       programs,
       opts,
-      io,
+      documents?.io ?? io,
       argv,
       (p) =>
         `Remove ${name}, step "${stage.what}": apply these changes to ${p.hosts.filter((h) => h.status === 'pending').length} host(s)?`,
     );
+    documents?.endStage(stage.what);
     if (code !== EXIT.OK) {
+      documents?.print(code, { host: name, removed: false });
       write(
         io.stderr,
         `\nremove-host ${name}: stopped at "${stage.what}". ${name} is still in ${project.inventory.file}; fix the cause above and run remove-host again (the steps already done change nothing the second time).`,
@@ -71,6 +76,7 @@ export async function removeHostCommand(
   }
   removeHostFromInventory(project.inventory.file, name);
   unpinHost(project.inventory.ssh.known_hosts, knownHostsName(host.address, host.port));
+  documents?.print(EXIT.OK, { host: name, removed: true });
   write(
     io.stderr,
     `remove-host ${name}: removed from ${project.inventory.file} and its key unpinned. The host itself was not touched.`,

@@ -5,6 +5,7 @@ import type { ProjectOptions } from '../options.js';
 import { allTasks } from '../../engine/program.js';
 import { checkSshAuth } from '../ssh-auth.js';
 import { securityWarnings } from '../security-warnings.js';
+import { cliVersion } from '../version.js';
 import { describeScope } from '../../config/vars-files.js';
 import { renderTaskList, taskList } from '../../output/task-list.js';
 
@@ -35,6 +36,7 @@ export function validateCommand(env: string, opts: ValidateCliOptions, io: Io): 
       io.stdout,
       JSON.stringify(
         {
+          version: cliVersion(),
           valid: true,
           env: project.inventory.name,
           inventory: project.inventory.file,

@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import { Argument, InvalidArgumentError, type Command } from 'commander';
 import { isMap, isScalar, parseDocument } from 'yaml';
 import { ConfigError, describeFsError } from '../../diagnostics/diagnostic.js';
 import { decryptOrThrow, decryptWithSecrets } from '../../secrets/load-secrets.js';
@@ -163,11 +163,18 @@ function parseAction(value: string): VaultAction {
   throw new InvalidArgumentError(`Allowed choices are ${VAULT_ACTIONS.join(', ')}.`);
 }
 
+/** The action argument: its choices listed (help, completion), with ansible-vault's spelling accepted too. */
+function vaultActionArgument(): Argument {
+  const action = new Argument('<action>', `what to do: ${VAULT_ACTIONS.join(', ')}`).argParser(parseAction);
+  action.argChoices = [...VAULT_ACTIONS];
+  return action;
+}
+
 /** Adds `vault <action> [file]` to the program. */
 export function registerVaultCommand(program: Command, io: Io, setExit: (c: ExitCode) => void): void {
   program
     .command('vault')
-    .argument('<action>', `what to do: ${VAULT_ACTIONS.join(', ')}`, parseAction)
+    .addArgument(vaultActionArgument())
     .argument('[file]', 'the vault file (ansible-vault format), or for encrypt-string the value')
     .description(
       'encrypt, decrypt, view, edit, create or rekey an encrypted secrets file, or encrypt one value (ansible-vault compatible)',

@@ -3,7 +3,8 @@ import { STAND_IN_HOST_FACTS, type HostFacts } from '../../../src/facts/host-fac
 import type { Op } from '../../../src/modules/ops.js';
 import { MYSQL } from '../../../src/facts/mysql.js';
 import { FakeMysql } from './mysql.js';
-import { RemoteError, type FactOutcome, type RemoteHost } from '../../../src/transport/host.js';
+import type { ShellCommand } from '../../../src/shell/command.js';
+import { RemoteError, type CommandOutput, type FactOutcome, type RemoteHost } from '../../../src/transport/host.js';
 import { LOCK_HELD_EXIT, VALIDATION_FAILED_EXIT } from '../../../src/transport/ops-to-shell.js';
 import { builtinCommand } from './commands.js';
 import { factOutput } from './fact-output.js';
@@ -24,6 +25,9 @@ export interface FakeUnit {
 /** A command run on the fake host: returns its exit code. */
 export type FakeCommand = (command: string, host: FakeHost) => number;
 
+/** An operator's command (`run`) on the fake host: what it prints; undefined: no output, `command`'s exit code. */
+export type FakeCommandOutput = (command: string, host: FakeHost) => CommandOutput | undefined;
+
 const DEFAULT_FACTS: HostFacts = { ...STAND_IN_HOST_FACTS, hostname: 'fake' };
 
 /**
@@ -41,6 +45,8 @@ export class FakeHost implements RemoteHost {
   facts: HostFacts = { ...DEFAULT_FACTS };
   /** Decides exit codes of `exec` ops and guards; default: every command succeeds. */
   command: FakeCommand = () => 0;
+  /** What an operator's command (runCommand) prints; default: nothing, with the exit code `command` gives. */
+  commandOutput: FakeCommandOutput = () => undefined;
   /** Decides whether a `validate` command accepts new content; default: accept. */
   validator: (command: string, content: Buffer) => boolean = () => true;
   closed = false;
@@ -104,6 +110,16 @@ export class FakeHost implements RemoteHost {
       }
     }
     return out;
+  }
+
+  runCommand(command: ShellCommand): Promise<CommandOutput> {
+    this.roundTrips++;
+    const given = this.commandOutput(command.text, this);
+    if (given) {
+      this.executed.push(command.text);
+      return Promise.resolve(given);
+    }
+    return Promise.resolve({ stdout: '', stderr: '', code: this.run(command.text) });
   }
 
   /** The text the real snippet would print on a host in this state. */

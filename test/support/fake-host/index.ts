@@ -1,2 +1,2 @@
-export { FakeHost, type FakeCommand, type FakeEntry, type FakeUnit } from './host.js';
+export { FakeHost, type FakeCommand, type FakeCommandOutput, type FakeEntry, type FakeUnit } from './host.js';
 export { FakeMysql } from './mysql.js';

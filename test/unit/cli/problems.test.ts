@@ -79,7 +79,7 @@ describe('a problem that needs a person', () => {
   });
 
   it('is in the JSON summary and first in the webhook text', () => {
-    const doc = JSON.parse(renderJson(report('drift', [broken]), 2)) as { summary: { problems: unknown[] } };
+    const doc = JSON.parse(renderJson(report('drift', [broken]), 2, '0.0.0')) as { summary: { problems: unknown[] } };
     expect(doc.summary.problems).toEqual([
       {
         host: 'backend2',

@@ -31,6 +31,8 @@ describe('where text reaches a host unquoted', () => {
       [
         // Shell written by role authors (command run/unless, check command, validate): THE one place.
         'shell/role-shell.ts: return raw(text);',
+        // A command line the operator typed after `run <env> --`, joined as ssh joins its words.
+        "shell/operator-shell.ts: return raw(words.join(' '));",
         // A heredoc body: data inside a quoted heredoc, never expanded; ended by a random delimiter.
         'shell/heredoc.ts: const delimited = raw(`${body}${eof}`);',
         // The definition.
