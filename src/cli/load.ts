@@ -10,6 +10,7 @@ import {
   decryptWithSecrets,
   loadSecrets,
   PASSWORD_HINT,
+  type SecretValues,
   resolveVaultPassword,
 } from '../secrets/load-secrets.js';
 import { findInlineVaults, type InlineVault } from '../secrets/inline-vault.js';
@@ -105,23 +106,33 @@ export function loadWithSecrets(env: string, opts: ProjectOptions, io: Io, need:
       }),
     };
   // After the inventory is final: the slots are the objects the compiler will read.
-  const opened = findInlineVaults(project).map((slot) => {
+  const loaded = openVaultValues(project, project.inventory, password, io);
+  // Kept as `Secret`s: templates and arguments get the value when they read it, and what they
+  // render is marked sensitive (template/strict-context.ts).
+  return { project, secrets: loaded ? { ...loaded } : {}, secretsChecked: true };
+}
+
+/**
+ * Opens every vault value under `root` (inline !vault values, the inventory's secrets file) and,
+ * before anything is printed, masks all of them (encrypted vars files' too) in every output.
+ */
+function openVaultValues(
+  root: unknown,
+  inventory: Inventory,
+  password: readonly VaultSecret[],
+  io: Io,
+): SecretValues | undefined {
+  const opened = findInlineVaults(root).map((slot) => {
     const secret = new Secret(openInlineVault(slot.vault, password));
     slot.replace(secret);
     return secret;
   });
-  const loaded = file ? loadSecrets(file, password) : undefined;
-  // Before anything is printed: every value from the vault is masked in all output.
+  const file = inventory.secretsFile;
+  const loaded = file ? loadSecrets(file, password).values : undefined;
   io.setRedactor?.(
-    new Redactor([
-      ...(loaded ? allSecrets(loaded.values) : []),
-      ...opened,
-      ...secretsIn(encryptedVarsOf(project.inventory)),
-    ]),
+    new Redactor([...(loaded ? allSecrets(loaded) : []), ...opened, ...secretsIn(encryptedVarsOf(inventory))]),
   );
-  // Kept as `Secret`s: templates and arguments get the value when they read it, and what they
-  // render is marked sensitive (template/strict-context.ts).
-  return { project, secrets: loaded ? { ...loaded.values } : {}, secretsChecked: true };
+  return loaded;
 }
 
 function inlineWhere(vault: InlineVault): { file: string; line?: number } {
@@ -166,15 +177,7 @@ export function loadInventoryMasked(
       },
     ]);
   if (encryptedVars.length > 0) inventory = loadInventory(inventoryFile, { vaultPassword: password });
-  const opened = findInlineVaults(inventory).map((slot) => {
-    const secret = new Secret(openInlineVault(slot.vault, password));
-    slot.replace(secret);
-    return secret;
-  });
-  const loaded = file ? loadSecrets(file, password) : undefined;
-  io.setRedactor?.(
-    new Redactor([...(loaded ? allSecrets(loaded.values) : []), ...opened, ...secretsIn(encryptedVarsOf(inventory))]),
-  );
+  openVaultValues(inventory, inventory, password, io);
   return inventory;
 }
 

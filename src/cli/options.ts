@@ -75,7 +75,7 @@ export function addProjectOptions(cmd: Command, choice: OptionChoice = {}): Comm
     .option('--playbook <file>', "playbook to run (default: the inventory's playbook:, else playbooks/site.yml)");
   if (choice.limit !== false)
     cmd.option('-l, --limit <pattern>', 'only these hosts: a host, a group, "a:b", "all:!x" to exclude', parseLimit);
-  return cmd
+  cmd
     .option(
       '-t, --tags <tags>',
       "only tasks with one of these tags (comma-separated; every task also carries its role's name)",
@@ -93,7 +93,13 @@ export function addProjectOptions(cmd: Command, choice: OptionChoice = {}): Comm
     )
     .option('--json', 'print a JSON document on stdout instead of text')
     .option('-v, --verbose', 'also show tasks with nothing to do, and timings')
-    .option('--no-color', 'no colours (also when NO_COLOR is set or output is not a terminal)')
+    .option('--no-color', 'no colours (also when NO_COLOR is set or output is not a terminal)');
+  return addVaultOptions(cmd);
+}
+
+/** Where the secrets password comes from: every command that opens the vault offers the same two. */
+export function addVaultOptions(cmd: Command): Command {
+  return cmd
     .option(
       '--vault-password-file <file>',
       'file holding the secrets password, or a script printing it (or set KANKA_VAULT_PASSWORD / KANKA_VAULT_PASSWORD_FILE)',

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
-import { DEFAULT_FORKS, parseLimit, parsePositiveInt } from '../options.js';
+import { addVaultOptions, DEFAULT_FORKS, parseLimit, parsePositiveInt } from '../options.js';
 import type { RunCommandOptions } from './run-command.js';
 
 /** `run <env> -- <command...>`: an ad-hoc command on the selected hosts (loaded only when used). */
@@ -11,7 +11,7 @@ export function registerRunCommand(
   setExit: (c: ExitCode) => void,
   argv: readonly string[],
 ): void {
-  program
+  const cmd = program
     .command('run')
     .argument('<env>', 'environment name or inventory file')
     .argument('[command...]', 'the command line, after --')
@@ -26,16 +26,8 @@ export function registerRunCommand(
         .argParser(parsePositiveInt('--forks')),
     )
     .option('--json', 'print a JSON document on stdout instead of text')
-    .option('--no-color', 'no colours (also when NO_COLOR is set or output is not a terminal)')
-    .option(
-      '--vault-password-file <file>',
-      'file holding the secrets password, or a script printing it (or set KANKA_VAULT_PASSWORD / KANKA_VAULT_PASSWORD_FILE)',
-    )
-    .option(
-      '--vault-id <label@file>',
-      'a labelled secrets password from a file or script (repeatable; the matching label is tried first)',
-      (v: string, all: string[] | undefined) => [...(all ?? []), v],
-    )
+    .option('--no-color', 'no colours (also when NO_COLOR is set or output is not a terminal)');
+  addVaultOptions(cmd)
     .addHelpText(
       'after',
       `
