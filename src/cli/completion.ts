@@ -96,7 +96,8 @@ function optionValues(option: Option, current: string, names: ProjectNames): str
       const known = [...names.groups(), ...names.hosts()];
       return known.length > 0 ? patternCandidates(current, known) : [];
     }
-    case '--tags': {
+    case '--tags':
+    case '--skip-tags': {
       // A comma-separated list: complete its last tag.
       const head = current.slice(0, current.lastIndexOf(',') + 1);
       return startingWith(
@@ -158,8 +159,11 @@ class ProjectNames {
       const project = loadProject({ env, projectDir: this.projectDir });
       const tags = new Set(project.plays.flatMap((p) => p.tags));
       for (const play of project.plays)
-        for (const role of play.roles)
+        for (const role of play.roles) {
+          // Every task carries its role's name as a tag.
+          tags.add(role);
           for (const t of project.roles.get(role)?.tasks ?? []) t.tags.forEach((x) => tags.add(x));
+        }
       return [...tags].sort();
     });
   }

@@ -10,6 +10,7 @@ import { ConfigError } from '../diagnostics/diagnostic.js';
 import { UsageError } from '../diagnostics/usage-error.js';
 import { RESERVED_VARS } from '../engine/vars.js';
 import { isVaultText } from '../secrets/vault-format.js';
+import { findInlineVaults } from '../secrets/inline-vault.js';
 
 /** A variable name as templates can read it: `{{ name }}`. */
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -95,6 +96,12 @@ function fromFile(path: string, cwd: string): Vars {
       `-e @${path}: the file is encrypted; extra vars are plain YAML (put encrypted variables in group_vars/ or host_vars/)`,
     );
   const yaml = loadYamlFile(file, '-e file');
+  // A saved plan keeps the -e values; a vault value there would be saved masked and never match again.
+  const vaulted = findInlineVaults(yaml.data)[0];
+  if (vaulted)
+    throw new UsageError(
+      `-e @${path}${vaulted.vault.line !== undefined ? `:${vaulted.vault.line}` : ''}: ${vaulted.key} is a !vault value; extra vars are plain (put encrypted variables in group_vars/ or host_vars/)`,
+    );
   const checked = validateWith(varsSchema, yaml.data ?? {}, yaml);
   if (!checked.ok) throw new ConfigError(checked.diagnostics);
   return checked.value;

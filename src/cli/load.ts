@@ -15,12 +15,13 @@ import {
 } from '../secrets/load-secrets.js';
 import { findInlineVaults, type InlineVault } from '../secrets/inline-vault.js';
 import { Redactor } from '../secrets/redact.js';
-import { Secret } from '../secrets/secret.js';
+import { Secret, secretsWithin } from '../secrets/secret.js';
 import { readPasswordSource } from '../secrets/password-source.js';
 import { DEFAULT_VAULT_ID, type VaultSecret } from '../secrets/vault-id.js';
 import { fileVaultSecrets } from './vault-passwords.js';
 import { checkVaultEnvelope, standInSecrets, standInValue } from '../secrets/stand-in.js';
 import { readExtraVars } from './extra-vars.js';
+import { vaultBlocksIn } from '../config/vault-blocks.js';
 import { pathKind } from '../config/path-kind.js';
 import { loadInventory } from '../config/load-inventory.js';
 import { resolveInventoryFile } from '../config/resolve-env.js';
@@ -122,16 +123,10 @@ function openVaultValues(
   password: readonly VaultSecret[],
   io: Io,
 ): SecretValues | undefined {
-  const opened = findInlineVaults(root).map((slot) => {
-    const secret = new Secret(openInlineVault(slot.vault, password));
-    slot.replace(secret);
-    return secret;
-  });
+  for (const slot of findInlineVaults(root)) slot.replace(new Secret(openInlineVault(slot.vault, password)));
   const file = inventory.secretsFile;
   const loaded = file ? loadSecrets(file, password).values : undefined;
-  io.setRedactor?.(
-    new Redactor([...(loaded ? allSecrets(loaded) : []), ...opened, ...secretsIn(encryptedVarsOf(inventory))]),
-  );
+  io.setRedactor?.(new Redactor([...(loaded ? allSecrets(loaded) : []), ...secretsWithin(root)]));
   return loaded;
 }
 
@@ -166,18 +161,24 @@ export function loadInventoryMasked(
   let inventory = loadInventory(inventoryFile);
   const file = inventory.secretsFile;
   const encryptedVars = (inventory.varsFiles ?? []).filter((f) => f.encrypted).map((f) => f.file);
-  if (!file && encryptedVars.length === 0 && findInlineVaults(inventory).length === 0) return inventory;
+  // The roles' and playbooks' !vault values too: a command may print what a task wrote from them.
+  const blocks = Object.fromEntries(vaultBlocksIn(opts.project ?? io.cwd).map((b, i) => [String(i), b]));
+  const inline = [...findInlineVaults(inventory), ...findInlineVaults(blocks)];
+  if (!file && encryptedVars.length === 0 && inline.length === 0) return inventory;
   const password = findPassword(inventory.vaultPasswordFile, opts, io, {});
-  if (password === undefined)
+  if (password === undefined) {
+    const first = inline[0]?.vault;
+    const where = file ?? encryptedVars[0];
     throw new ConfigError([
       {
-        file: file ?? encryptedVars[0] ?? inventory.file,
-        message: `${file ? 'the inventory has encrypted secrets' : encryptedVars.length > 0 ? 'this vars file is encrypted' : 'the inventory has !vault values'} but no password was given (run needs them to mask their values in what the command prints)`,
+        ...(where !== undefined ? { file: where } : first ? inlineWhere(first) : { file: inventory.file }),
+        message: `${file ? 'the inventory has encrypted secrets' : encryptedVars.length > 0 ? 'this vars file is encrypted' : 'the project has !vault values'} but no password was given (run needs them to mask their values in what the command prints)`,
         hint: PASSWORD_HINT,
       },
     ]);
+  }
   if (encryptedVars.length > 0) inventory = loadInventory(inventoryFile, { vaultPassword: password });
-  openVaultValues(inventory, inventory, password, io);
+  openVaultValues({ inventory, blocks }, inventory, password, io);
   return inventory;
 }
 
@@ -227,14 +228,4 @@ function findPassword(
     allowScript: false,
   });
   return [{ label: DEFAULT_VAULT_ID, password }];
-}
-
-function encryptedVarsOf(inventory: Inventory): unknown[] {
-  return (inventory.varsFiles ?? []).filter((f) => f.encrypted).map((f) => f.vars);
-}
-
-function secretsIn(value: unknown): Secret[] {
-  if (value instanceof Secret) return [value];
-  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(secretsIn);
-  return [];
 }

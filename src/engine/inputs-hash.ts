@@ -2,7 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Project } from '../config/model.js';
-import { Secret } from '../secrets/secret.js';
+import { Secret, secretsWithin } from '../secrets/secret.js';
 
 /**
  * The key that approval fingerprints and the inputs hash are made with: derived from the secrets
@@ -16,8 +16,8 @@ export function approvalKey(secrets: Record<string, unknown>, project?: Project)
       for (const k of Object.keys(v).sort()) walk((v as Record<string, unknown>)[k], `${path}.${k}`);
   };
   walk(secrets, 'secrets');
-  // Encrypted group_vars/host_vars files hold secrets too.
-  for (const f of project?.inventory.varsFiles ?? []) if (f.encrypted) walk(f.vars, `vars:${f.file}`);
+  // Encrypted group_vars/host_vars files and inline !vault values hold secrets too.
+  for (const s of secretsWithin(project)) h.update(`project=${s.reveal().length}:${s.reveal()}\n`);
   return h.digest();
 }
 

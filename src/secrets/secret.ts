@@ -43,3 +43,24 @@ export class Secret {
     return value instanceof Secret;
   }
 }
+
+/**
+ * Every Secret under `root` (objects, arrays, Maps, at any depth), in a fixed order (object keys
+ * sorted): for masking all of them, and for keys derived from all of them.
+ */
+export function secretsWithin(root: unknown): Secret[] {
+  const seen = new WeakSet<object>();
+  const found: Secret[] = [];
+  const visit = (value: unknown): void => {
+    if (value instanceof Secret) {
+      found.push(value);
+      return;
+    }
+    if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || seen.has(value)) return;
+    seen.add(value);
+    if (value instanceof Map) for (const v of (value as Map<unknown, unknown>).values()) visit(v);
+    else for (const k of Object.keys(value).sort()) visit((value as Record<string, unknown>)[k]);
+  };
+  visit(root);
+  return found;
+}

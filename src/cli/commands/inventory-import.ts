@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
-import { stringify } from 'yaml';
+import { Scalar, stringify } from 'yaml';
 import { convertAnsibleInventory, type ImportResult } from '../../config/ansible/convert.js';
 import { parseIniInventory } from '../../config/ansible/ini-inventory.js';
 import type { UnmappedFeature } from '../../config/ansible/model.js';
@@ -10,6 +10,7 @@ import { inventorySchema } from '../../config/schema/inventory.js';
 import { UsageError } from '../../diagnostics/usage-error.js';
 import { formatKeyPath } from '../../diagnostics/diagnostic.js';
 import { writeAtomic } from '../../local/write-atomic.js';
+import { findInlineVaults, InlineVault } from '../../secrets/inline-vault.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { write, type Io } from '../io.js';
 
@@ -32,6 +33,41 @@ function varsDir(given: string | undefined, inventoryFile: string, name: string,
   }
   const beside = join(dirname(inventoryFile), name);
   return existsSync(beside) && statSync(beside).isDirectory() ? beside : undefined;
+}
+
+/** Everything the import will write can be written: said before anything is (no partial output). */
+function checkOutputPaths(
+  out: string,
+  copies: ReadonlyArray<{ from: string; to: string }>,
+  force: boolean,
+  cwd: string,
+): void {
+  const shown = (p: string) => relative(cwd, p) || p;
+  const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
+  const dir = dirname(out);
+  if (!isDir(dir)) throw new UsageError(`-o ${shown(out)}: ${shown(dir)} is not a directory (create it first)`);
+  if (isDir(out)) throw new UsageError(`-o ${shown(out)} is a directory: name the inventory file to write`);
+  for (const target of [out, ...copies.map((c) => c.to)])
+    if (existsSync(target) && !force)
+      throw new UsageError(`${shown(target)} exists: not overwritten (--force replaces it)`);
+  for (const c of copies)
+    for (let p = dirname(c.to); p !== dir && p.startsWith(dir); p = dirname(p))
+      if (existsSync(p) && !isDir(p))
+        throw new UsageError(`${shown(p)} is not a directory: ${shown(c.from)} cannot be copied under it`);
+}
+
+/** The written YAML: inline !vault values as `!vault |` blocks, still encrypted (this format reads them). */
+function yamlNodes(value: unknown): unknown {
+  if (value instanceof InlineVault) {
+    const node = new Scalar(value.text.endsWith('\n') ? value.text : `${value.text}\n`);
+    node.tag = '!vault';
+    node.type = 'BLOCK_LITERAL';
+    return node;
+  }
+  if (Array.isArray(value)) return value.map(yamlNodes);
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, yamlNodes(v)]));
+  return value;
 }
 
 /**
@@ -94,8 +130,6 @@ export function inventoryImportCommand(source: string, opts: InventoryImportOpti
   const yamlForm = ['.yml', '.yaml', '.json'].includes(extname(file).toLowerCase());
   const parsed = yamlForm ? parseYamlInventory(text, file) : parseIniInventory(text, file);
   const out = opts.out !== undefined ? resolve(io.cwd, opts.out) : undefined;
-  if (out && existsSync(out) && !opts.force)
-    throw new UsageError(`${opts.out} exists: not overwritten (--force replaces it)`);
   const groupVarsDir = varsDir(opts.groupVars, file, 'group_vars', io.cwd);
   const hostVarsDir = varsDir(opts.hostVars, file, 'host_vars', io.cwd);
   const result = convertAnsibleInventory(parsed, {
@@ -104,9 +138,7 @@ export function inventoryImportCommand(source: string, opts: InventoryImportOpti
     ...(opts.name ? { name: opts.name } : {}),
   });
   const copies = encryptedCopies(result, out);
-  for (const c of copies.planned)
-    if (existsSync(c.to) && !opts.force)
-      throw new UsageError(`${relative(io.cwd, c.to)} exists: not overwritten (--force replaces it)`);
+  if (out) checkOutputPaths(out, copies.planned, opts.force === true, io.cwd);
   // What validate would refuse is said now, not at the first plan.
   const check = inventorySchema.safeParse(result.inventory);
   const invalid: UnmappedFeature[] = check.success
@@ -117,7 +149,7 @@ export function inventoryImportCommand(source: string, opts: InventoryImportOpti
         what: `the imported value is not valid here: ${i.message}`,
       }));
   const all = { ...result, unmapped: [...result.unmapped, ...copies.unmapped, ...invalid] };
-  const yaml = header(file, all, io.cwd) + stringify(result.inventory, { lineWidth: 0 });
+  const yaml = header(file, all, io.cwd) + stringify(yamlNodes(result.inventory), { lineWidth: 0 });
   if (out) {
     for (const c of copies.planned) {
       mkdirSync(dirname(c.to), { recursive: true });
@@ -149,6 +181,7 @@ export function inventoryImportCommand(source: string, opts: InventoryImportOpti
     return code;
   }
   if (!out) io.stdout.write(yaml);
+  const vaultValues = findInlineVaults(result.inventory).length;
   const summary = [
     `${out ? `wrote ${relative(io.cwd, out) || out}: ` : ''}${Object.keys(result.inventory.hosts).length} hosts, ${Object.keys(result.inventory.groups).length} groups from ${relative(io.cwd, file) || file}${result.varsFiles.length > 0 ? ` and ${result.varsFiles.length} vars files` : ''}`,
     ...(all.unmapped.length > 0
@@ -157,6 +190,9 @@ export function inventoryImportCommand(source: string, opts: InventoryImportOpti
           ...all.unmapped.map((u) => `  ${featureLine(u, io.cwd)}`),
         ]
       : ['every Ansible setting found was mapped']),
+    ...(vaultValues > 0
+      ? [`!vault values carried over as they are (${vaultValues}): validate and plan open them with the vault password`]
+      : []),
     ...(copies.planned.length > 0
       ? [
           `encrypted vars files copied as they are (${copies.planned.length}): validate and plan open them with the vault password`,

@@ -1,6 +1,5 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { isVaultText } from '../../secrets/vault-format.js';
 import { parseYaml, readTextFile } from '../yaml-file.js';
 import type { UnmappedFeature } from './model.js';
@@ -53,21 +52,8 @@ export function readVarsFiles(dir: string | undefined, name: string): VarsFromFi
       out.encrypted.push(file);
       continue;
     }
-    // Inline !vault values are reported and left out; the rest is read with the usual checks.
-    const lineCounter = new LineCounter();
-    const doc = parseDocument(text, { uniqueKeys: false, lineCounter });
-    const vaulted = vaultedKeys(doc, lineCounter);
-    for (const [key, line] of vaulted) {
-      out.unmapped.push({
-        file,
-        ...(line !== undefined ? { line } : {}),
-        where: key,
-        what: 'an inline !vault value: not decrypted by the import',
-        hint: `put it in the inventory's secrets file and use {{ secrets.${key} }}`,
-      });
-      doc.delete(key);
-    }
-    const yaml = parseYaml(vaulted.size > 0 ? doc.toString() : text, file);
+    // Inline !vault values come back as InlineVaults: carried over encrypted, never opened.
+    const yaml = parseYaml(text, file);
     if (yaml.data === null || yaml.data === undefined) continue;
     if (typeof yaml.data !== 'object' || Array.isArray(yaml.data)) {
       out.unmapped.push({ file, line: 1, where: file, what: 'a vars file must be a mapping: not read' });
@@ -79,16 +65,4 @@ export function readVarsFiles(dir: string | undefined, name: string): VarsFromFi
     }
   }
   return out;
-}
-
-/** Top-level keys whose value is tagged !vault (encrypt_string output), with their lines. */
-function vaultedKeys(doc: Document, lineCounter: LineCounter): Map<string, number | undefined> {
-  const keys = new Map<string, number | undefined>();
-  if (!isMap(doc.contents)) return keys;
-  for (const item of doc.contents.items) {
-    const value = item.value as { tag?: string } | null;
-    if (isScalar(item.key) && value?.tag === '!vault')
-      keys.set(String(item.key.value), item.key.range ? lineCounter.linePos(item.key.range[0]).line : undefined);
-  }
-  return keys;
 }

@@ -66,6 +66,7 @@ describe('completion', () => {
     expect(await candidates(cwd, 'plan', 'test', '-l', 'all:!w')).toEqual(['all:!web', 'all:!web1']);
     expect((await candidates(cwd, 'apply', 'test', '--tags', '')).sort()).toEqual(['app', 'base', 'motd']);
     expect(await candidates(cwd, 'apply', 'test', '--tags', 'app,m')).toEqual(['app,motd']);
+    expect(await candidates(cwd, 'plan', 'test', '--skip-tags', 'b')).toEqual(['base']);
     expect(await candidates(cwd, 'db', 'reseed', 'test', '')).toEqual(['web1', 'db1']);
     expect(await candidates(cwd, 'add-host', 'new', '--env', 'test', '--group', '')).toEqual(['web', 'db']);
   });

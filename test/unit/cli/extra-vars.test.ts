@@ -74,6 +74,16 @@ describe('-e extra vars: forms and types', () => {
     expect(() => readExtraVars(['@enc.yml'], dir)).toThrow(/the file is encrypted/);
   });
 
+  it('a !vault value in an @file is refused too (a saved plan would keep it masked, never to match again)', () => {
+    const block = encryptVault('s3cret', 'pw')
+      .trimEnd()
+      .split('\n')
+      .map((l) => `  ${l}`)
+      .join('\n');
+    const dir = tempTree({ 'vars.yml': `a: 1\ndb_password: !vault |\n${block}\n` });
+    expect(() => readExtraVars(['@vars.yml'], dir)).toThrow(/-e @vars\.yml:2: db_password is a !vault value/);
+  });
+
   it('a bad @file is a ConfigError with its line', () => {
     const dir = tempTree({ 'bad.yml': 'a: 1\nproduction: maybe\n' });
     expect(() => readExtraVars(['@bad.yml'], dir)).toThrow(/bad\.yml:2.*production/);

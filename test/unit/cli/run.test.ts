@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { APPLY_LOG } from '../../../src/engine/lock.js';
 import { TransportError, type ConnectionTarget } from '../../../src/transport/transport.js';
+import { encryptVault } from '../../../src/secrets/vault-format.js';
 import { cli } from '../../support/cli.js';
 import { fakeFleet } from '../../support/fake-fleet.js';
 import { projectDir, projectFiles } from '../../support/project.js';
@@ -155,6 +156,27 @@ describe('run: an ad-hoc command on the selected hosts', () => {
       const log = logOf(f, 'web1');
       expect(log).toContain('"run":"echo <secret>"');
       expect(log).not.toContain('s3cret-db-pw');
+    });
+
+    it("a role's !vault value is masked too (found without loading the roles); none given: no password, no connection", async () => {
+      const block = encryptVault('s3cret-db-pw', PASSWORD)
+        .trimEnd()
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n');
+      const cwd = projectDir({ 'roles/base/defaults.yml': `db_password: !vault |\n${block}\n` });
+      const f = fleet();
+      const r = await cli(['run', 'test', '-l', 'web1', '--', 'cat /etc/app.env'], { cwd, connect: f.connect });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('DB_PASSWORD=<secret>');
+      expect(r.stdout + r.stderr + logOf(f, 'web1')).not.toContain('s3cret-db-pw');
+      delete process.env['KANKA_VAULT_PASSWORD'];
+      const refused = await cli(['run', 'test', '--', 'uptime'], { cwd });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(
+        /roles\/base\/defaults\.yml:1: the project has !vault values but no password was given/,
+      );
+      expect(refused.connected).toEqual([]);
     });
 
     it('without the vault password: a config error, nothing contacted', async () => {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandHostPattern } from '../../../src/config/ansible/host-range.js';
@@ -122,15 +122,16 @@ describe('inventory import', () => {
     );
     expect(report).toMatch(/ansible\/host_vars: backend2: vars for host "backend2", which the inventory does not have/);
     expect(report).not.toMatch(/not JSON/);
-    expect(report).toMatch(/ansible\/gv\/backend\.yml:1: db_password: an inline !vault value/);
+    expect(report).toContain('!vault values carried over as they are (1)');
     expect(report).toMatch(/nosuchgroup: vars for group "nosuchgroup", which the inventory does not have/);
     const written = readFileSync(join(cwd, 'inventory/more.yml'), 'utf8');
-    // The report is kept in the file too, and the vault text never is.
+    // The report is kept in the file too; the !vault value is carried over still encrypted.
     expect(written).toMatch(/^# Not mapped \(\d+\)/m);
-    expect(written).not.toContain('6231');
-    expect(loadInventory(join(cwd, 'inventory/more.yml')).groups.get('backend')?.vars).toEqual({
+    expect(written).toContain('db_password: !vault |\n        $ANSIBLE_VAULT;1.1;AES256\n        6231\n');
+    expect(loadInventory(join(cwd, 'inventory/more.yml')).groups.get('backend')?.vars).toMatchObject({
       port: 3306,
       listen: '{{ http_port }}',
+      db_password: { text: '$ANSIBLE_VAULT;1.1;AES256\n6231\n' },
     });
   });
 
@@ -155,6 +156,63 @@ describe('inventory import', () => {
     expect(printed.stderr).toMatch(
       /ansible\/group_vars\/backend\.yml: group backend: an ansible-vault encrypted vars file: give -o/,
     );
+  });
+
+  it('!vault values nested in a YAML inventory or a vars file come over encrypted, and open with the password', async () => {
+    const cwd = withAnsibleFixture();
+    const block = (value: string, indent: string) =>
+      encryptVault(value, 'pw')
+        .trimEnd()
+        .split('\n')
+        .map((l) => `${indent}${l}`)
+        .join('\n');
+    writeFileSync(
+      join(cwd, 'ansible/vaulted.yml'),
+      `all:\n  vars:\n    greeting: hi\n    db_password: !vault |\n${block('s3cret-one', '      ')}\n  hosts:\n    web1: { ansible_host: 10.0.0.1 }\n`,
+    );
+    mkdirSync(join(cwd, 'ansible/gv2'));
+    mkdirSync(join(cwd, 'ansible/hv2'));
+    writeFileSync(join(cwd, 'ansible/gv2/all.yml'), `mail:\n  api_key: !vault |\n${block('s3cret-two', '    ')}\n`);
+    const r = await cli(
+      [
+        'inventory',
+        'import',
+        'ansible/vaulted.yml',
+        '--group-vars',
+        'ansible/gv2',
+        '--host-vars',
+        'ansible/hv2',
+        '-o',
+        'inventory/v.yml',
+      ],
+      { cwd },
+    );
+    expect(r.stdout).toContain('!vault values carried over as they are (2)');
+    expect(r.code).toBe(0);
+    const written = readFileSync(join(cwd, 'inventory/v.yml'), 'utf8');
+    expect(written).not.toMatch(/s3cret|text:|line:/);
+    writeFileSync(join(cwd, 'pw'), 'pw\n');
+    const validate = await cli(['validate', 'v', '--vault-password-file', 'pw'], { cwd });
+    expect(validate.code, validate.stderr).toBe(0);
+  });
+
+  it('output paths that cannot be written are usage errors before anything is written', async () => {
+    const cwd = withAnsibleFixture();
+    writeFileSync(join(cwd, 'ansible/group_vars/backend.yml'), encryptVault('x: 1\n', 'pw'));
+    const noDir = await cli(['inventory', 'import', 'ansible/hosts.ini', '-o', 'nodir/prod.yml'], { cwd });
+    expect(noDir.stderr).toMatch(/-o nodir\/prod\.yml: nodir is not a directory \(create it first\)/);
+    const isDir = await cli(['inventory', 'import', 'ansible/hosts.ini', '-o', 'inventory', '--force'], { cwd });
+    expect(isDir.stderr).toMatch(/-o inventory is a directory/);
+    writeFileSync(join(cwd, 'inventory/group_vars'), 'not a folder');
+    const blocked = await cli(['inventory', 'import', 'ansible/hosts.ini', '-o', 'inventory/p.yml'], { cwd });
+    expect(blocked.stderr).toMatch(
+      /inventory\/group_vars is not a directory: ansible\/group_vars\/backend\.yml cannot be copied/,
+    );
+    for (const r of [noDir, isDir, blocked]) {
+      expect(r.code).toBe(1);
+      expect(r.stderr).not.toMatch(/internal error|^\s+at /m);
+    }
+    expect(existsSync(join(cwd, 'inventory/p.yml'))).toBe(false);
   });
 
   it('never replaces an existing file without --force; a missing file is exit 1 naming it', async () => {
