@@ -35,8 +35,8 @@ export function taskText(text: string, s: TaskSensitivity | undefined, hiddenAs:
 
 /**
  * A change as every output shows it (human, --json, drift, webhook, apply log, saved plans):
- * content that derives from a secret, or any content of a sensitive task, becomes a summary with
- * hashes; values from secrets are masked in the subject and details.
+ * content that derives from a secret, or any content of a sensitive task, becomes a summary (no
+ * hash); values from secrets are masked in the subject and details.
  */
 export function changeView(c: Change, s: TaskSensitivity | undefined): ChangeView {
   const hideContent = c.sensitive === true || s !== undefined;
@@ -44,7 +44,7 @@ export function changeView(c: Change, s: TaskSensitivity | undefined): ChangeVie
   if (diff !== undefined && hideContent && !(c.sensitive === true)) {
     // The module showed content (it did not know its arguments came from a secret): summarise it here.
     diff = c.content
-      ? sensitiveDiff(diff.startsWith('--- ') ? changedLines(diff) : undefined, c.content.before, c.content.after)
+      ? sensitiveDiff(diff.startsWith('--- ') ? changedLines(diff) : undefined)
       : `${SENSITIVE} content changed`;
   }
   const view: ChangeView = {

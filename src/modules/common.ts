@@ -68,12 +68,11 @@ export function changedLines(diff: string): number {
 }
 
 /**
- * What a sensitive file's change shows instead of its diff: how much changed and the hashes, never
- * a line of the content (old or new).
+ * What a sensitive file's change shows instead of its diff: how much changed, never a line of the
+ * content, nor a plain hash of it (a short secret could be guessed offline from one).
  */
-export function sensitiveDiff(lines: number | undefined, before: string | undefined, after: string): string {
-  const hashes = `sha256 ${before ? `${before.slice(0, 12)} -> ` : ''}${after.slice(0, 12)}`;
-  return `(sensitive content: ${lines === undefined ? 'changed' : `${lines} line${lines === 1 ? '' : 's'} changed`}; ${hashes})`;
+export function sensitiveDiff(lines: number | undefined): string {
+  return `(sensitive content: ${lines === undefined ? 'changed' : `${lines} line${lines === 1 ? '' : 's'} changed`})`;
 }
 
 /** A unified diff, or a one-line summary for binary or large content. */

@@ -23,11 +23,7 @@ export function planFileContent(
     const diff = contentDiff(dest, before, content, beforeSummary);
     if (!hidden) return diff;
     const unified = diff.startsWith('--- ');
-    return sensitiveDiff(
-      unified ? changedLines(diff) : undefined,
-      current.type === 'file' ? current.sha256 : undefined,
-      after,
-    );
+    return sensitiveDiff(unified ? changedLines(diff) : undefined);
   };
   const marks = {
     ...(hidden ? { sensitive: true } : {}),

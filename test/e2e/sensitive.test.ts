@@ -51,7 +51,7 @@ describe.skipIf(!fleet)(`sensitive values on a fleet host${reason ? ` (skipped: 
     const plan = await kanka(['plan', ...args, '--verbose']);
     expect(plan.code, plan.stdout + plan.stderr).toBe(2);
     expect(plan.stdout).toMatch(
-      /\+ create \/etc\/kanka-e2e-sensitive\/tls\.pem.*\n\s+\(sensitive content: 4 lines changed; sha256 [0-9a-f]{12}\)/,
+      /\+ create \/etc\/kanka-e2e-sensitive\/tls\.pem.*\n\s+\(sensitive content: 4 lines changed\)/,
     );
     expect(plan.stdout).toContain('> run    printf %s (sensitive) > /etc/kanka-e2e-sensitive/short');
     outputs.push(['plan', plan.stdout + plan.stderr]);

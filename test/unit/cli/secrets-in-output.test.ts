@@ -54,7 +54,7 @@ describe('secrets never reach the output', () => {
       expect(all).toContain('(sensitive');
     }
     // A file whose content read a secret: how much changed and the hashes, never a line of it.
-    expect(runs[0]?.stdout).toMatch(/\(sensitive content: 3 lines changed; sha256 [0-9a-f]{12}\)/);
+    expect(runs[0]?.stdout).toMatch(/\(sensitive content: 3 lines changed\)/);
     expect(runs[0]?.stdout).toContain('echo (sensitive) | chpasswd');
     const json = JSON.parse(runs[1]?.stdout ?? '{}') as {
       hosts: Array<{ tasks: Array<{ changes: Array<{ diff?: string; sensitive?: boolean }> }> }>;
