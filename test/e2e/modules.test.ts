@@ -124,9 +124,7 @@ describe.skipIf(!fleet)(
       outputs.push(r.stdout, r.stderr);
       expect(r.code, r.stdout).toBe(0);
       // The template reads a secret (the stats password): its diff says what changed, never the content.
-      expect(r.stdout).toMatch(
-        /~ update \/etc\/haproxy\/haproxy\.cfg.*\n\s+\(sensitive content: 2 lines changed\)/,
-      );
+      expect(r.stdout).toMatch(/~ update \/etc\/haproxy\/haproxy\.cfg.*\n\s+\(sensitive content: 2 lines changed\)/);
       expect(r.stdout).not.toContain('bind *:8081');
       expect(r.stdout).toMatch(/> run\s+haproxy\.service\s+reload.*\[e2e-web handler\] reload haproxy/);
       expect(await sh('backend1', 'ss -ltn | grep -c ":8081 "')).toBe('1\n');

@@ -70,9 +70,7 @@ describe('inline !vault values in project YAML', () => {
     // Pasted straight into a task's arguments (as Ansible allows): the value, sensitive too.
     const raw = hosts.get('web1')?.files.get('/etc/raw.txt');
     expect(raw?.type === 'file' && raw.content.toString()).toBe(VALUE);
-    expect(plan.stdout).toMatch(
-      /\+ create \/etc\/raw\.txt {2}\[base\] raw\n {6}\(sensitive content: 1 line changed\)/,
-    );
+    expect(plan.stdout).toMatch(/\+ create \/etc\/raw\.txt {2}\[base\] raw\n {6}\(sensitive content: 1 line changed\)/);
   });
 
   it('validate needs no password for them; plan does, and says where', async () => {

@@ -87,16 +87,12 @@ describe('sensitive values', () => {
     const plan = await cli(['plan', 'test', '--verbose'], { cwd, connect: f.connect });
     expect(plan.code).toBe(2);
     expectNoSecret(plan.stdout + plan.stderr, 'plan');
-    expect(plan.stdout).toMatch(
-      /\+ create \/etc\/haproxy\.pem[^\n]*\n\s+\(sensitive content: 5 lines changed\)/,
-    );
+    expect(plan.stdout).toMatch(/\+ create \/etc\/haproxy\.pem[^\n]*\n\s+\(sensitive content: 5 lines changed\)/);
     expect(plan.stdout).toMatch(/\+ create \/etc\/app\.env[^\n]*\n\s+\(sensitive content: \d+ lines changed/);
     // The old on-host content of a private file is never shown, nor the new one.
     expect(plan.stdout).not.toContain('tok-123');
     expect(plan.stdout).not.toContain('new content');
-    expect(plan.stdout).toMatch(
-      /~ update \/etc\/private\.conf[^\n]*\n\s+\(sensitive content: 2 lines changed\)/,
-    );
+    expect(plan.stdout).toMatch(/~ update \/etc\/private\.conf[^\n]*\n\s+\(sensitive content: 2 lines changed\)/);
     expect(plan.stdout).toContain('(sensitive) run');
     expect(plan.stdout).not.toContain('touch /srv/flag');
 
