@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from './http.js';
-import { fleetOrSkip, kanka, hostShell } from './support.js';
+import { convergeSite, fleetOrSkip, kanka, hostShell } from './support.js';
 
 const { fleet, reason } = fleetOrSkip();
 const addr = (name: string) => fleet?.hosts.find((h) => h.name === name)?.address ?? '';
@@ -52,8 +52,7 @@ describe.skipIf(!fleet)(`mariadb-backup on the local fleet${reason ? ` (skipped:
 
   beforeAll(async () => {
     if (!fleet) return;
-    const converge = await kanka(['apply', fleet.inventoryFile, '--yes']);
-    expect(converge.code, converge.stdout.slice(-3000) + converge.stderr.slice(-2000)).toBe(0);
+    await convergeSite(fleet.inventoryFile);
   });
 
   afterAll(async () => {

@@ -4,7 +4,7 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpsGet, type HttpResult, waitFor } from './http.js';
-import { fleetOrSkip, inventoryVariant, kanka, repoRoot, hostShell } from './support.js';
+import { convergeSite, fleetOrSkip, inventoryVariant, kanka, repoRoot, hostShell } from './support.js';
 
 const { fleet, reason } = fleetOrSkip();
 const addr = (name: string) => fleet?.hosts.find((h) => h.name === name)?.address ?? '';
@@ -139,8 +139,7 @@ describe.skipIf(!fleet)(`Kanka's Laravel runtime on the local fleet${reason ? ` 
   beforeAll(async () => {
     if (!fleet) return;
     expect(UPLOAD_MAX_MB).toBeGreaterThanOrEqual(21);
-    const converge = await kanka(['apply', inventory, '--yes']);
-    expect(converge.code, converge.stdout.slice(-3000)).toBe(0);
+    await convergeSite(inventory);
     for (const b of backends) {
       await must(b, `rm -rf ${APP}/storage && install -d -o www-data -g www-data ${APP}/storage`);
       await put(b, `${APP}/public/index.php`, INDEX);

@@ -113,8 +113,10 @@ export function hostShell(
 }
 
 /**
- * Applies the site to the fleet. Other tests apply the site with their own secrets, which can leave
- * backend2's replica behind (a problem, exit 2): it is rebuilt with db reseed, as an operator would.
+ * Applies the site to the fleet. Other tests apply the site with their own secrets or reset a host
+ * to bare (modules.test.ts resets backend1, the primary), which can leave backend2's replica behind
+ * (a problem, exit 2): it is rebuilt with db reseed, as an operator would. Every test that needs
+ * the converged site starts with it, so the suite passes from whatever state the fleet was left in.
  */
 export async function convergeSite(inventory: string): Promise<void> {
   let converge = await kanka(['apply', inventory, '--yes']);
