@@ -27,3 +27,12 @@ export function projectWithSecrets(
     ...overrides,
   });
 }
+
+/** An encrypted value's vault text indented to sit under `name: !vault |` in a YAML file. */
+export function inlineVaultBlock(value: string, password: string, indent: string): string {
+  return encryptVault(value, password)
+    .trimEnd()
+    .split('\n')
+    .map((l) => `${indent}${l}`)
+    .join('\n');
+}

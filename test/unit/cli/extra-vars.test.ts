@@ -9,7 +9,7 @@ import { cli } from '../../support/cli.js';
 import { fakeFleet } from '../../support/fake-fleet.js';
 import { projectDir } from '../../support/project.js';
 import { tempTree } from '../../support/tmp.js';
-import { projectWithSecrets, useVaultPassword } from '../../support/vault-env.js';
+import { projectWithSecrets, useVaultPassword, inlineVaultBlock } from '../../support/vault-env.js';
 
 const args = (...values: string[]) => values.reduce<string[]>((all, v) => collectExtraVar(v, all), []);
 
@@ -75,11 +75,7 @@ describe('-e extra vars: forms and types', () => {
   });
 
   it('a !vault value in an @file is refused too (a saved plan would keep it masked, never to match again)', () => {
-    const block = encryptVault('s3cret', 'pw')
-      .trimEnd()
-      .split('\n')
-      .map((l) => `  ${l}`)
-      .join('\n');
+    const block = inlineVaultBlock('s3cret', 'pw', '  ');
     const dir = tempTree({ 'vars.yml': `a: 1\ndb_password: !vault |\n${block}\n` });
     expect(() => readExtraVars(['@vars.yml'], dir)).toThrow(/-e @vars\.yml:2: db_password is a !vault value/);
   });

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { APPLY_LOG } from '../../../src/engine/lock.js';
 import { TransportError, type ConnectionTarget } from '../../../src/transport/transport.js';
-import { encryptVault } from '../../../src/secrets/vault-format.js';
 import { cli } from '../../support/cli.js';
 import { fakeFleet } from '../../support/fake-fleet.js';
 import { projectDir, projectFiles } from '../../support/project.js';
-import { projectWithSecrets, useVaultPassword } from '../../support/vault-env.js';
+import { projectWithSecrets, useVaultPassword, inlineVaultBlock } from '../../support/vault-env.js';
 
 /** Each fake host answers `hostname` with its name and fails `test "$(hostname)" != <itself>`. */
 function fleet() {
@@ -159,11 +158,7 @@ describe('run: an ad-hoc command on the selected hosts', () => {
     });
 
     it("a role's !vault value is masked too (found without loading the roles); none given: no password, no connection", async () => {
-      const block = encryptVault('s3cret-db-pw', PASSWORD)
-        .trimEnd()
-        .split('\n')
-        .map((l) => `  ${l}`)
-        .join('\n');
+      const block = inlineVaultBlock('s3cret-db-pw', PASSWORD, '  ');
       const cwd = projectDir({ 'roles/base/defaults.yml': `db_password: !vault |\n${block}\n` });
       const f = fleet();
       const r = await cli(['run', 'test', '-l', 'web1', '--', 'cat /etc/app.env'], { cwd, connect: f.connect });

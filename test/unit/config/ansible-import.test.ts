@@ -10,6 +10,7 @@ import { loadInventory } from '../../../src/config/load-inventory.js';
 import type { Play } from '../../../src/config/model.js';
 import { hostVars } from '../../../src/engine/vars.js';
 import { cli } from '../../support/cli.js';
+import { inlineVaultBlock } from '../../support/vault-env.js';
 import { projectDir } from '../../support/project.js';
 
 /**
@@ -160,12 +161,7 @@ describe('inventory import', () => {
 
   it('!vault values nested in a YAML inventory or a vars file come over encrypted, and open with the password', async () => {
     const cwd = withAnsibleFixture();
-    const block = (value: string, indent: string) =>
-      encryptVault(value, 'pw')
-        .trimEnd()
-        .split('\n')
-        .map((l) => `${indent}${l}`)
-        .join('\n');
+    const block = (value: string, indent: string) => inlineVaultBlock(value, 'pw', indent);
     writeFileSync(
       join(cwd, 'ansible/vaulted.yml'),
       `all:\n  vars:\n    greeting: hi\n    db_password: !vault |\n${block('s3cret-one', '      ')}\n  hosts:\n    web1: { ansible_host: 10.0.0.1 }\n`,

@@ -3,16 +3,12 @@ import { loadProject } from '../../../src/config/load-project.js';
 import { approvalKey } from '../../../src/engine/inputs-hash.js';
 import { findInlineVaults } from '../../../src/secrets/inline-vault.js';
 import { Secret } from '../../../src/secrets/secret.js';
-import { encryptVault } from '../../../src/secrets/vault-format.js';
 import { projectDir, projectFiles } from '../../support/project.js';
+import { inlineVaultBlock } from '../../support/vault-env.js';
 
 /** A project whose only secret is an inline !vault value in the inventory, opened as the CLI does. */
 function projectWithInlineSecret(value: string) {
-  const block = encryptVault(value, 'pw')
-    .trimEnd()
-    .split('\n')
-    .map((l) => `    ${l}`)
-    .join('\n');
+  const block = inlineVaultBlock(value, 'pw', '    ');
   const inventory = (projectFiles()['inventory/test.yml'] ?? '').replace(
     'vars:\n',
     `vars:\n  db_password: !vault |\n${block}\n`,
