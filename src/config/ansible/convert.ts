@@ -221,6 +221,13 @@ export function convertAnsibleInventory(inv: AnsibleInventory, opts: ImportOptio
   const sharedPort = uniform('ansible_port');
   if (typeof sharedUser === 'string') ssh['user'] = sharedUser;
   if (typeof sharedPort === 'number' && sharedPort !== 22) ssh['port'] = sharedPort;
+  const withoutUser = hostNames.filter((h) => typeof connection.get(h)?.['ansible_user'] !== 'string');
+  if (typeof sharedUser !== 'string' && withoutUser.length > 0)
+    unmapped.push({
+      ...where('ansible_user'),
+      what: `hosts without ansible_user (${withoutUser.join(', ')}) connect as ssh.user (root), where Ansible used your local login`,
+      hint: 'set ssh.user, or user: on those hosts',
+    });
   const key = uniform('ansible_private_key_file');
   if (typeof key === 'string') ssh['key_file'] = key;
   // No key named: Ansible's ssh offers the agent's keys; so does kanka-infra with agent: true.

@@ -63,6 +63,7 @@ describe('inventory import', () => {
         expect(hostVars(inv, host, EMPTY_PLAY, []), host.name).toEqual(plain);
         expect(host.address, host.name).toBe(ansible['ansible_host']);
         expect(host.port, host.name).toBe(ansible['ansible_port'] ?? 22);
+        expect(host.user, host.name).toBe(ansible['ansible_user']);
       }
       // Children are flattened: a host is in its groups and their parents, parents first.
       expect(inv.hosts.find((h) => h.name === 'backend1')?.groups).toEqual(['kanka', 'web', 'backend']);
@@ -116,6 +117,9 @@ describe('inventory import', () => {
     expect(report).toMatch(/ansible\/more\.ini:4: \[backend\] db\[1:x\]: a host range that cannot be expanded/);
     expect(report).toMatch(/ansible\/more\.ini:2: host backend1: ansible_ssh_common_args: no kanka-infra setting/);
     expect(report).toMatch(/ansible_become: become is set for some hosts only/);
+    expect(report).toMatch(
+      /hosts without ansible_user \(backend1, box\) connect as ssh\.user \(root\), where Ansible used your local login/,
+    );
     expect(report).toMatch(/group backend: listen: a Jinja2 expression/);
     expect(report).toMatch(/group backend: groups: variable "groups" is a name kanka-infra gives every template/);
     expect(report).toMatch(
@@ -164,7 +168,7 @@ describe('inventory import', () => {
     const block = (value: string, indent: string) => inlineVaultBlock(value, 'pw', indent);
     writeFileSync(
       join(cwd, 'ansible/vaulted.yml'),
-      `all:\n  vars:\n    greeting: hi\n    db_password: !vault |\n${block('s3cret-one', '      ')}\n  hosts:\n    web1: { ansible_host: 10.0.0.1 }\n`,
+      `all:\n  vars:\n    greeting: hi\n    db_password: !vault |\n${block('s3cret-one', '      ')}\n  hosts:\n    web1: { ansible_host: 10.0.0.1, ansible_user: root }\n`,
     );
     mkdirSync(join(cwd, 'ansible/gv2'));
     mkdirSync(join(cwd, 'ansible/hv2'));
