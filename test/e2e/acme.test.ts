@@ -325,7 +325,10 @@ describe.skipIf(!fleet)(
       try {
         for (const f of FRONTENDS) {
           const out = await must(f, '/usr/local/lib/kanka-infra/acme-renew --force 2>&1');
-          expect(out).toContain('+ Challenge is valid!');
+          // A new challenge, or pebble's reuse of the account's valid authorization: pebble reuses one
+          // when rand.Intn(100) > PEBBLE_AUTHZREUSE, so about 1 time in 100 even at 0 (seen in CI).
+          expect(out).toMatch(/\+ Challenge is valid!|\+ Found valid authorization for kanka\.test/);
+          expect(out).toContain('+ Requesting certificate...');
           expect(out).toContain('reloading haproxy');
         }
         // Until both serve the new certificate, and a moment more.
