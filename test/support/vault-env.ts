@@ -1,4 +1,4 @@
-import { afterEach, beforeEach } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 import { encryptVault } from '../../src/secrets/vault-format.js';
 import { projectDir, projectFiles } from './project.js';
 
@@ -11,6 +11,17 @@ export function useVaultPassword(password: string): void {
   afterEach(() => {
     if (saved === undefined) delete process.env['KANKA_VAULT_PASSWORD'];
     else process.env['KANKA_VAULT_PASSWORD'] = saved;
+  });
+}
+
+/** For each test of the file or describe: the vault password from the environment is `password` (none: ''). */
+export function stubVaultEnv(password = ''): void {
+  beforeEach(() => {
+    vi.stubEnv('KANKA_VAULT_PASSWORD', password);
+    vi.stubEnv('KANKA_VAULT_PASSWORD_FILE', '');
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
   });
 }
 

@@ -1,10 +1,11 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeHost } from '../../support/fake-host/index.js';
 import type { ConnectionTarget } from '../../../src/transport/transport.js';
 import { encryptVault } from '../../../src/secrets/vault-format.js';
 import { cli } from '../../support/cli.js';
+import { stubVaultEnv } from '../../support/vault-env.js';
 import { projectDir, projectFiles } from '../../support/project.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'secrets', 'fixtures');
@@ -43,13 +44,7 @@ function project(): string {
   return dir;
 }
 
-beforeEach(() => {
-  vi.stubEnv('KANKA_VAULT_PASSWORD', '');
-  vi.stubEnv('KANKA_VAULT_PASSWORD_FILE', '');
-});
-afterEach(() => {
-  vi.unstubAllEnvs();
-});
+stubVaultEnv();
 
 describe('inline !vault values in project YAML', () => {
   it('are decrypted into Secrets: plan shows (sensitive), the host gets the value, nothing prints it', async () => {

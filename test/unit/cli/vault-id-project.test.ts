@@ -1,9 +1,9 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { encryptVault } from '../../../src/secrets/vault-format.js';
 import { cli } from '../../support/cli.js';
-import { projectWithSecrets } from '../../support/vault-env.js';
+import { projectWithSecrets, stubVaultEnv } from '../../support/vault-env.js';
 
 /** A project whose secrets file has vault ID prod; its task reads `secrets.<name>`. */
 function project(name: string): string {
@@ -16,13 +16,7 @@ function project(name: string): string {
   return dir;
 }
 
-beforeEach(() => {
-  vi.stubEnv('KANKA_VAULT_PASSWORD', 'from-the-environment');
-  vi.stubEnv('KANKA_VAULT_PASSWORD_FILE', '');
-});
-afterEach(() => {
-  vi.unstubAllEnvs();
-});
+stubVaultEnv('from-the-environment');
 
 describe('--vault-id on the project commands', () => {
   it('opens the secrets with the matching label (the environment is not used when --vault-id is given)', async () => {

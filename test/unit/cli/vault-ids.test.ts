@@ -1,13 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { vaultCommand } from '../../../src/cli/commands/vault.js';
 import { UsageError } from '../../../src/diagnostics/usage-error.js';
 import { decryptVault } from '../../../src/secrets/vault-format.js';
 import { answeringIo } from '../../support/answering-io.js';
 import { cli } from '../../support/cli.js';
+import { stubVaultEnv } from '../../support/vault-env.js';
 import { tempTree } from '../../support/tmp.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'secrets', 'fixtures');
@@ -45,13 +46,7 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
   throw new Error('expected a rejection');
 }
 
-beforeEach(() => {
-  vi.stubEnv('KANKA_VAULT_PASSWORD', '');
-  vi.stubEnv('KANKA_VAULT_PASSWORD_FILE', '');
-});
-afterEach(() => {
-  vi.unstubAllEnvs();
-});
+stubVaultEnv();
 
 describe('--vault-id', () => {
   it('opens the file ansible-vault 2.14 encrypted with --vault-id prod@file', async () => {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,34 +7,9 @@ import { fileFact, sha256 } from '../../../src/facts/file.js';
 import { databaseFact, mysqlUserFact } from '../../../src/facts/mysql.js';
 import { sh } from '../../../src/shell/command.js';
 import { probeFacts } from '../../../src/transport/probe-script.js';
-import type { ExecResult, Transport } from '../../../src/transport/transport.js';
 import { runLocalSh } from '../../support/local-sh.js';
+import { LocalTransport } from '../../support/local-transport.js';
 import { tempTree } from '../../support/tmp.js';
-
-/** This machine as a host: every exec runs with the local sh, PATH first through `bin` when given. */
-function localTransport(bin?: string): Transport {
-  let roundTrips = 0;
-  return {
-    get roundTrips() {
-      return roundTrips;
-    },
-    close() {},
-    exec(command: string, stdin?: string | Buffer): Promise<ExecResult> {
-      roundTrips++;
-      return new Promise((resolve, reject) => {
-        const env = bin ? { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}` } : process.env;
-        const child = spawn('sh', ['-c', command], { env });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ stdout, stderr, code: code ?? 255 }));
-        child.stdin.end(stdin ?? '');
-      });
-    },
-  };
-}
 
 describe('probe script: shared file prelude', () => {
   it('reads every kind of path exactly as each fact alone would, with one stat and one sha256sum for all', async () => {
@@ -73,14 +47,14 @@ describe('probe script: shared file prelude', () => {
       chmodSync(join(bin, cmd), 0o755);
     }
     const facts = paths.map((p) => fileFact(p, sha256('wanted\n')));
-    const together = await probeFacts(localTransport(bin), facts, false);
+    const together = await probeFacts(new LocalTransport(bin), facts, false);
     const calls = readFileSync(log, 'utf8').trim().split('\n');
     // stat: the prelude's one, the tab name's own, the link's owner, and one size check per differing
     // regular file (6) for the content; sha256sum: the prelude's one and the tab name's own.
     expect(calls.filter((c) => c === 'sha256sum')).toHaveLength(2);
     expect(calls.filter((c) => c === 'stat')).toHaveLength(1 + 1 + 1 + 6);
     for (const f of facts) {
-      const alone = await probeFacts(localTransport(), [f], false);
+      const alone = await probeFacts(new LocalTransport(), [f], false);
       expect(together.get(f.id), f.params['path']).toEqual(alone.get(f.id));
       expect(together.get(f.id)?.ok, f.params['path']).toBe(true);
     }
@@ -104,7 +78,7 @@ describe('probe script: shared file prelude', () => {
       shared: undefined,
       script: () => sh`printf 'made\\n' > ${late}; echo absent`,
     };
-    const r = await probeFacts(localTransport(), [creator, fileFact(late)], false);
+    const r = await probeFacts(new LocalTransport(), [creator, fileFact(late)], false);
     expect(r.get(fileFact(late).id)).toMatchObject({ ok: true, value: { type: 'file', sha256: sha256('made\n') } });
   });
 });
@@ -119,9 +93,9 @@ describe('probe script: shared package and mysql reads', () => {
       aptFact(['coreutils', 'bash', 'kanka-no-such-package'], false),
       aptFact(['dash'], true),
     ];
-    const together = await probeFacts(localTransport(), facts, false);
+    const together = await probeFacts(new LocalTransport(), facts, false);
     for (const f of facts) {
-      const own = await probeFacts(localTransport(), [alone(f)], false);
+      const own = await probeFacts(new LocalTransport(), [alone(f)], false);
       // The lists' age is read at the moment of each probe: compare the packages.
       const packagesOf = (o: unknown) => (o as { value?: { packages?: unknown } }).value?.packages;
       expect(packagesOf(together.get(f.id)), f.id).toEqual(packagesOf(own.get(f.id)));
@@ -132,12 +106,12 @@ describe('probe script: shared package and mysql reads', () => {
     const bin = tempTree({ 'dpkg-query': "#!/bin/sh\nprintf 'pkg\\tbash\\tamd64\\tii \\t0-read-on-its-own\\n'\n" });
     chmodSync(join(bin, 'dpkg-query'), 0o755);
     const shadowed = facts.map((f) => ({ ...f, script: () => sh`PATH=${bin}:$PATH\n${f.script()}` }));
-    const r = await probeFacts(localTransport(), shadowed, false);
+    const r = await probeFacts(new LocalTransport(), shadowed, false);
     expect(r.get(facts[0]?.id ?? '')).toMatchObject({
       value: { packages: { bash: { installed: expect.not.stringMatching(/read-on-its-own/) } } },
     });
     expect(
-      (await probeFacts(localTransport(), [alone(shadowed[0] as Fact<unknown>)], false)).get(facts[0]?.id ?? ''),
+      (await probeFacts(new LocalTransport(), [alone(shadowed[0] as Fact<unknown>)], false)).get(facts[0]?.id ?? ''),
     ).toMatchObject({
       value: { packages: { bash: { installed: '0-read-on-its-own' } } },
     });
@@ -145,8 +119,8 @@ describe('probe script: shared package and mysql reads', () => {
 
   it('mysql is asked once whether it answers; each fact says the same as on its own', async () => {
     const facts = [databaseFact('kanka'), mysqlUserFact('kanka')];
-    const together = await probeFacts(localTransport(), facts, false);
+    const together = await probeFacts(new LocalTransport(), facts, false);
     for (const f of facts)
-      expect(together.get(f.id), f.id).toEqual((await probeFacts(localTransport(), [alone(f)], false)).get(f.id));
+      expect(together.get(f.id), f.id).toEqual((await probeFacts(new LocalTransport(), [alone(f)], false)).get(f.id));
   });
 });

@@ -1,46 +1,26 @@
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { raw } from '../../../src/shell/command.js';
 import { RemoteError } from '../../../src/transport/host.js';
 import { ShellHost } from '../../../src/transport/shell-host.js';
-import type { ExecResult, Transport } from '../../../src/transport/transport.js';
-
-/** This machine as a host (sh -c, as sshd runs an exec); `seen` keeps each exec's command line. */
-function localTransport(seen: string[] = []): Transport {
-  return {
-    roundTrips: 0,
-    close() {},
-    exec(command: string, stdin?: string | Buffer): Promise<ExecResult> {
-      seen.push(command);
-      return new Promise((resolve, reject) => {
-        const child = spawn('sh', ['-c', command]);
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ stdout, stderr, code: code ?? 255 }));
-        child.stdin.end(stdin ?? '');
-      });
-    },
-  };
-}
+import type { Transport } from '../../../src/transport/transport.js';
+import { LocalTransport } from '../../support/local-transport.js';
 
 describe('ShellHost.runCommand (an operator command line, as ssh would run it)', () => {
   it('runs the line with the host shell: expansions, pipes, stderr and the exit status as they are', async () => {
-    const host = new ShellHost(localTransport(), false);
+    const host = new ShellHost(new LocalTransport(), false);
     const r = await host.runCommand(raw('echo "out $((1 + 2))" | tr a-z A-Z; echo oops >&2; exit 7'));
     expect(r).toEqual({ stdout: 'OUT 3\n', stderr: 'oops\n', code: 7 });
   });
 
   it('a command reading stdin reads nothing, and a trailing comment does not swallow the end of the script', async () => {
-    const host = new ShellHost(localTransport(), false);
+    const host = new ShellHost(new LocalTransport(), false);
     expect(await host.runCommand(raw('wc -c # count what arrives'))).toMatchObject({ stdout: '0\n', code: 0 });
   });
 
   it('through sudo -n when the inventory says sudo; sudo asking for a password is said as such', async () => {
-    const seen: string[] = [];
-    await new ShellHost(localTransport(seen), false).runCommand(raw('true'));
+    const local = new LocalTransport();
+    await new ShellHost(local, false).runCommand(raw('true'));
+    const seen = local.seen;
     const sudoRefuses: Transport = {
       roundTrips: 0,
       close() {},
