@@ -71,28 +71,12 @@ export function loadWithSecrets(env: string, opts: ProjectOptions, io: Io, need:
     const inline = findInlineVaults(project);
     // Stand-ins answer any secrets.<name> and inline !vault value; the names inside an encrypted
     // vars file cannot be guessed, so those need the password even for validate.
-    if (!need.passwordOptional || encryptedVars.length > 0) {
-      const first = inline[0]?.vault;
-      throw new ConfigError([
-        ...(file && !need.passwordOptional
-          ? [{ file, message: 'the inventory has encrypted secrets but no password was given', hint: PASSWORD_HINT }]
-          : []),
-        ...encryptedVars.map((f) => ({
-          file: f,
-          message: 'this vars file is encrypted but no password was given',
-          hint: PASSWORD_HINT,
-        })),
-        ...(!file && !need.passwordOptional && first
-          ? [
-              {
-                ...inlineWhere(first),
-                message: 'the project has !vault values but no password was given',
-                hint: PASSWORD_HINT,
-              },
-            ]
-          : []),
-      ]);
-    }
+    if (!need.passwordOptional || encryptedVars.length > 0)
+      throw passwordMissing({
+        ...(file && !need.passwordOptional ? { secretsFile: file } : {}),
+        encryptedVars,
+        ...(!file && !need.passwordOptional && inline[0] ? { inline: inline[0].vault } : {}),
+      });
     if (file) checkVaultEnvelope(file);
     // validate without the password: the names are known, the values are stand-ins.
     for (const slot of inline) slot.replace(new Secret(standInValue(slot.key)));
@@ -128,6 +112,23 @@ function openVaultValues(
   const loaded = file ? loadSecrets(file, password).values : undefined;
   io.setRedactor?.(new Redactor([...(loaded ? allSecrets(loaded) : []), ...secretsWithin(root)]));
   return loaded;
+}
+
+/** Each thing that needs the vault password when none was given, named where it is, with the fix. */
+function passwordMissing(
+  places: { secretsFile?: string; encryptedVars: readonly string[]; inline?: InlineVault },
+  why = '',
+): ConfigError {
+  const problem = (where: { file: string; line?: number }, what: string) => ({
+    ...where,
+    message: `${what} but no password was given${why}`,
+    hint: PASSWORD_HINT,
+  });
+  return new ConfigError([
+    ...(places.secretsFile ? [problem({ file: places.secretsFile }, 'the inventory has encrypted secrets')] : []),
+    ...places.encryptedVars.map((f) => problem({ file: f }, 'this vars file is encrypted')),
+    ...(places.inline ? [problem(inlineWhere(places.inline), 'the project has !vault values')] : []),
+  ]);
 }
 
 function inlineWhere(vault: InlineVault): { file: string; line?: number } {
@@ -166,17 +167,15 @@ export function loadInventoryMasked(
   const inline = [...findInlineVaults(inventory), ...findInlineVaults(blocks)];
   if (!file && encryptedVars.length === 0 && inline.length === 0) return inventory;
   const password = findPassword(inventory.vaultPasswordFile, opts, io, {});
-  if (password === undefined) {
-    const first = inline[0]?.vault;
-    const where = file ?? encryptedVars[0];
-    throw new ConfigError([
+  if (password === undefined)
+    throw passwordMissing(
       {
-        ...(where !== undefined ? { file: where } : first ? inlineWhere(first) : { file: inventory.file }),
-        message: `${file ? 'the inventory has encrypted secrets' : encryptedVars.length > 0 ? 'this vars file is encrypted' : 'the project has !vault values'} but no password was given (run needs them to mask their values in what the command prints)`,
-        hint: PASSWORD_HINT,
+        ...(file ? { secretsFile: file } : {}),
+        encryptedVars,
+        ...(!file && inline[0] ? { inline: inline[0].vault } : {}),
       },
-    ]);
-  }
+      ' (run needs them to mask their values in what the command prints)',
+    );
   if (encryptedVars.length > 0) inventory = loadInventory(inventoryFile, { vaultPassword: password });
   openVaultValues({ inventory, blocks }, inventory, password, io);
   return inventory;
